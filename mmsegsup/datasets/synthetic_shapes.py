@@ -1,0 +1,149 @@
+"""Synthetic "shapes" instance segmentation data: the toolkit's embedded default.
+
+Deterministic by seed and written in the COCO layout (``images/<split>/*.png`` and
+``annotations/instances_<split>.json`` with RLE masks), so mmdet's ``CocoDataset`` and
+``CocoMetric`` read it like any benchmark. Images have textured backgrounds, 1..N objects of
+several classes (with several instances of one class), random colours (colour never gives the
+class away) and occlusions (later shapes cover earlier ones; masks are the visible parts).
+"""
+import json
+import os.path as osp
+from typing import Dict, List, Optional, Tuple
+
+import cv2
+import numpy as np
+import pycocotools.mask as mask_utils
+from mmdet.datasets import CocoDataset
+from mmdet.registry import DATASETS
+
+from ..utils.io import dump_json_atomic, imwrite_atomic
+
+SHAPE_CLASSES = ('circle', 'square', 'triangle')
+SHAPES_PALETTE = [(220, 20, 60), (0, 130, 200), (60, 180, 75)]
+
+
+def _background(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Low-contrast texture: a colour gradient, stripes and pixel noise."""
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    base = rng.uniform(60, 140, 3)
+    tilt = rng.uniform(-40, 40, (2, 3))
+    img = base + xx[..., None] * tilt[0] + yy[..., None] * tilt[1]
+    freq, angle = rng.uniform(4, 12), rng.uniform(0, np.pi)
+    stripes = np.sin(2 * np.pi * freq * (xx * np.cos(angle) + yy * np.sin(angle)))
+    img += stripes[..., None] * rng.uniform(5, 20)
+    img += rng.normal(0, 6, img.shape)
+    return img
+
+
+def _draw(shape: str, size: int, center: Tuple[int, int], radius: int,
+          angle: float) -> np.ndarray:
+    mask = np.zeros((size, size), np.uint8)
+    cx, cy = center
+    if shape == 'circle':
+        cv2.circle(mask, (cx, cy), radius, 1, -1)
+    else:
+        n = 4 if shape == 'square' else 3
+        r = radius * (1.25 if n == 4 else 1.35)
+        t = angle + np.arange(n) * 2 * np.pi / n
+        pts = np.stack([cx + r * np.cos(t), cy + r * np.sin(t)], 1).round().astype(np.int32)
+        cv2.fillPoly(mask, [pts], 1)
+    return mask
+
+
+def render_shapes_image(rng: np.random.Generator, size: int, max_objects: int,
+                        min_visible: float = 0.35) -> Tuple[np.ndarray, List[Dict]]:
+    """One image (BGR uint8) and its visible instances ``{'mask', 'label'}``.
+
+    An object is kept only if at least ``min_visible`` of it stays visible, so every target is
+    segmentable; draws repeat until the image has at least one object.
+    """
+    img = _background(rng, size)
+    objects: List[Tuple[np.ndarray, int, int]] = []  # (visible mask, label, full area)
+    count = int(rng.integers(1, max_objects + 1))
+    for _ in range(count):
+        label = int(rng.integers(len(SHAPE_CLASSES)))
+        radius = int(rng.integers(max(3, size // 12), max(4, size // 5) + 1))
+        center = tuple(int(c) for c in rng.integers(radius // 2, size - radius // 2, 2))
+        full = _draw(SHAPE_CLASSES[label], size, center, radius, rng.uniform(0, 2 * np.pi))
+        if full.sum() < 9:
+            continue
+        colour = rng.uniform(0, 255, 3)
+        while np.abs(colour - img[full > 0].mean(0)).max() < 60:
+            colour = rng.uniform(0, 255, 3)
+        img[full > 0] = colour + rng.normal(0, 4, (int(full.sum()), 3))
+        objects = [(m & (1 - full), lab, area) for m, lab, area in objects]
+        objects.append((full, label, int(full.sum())))
+    instances = [dict(mask=m, label=lab) for m, lab, area in objects
+                 if m.sum() >= min_visible * area]
+    return np.clip(img, 0, 255).astype(np.uint8), instances
+
+
+def generate_shapes(root: str, split: str, num_images: int, seed: int = 0, size: int = 64,
+                    max_objects: int = 4) -> str:
+    """Write ``num_images`` images and the COCO json of ``split`` under ``root``.
+
+    Returns the annotation path. Same arguments give byte-identical files, so concurrent
+    writers (DDP ranks) agree; every file is written atomically.
+    """
+    rng = np.random.default_rng([seed, sum(map(ord, split))])
+    images, annotations = [], []
+    for i in range(num_images):
+        img, instances = render_shapes_image(rng, size, max_objects)
+        while not instances:
+            img, instances = render_shapes_image(rng, size, max_objects)
+        name = f'{split}_{i:05d}.png'
+        imwrite_atomic(img, osp.join(root, 'images', split, name))
+        images.append(dict(id=i + 1, file_name=name, height=size, width=size))
+        for inst in instances:
+            rle = mask_utils.encode(np.asfortranarray(inst['mask']))
+            x, y, w, h = mask_utils.toBbox(rle).tolist()
+            annotations.append(dict(
+                id=len(annotations) + 1, image_id=i + 1, category_id=inst['label'] + 1,
+                segmentation=dict(size=rle['size'], counts=rle['counts'].decode('ascii')),
+                area=float(mask_utils.area(rle)), bbox=[x, y, w, h], iscrowd=0))
+    ann_file = osp.join(root, 'annotations', f'instances_{split}.json')
+    dump_json_atomic(dict(
+        info=dict(description='mmsegsup synthetic shapes', seed=seed, size=size,
+                  max_objects=max_objects, num_images=num_images),
+        images=images, annotations=annotations,
+        categories=[dict(id=k + 1, name=n) for k, n in enumerate(SHAPE_CLASSES)]), ann_file)
+    return ann_file
+
+
+@DATASETS.register_module()
+class ShapesInstanceDataset(CocoDataset):
+    """``CocoDataset`` over synthetic shapes that writes its files on first use.
+
+    Args:
+        split: name of the split; also mixed into the seed, so splits never share images.
+        num_images / seed / size / max_objects: generator settings.
+        **kwargs: ``CocoDataset`` arguments (``data_root``, ``pipeline``, ``test_mode``...);
+            ``ann_file`` and ``data_prefix`` default to the generator's layout.
+    """
+
+    METAINFO = dict(classes=SHAPE_CLASSES, palette=SHAPES_PALETTE)
+
+    def __init__(self, split: str = 'train', num_images: int = 200, seed: int = 0,
+                 size: int = 64, max_objects: int = 4, data_root: Optional[str] = None,
+                 **kwargs) -> None:
+        if data_root is None:
+            raise ValueError('ShapesInstanceDataset needs data_root (where to write the data)')
+        self.gen_args = dict(split=split, num_images=num_images, seed=seed, size=size,
+                             max_objects=max_objects)
+        kwargs.setdefault('ann_file', f'annotations/instances_{split}.json')
+        kwargs.setdefault('data_prefix', dict(img=f'images/{split}/'))
+        super().__init__(data_root=data_root, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        """Generate the split if missing (or made with other settings), then read it."""
+        if not self._is_current(self.ann_file):
+            generate_shapes(self.data_root, **self.gen_args)
+        return super().load_data_list()
+
+    def _is_current(self, ann_file: str) -> bool:
+        if not osp.isfile(ann_file):
+            return False
+        with open(ann_file) as f:
+            info = json.load(f).get('info', {})
+        want = {k: v for k, v in self.gen_args.items() if k != 'split'}
+        return all(info.get(k) == v for k, v in want.items())

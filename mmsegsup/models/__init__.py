@@ -1,0 +1,6 @@
+"""Models: importing this registers every building block, head and detector."""
+from .detectors import *  # noqa: F401,F403
+from .heads import *  # noqa: F401,F403
+from .layers import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403
+from .task_modules import *  # noqa: F401,F403

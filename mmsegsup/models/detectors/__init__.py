@@ -1,0 +1,3 @@
+from .rsis import RSIS
+
+__all__ = ['RSIS']

@@ -1,0 +1,3 @@
+from .rsis_head import RSISHead
+
+__all__ = ['RSISHead']

@@ -1,0 +1,193 @@
+"""RSIS head: recurrent mask decoder + class / box / stop branches, matched sIoU losses."""
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmdet.registry import MODELS, TASK_UTILS
+from mmdet.structures import SampleList
+from mmdet.structures.bbox import bbox_cxcywh_to_xyxy, bbox_xyxy_to_cxcywh
+from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig, reduce_mean
+from mmengine.model import BaseModule
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+
+@MODELS.register_module()
+class RSISHead(BaseModule):
+    """Segments one object per recurrent step and says when to stop (thesis sec. 3.3.1).
+
+    Training: the first ``G`` steps of an image with ``G`` objects are matched one-to-one to its
+    objects by the Hungarian matcher on the sIoU cost (the model picks its own order); matched
+    steps get the sIoU, class and box losses; the stop branch learns 1 for those steps and 0 for
+    step ``G``. Inference: steps run until the stop score drops below ``stop_thr``; no NMS.
+
+    Args:
+        num_classes: number of object classes.
+        in_channels: encoder channels per level, finest first.
+        decoder: config of the recurrent decoder (``in_channels`` is filled in).
+        max_steps: most objects per image (recurrent steps).
+        matcher: config of the mask matcher (TASK_UTILS).
+        loss_mask / loss_cls / loss_bbox / loss_stop: loss configs.
+        train_cfg / test_cfg: ``test_cfg`` keys ``stop_thr`` (0.5), ``mask_thr`` (0.5) and
+            ``score`` ('cls_stop': class probability x stop probability, or 'cls').
+    """
+
+    def __init__(self,
+                 num_classes: int,
+                 in_channels: Sequence[int],
+                 decoder: ConfigType = dict(type='RecurrentMaskDecoder',
+                                            hidden_channels=(128, 128, 64, 32)),
+                 max_steps: int = 10,
+                 matcher: ConfigType = dict(type='HungarianMaskMatcher'),
+                 loss_mask: ConfigType = dict(type='SoftIoULoss', loss_weight=1.0),
+                 loss_cls: ConfigType = dict(type='CrossEntropyLoss', loss_weight=1.0),
+                 loss_bbox: ConfigType = dict(type='MSELoss', loss_weight=1.0),
+                 loss_stop: ConfigType = dict(type='CrossEntropyLoss', use_sigmoid=True,
+                                              loss_weight=1.0),
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None,
+                 init_cfg: OptMultiConfig = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.num_classes = num_classes
+        self.max_steps = max_steps
+        self.decoder = MODELS.build(dict(decoder, in_channels=list(in_channels)))
+        feat = self.decoder.pooled_channels
+        self.fc_cls = nn.Linear(feat, num_classes)
+        self.fc_bbox = nn.Linear(feat, 4)
+        self.fc_stop = nn.Linear(feat, 1)
+        self.matcher = TASK_UTILS.build(matcher)
+        self.loss_mask = MODELS.build(loss_mask)
+        self.loss_cls = MODELS.build(loss_cls)
+        self.loss_bbox = MODELS.build(loss_bbox)
+        self.loss_stop = MODELS.build(loss_stop)
+        self.train_cfg = train_cfg or {}
+        self.test_cfg = dict(stop_thr=0.5, mask_thr=0.5, score='cls_stop')
+        self.test_cfg.update(test_cfg or {})
+
+    def forward(self, x: Tuple[Tensor], num_steps: Optional[int] = None) -> Dict[str, Tensor]:
+        """Run ``num_steps`` recurrent steps (default ``max_steps``).
+
+        Returns a dict of ``mask_logits (B, T, h, w)`` at the decoder's finest resolution,
+        ``cls_logits (B, T, C)``, ``bbox_pred (B, T, 4)`` (normalised cx, cy, w, h in [0, 1]) and
+        ``stop_logits (B, T)``.
+        """
+        proj = self.decoder.project(x)
+        state = None
+        masks, pooled = [], []
+        for _ in range(num_steps or self.max_steps):
+            mask, feat, state = self.decoder.step(proj, state)
+            masks.append(mask[:, 0])
+            pooled.append(feat)
+        feats = torch.stack(pooled, 1)
+        return dict(mask_logits=torch.stack(masks, 1), cls_logits=self.fc_cls(feats),
+                    bbox_pred=self.fc_bbox(feats).sigmoid(), stop_logits=self.fc_stop(feats)[..., 0])
+
+    def loss(self, x: Tuple[Tensor], batch_data_samples: SampleList) -> Dict[str, Tensor]:
+        """Match steps to objects per image and compute the four losses."""
+        gts = [s.gt_instances for s in batch_data_samples]
+        num_gt = [len(g) for g in gts]
+        num_steps = min(self.max_steps, max(num_gt) + 1)
+        out = self(x, num_steps)
+        pad_h, pad_w = batch_data_samples[0].metainfo['batch_input_shape']
+        mask_logits = F.interpolate(out['mask_logits'], size=(pad_h, pad_w), mode='bilinear',
+                                    align_corners=False)
+        device = mask_logits.device
+        gt_masks = [self._gt_masks(g, (pad_h, pad_w), device) for g in gts]
+        matches = self.matcher.match(mask_logits.detach().sigmoid(), gt_masks,
+                                     num_preds=[min(n, num_steps) for n in num_gt])
+
+        batch_idx = torch.cat([torch.full_like(p, b) for b, (p, _) in enumerate(matches)])
+        pred_idx = torch.cat([p for p, _ in matches]).to(device)
+        batch_idx = batch_idx.to(device)
+        tgt_masks = torch.cat([gm[g.to(device)] for gm, (_, g) in zip(gt_masks, matches)])
+        tgt_labels = torch.cat([gt.labels[g.to(device)] for gt, (_, g) in zip(gts, matches)])
+        scale = mask_logits.new_tensor([pad_w, pad_h, pad_w, pad_h])
+        tgt_boxes = torch.cat([bbox_xyxy_to_cxcywh(self._boxes(gt, device)[g.to(device)]) / scale
+                               for gt, (_, g) in zip(gts, matches)])
+
+        # Normalise by the global count so that DDP averages to the single-process loss.
+        num_pos = reduce_mean(mask_logits.new_tensor(float(len(pred_idx)))).clamp(min=1).item()
+        losses = dict(
+            loss_mask=self.loss_mask(mask_logits[batch_idx, pred_idx], tgt_masks,
+                                     avg_factor=num_pos),
+            loss_cls=self.loss_cls(out['cls_logits'][batch_idx, pred_idx], tgt_labels,
+                                   avg_factor=num_pos),
+            loss_bbox=self.loss_bbox(out['bbox_pred'][batch_idx, pred_idx], tgt_boxes,
+                                     avg_factor=num_pos * 4))
+        stop_target, stop_weight = self._stop_targets(num_gt, num_steps, device)
+        num_stop = reduce_mean(stop_weight.sum()).clamp(min=1).item()
+        losses['loss_stop'] = self.loss_stop(out['stop_logits'].reshape(-1, 1),
+                                             stop_target.reshape(-1, 1),
+                                             weight=stop_weight.reshape(-1, 1),
+                                             avg_factor=num_stop)
+        return losses
+
+    @staticmethod
+    def _gt_masks(gt: InstanceData, size: Tuple[int, int], device: torch.device) -> Tensor:
+        if len(gt) == 0:
+            return torch.zeros((0,) + tuple(size), device=device)
+        masks = gt.masks.to_tensor(dtype=torch.float32, device=device)
+        if tuple(masks.shape[-2:]) != tuple(size):
+            raise ValueError(f'gt masks of shape {tuple(masks.shape[-2:])} do not match the '
+                             f'padded input {tuple(size)}; set pad_mask=True in the '
+                             'DetDataPreprocessor')
+        return masks
+
+    @staticmethod
+    def _boxes(gt: InstanceData, device: torch.device) -> Tensor:
+        boxes = gt.bboxes
+        boxes = boxes.tensor if hasattr(boxes, 'tensor') else boxes
+        return boxes.to(device=device, dtype=torch.float32)
+
+    @staticmethod
+    def _stop_targets(num_gt: List[int], num_steps: int,
+                      device: torch.device) -> Tuple[Tensor, Tensor]:
+        """1 while objects remain, 0 at the step after the last object, ignored afterwards."""
+        steps = torch.arange(num_steps, device=device)[None]
+        n = torch.tensor(num_gt, device=device)[:, None]
+        target = (steps < n).float()
+        weight = (steps <= n).float()
+        return target, weight
+
+    def predict(self, x: Tuple[Tensor], batch_data_samples: SampleList,
+                rescale: bool = True) -> List[InstanceData]:
+        """Instances per image: steps before the first stop score below ``stop_thr``."""
+        out = self(x)
+        metas = [s.metainfo for s in batch_data_samples]
+        pad_h, pad_w = metas[0]['batch_input_shape']
+        mask_probs = F.interpolate(out['mask_logits'], size=(pad_h, pad_w), mode='bilinear',
+                                   align_corners=False).sigmoid()
+        stop = out['stop_logits'].sigmoid()
+        cls_prob, labels = out['cls_logits'].softmax(-1).max(-1)
+        boxes = bbox_cxcywh_to_xyxy(out['bbox_pred']) * mask_probs.new_tensor(
+            [pad_w, pad_h, pad_w, pad_h])
+        results = []
+        for b, meta in enumerate(metas):
+            below = (stop[b] < self.test_cfg['stop_thr']).nonzero()
+            keep = int(below[0]) if len(below) else stop.shape[1]
+            probs = mask_probs[b, :keep]
+            bboxes = boxes[b, :keep]
+            h, w = meta['img_shape']
+            probs = probs[:, :h, :w]
+            if rescale:
+                oh, ow = meta['ori_shape']
+                if (oh, ow) != (h, w) and keep:
+                    probs = F.interpolate(probs[None], size=(oh, ow), mode='bilinear',
+                                          align_corners=False)[0]
+                sf = meta.get('scale_factor', (1.0, 1.0))
+                bboxes = bboxes / bboxes.new_tensor([sf[0], sf[1], sf[0], sf[1]])
+                h, w = oh, ow
+            bboxes[:, 0::2] = bboxes[:, 0::2].clamp(0, w)
+            bboxes[:, 1::2] = bboxes[:, 1::2].clamp(0, h)
+            scores = cls_prob[b, :keep]
+            if self.test_cfg['score'] == 'cls_stop':
+                scores = scores * stop[b, :keep]
+            res = InstanceData()
+            res.masks = probs > self.test_cfg['mask_thr'] if keep else probs.new_zeros(
+                (0, h, w), dtype=torch.bool)
+            res.bboxes = bboxes
+            res.scores = scores
+            res.labels = labels[b, :keep]
+            results.append(res)
+        return results

@@ -1,0 +1,3 @@
+from .mask_matcher import HungarianMaskMatcher
+
+__all__ = ['HungarianMaskMatcher']

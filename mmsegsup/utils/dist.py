@@ -1,0 +1,28 @@
+"""Distributed set-up that also works without CUDA (gloo on CPU)."""
+import os
+
+import torch
+import torch.distributed as dist
+from mmengine.config import Config
+
+
+def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
+    """Prepare ``cfg`` for MMEngine's ``pytorch`` launcher on a machine without CUDA.
+
+    MMEngine's launcher calls ``torch.cuda.set_device`` and wraps the model in DDP with
+    ``device_ids=[local_rank]``; both fail on CPU. We create the gloo process group ourselves
+    before the Runner (which then skips its own initialisation) and ask for a DDP wrapper with
+    ``device_ids=None``. With CUDA present nothing changes.
+    """
+    if launcher != 'pytorch' or torch.cuda.is_available():
+        return
+    if not dist.is_initialized():
+        for var in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'):
+            if var not in os.environ:
+                raise RuntimeError(f'--launcher pytorch needs the environment variable {var}; '
+                                   'start the script with torchrun')
+        dist.init_process_group(backend='gloo')
+    wrapper = dict(cfg.get('model_wrapper_cfg') or {})
+    wrapper.setdefault('type', 'MMDistributedDataParallel')
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper

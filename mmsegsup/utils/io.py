@@ -1,0 +1,35 @@
+"""Atomic writers: a reader never sees a half-written file, an interruption leaves none."""
+import json
+import os
+import tempfile
+from typing import Any
+
+import cv2
+import numpy as np
+
+
+def _atomic(path: str, write) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp-', suffix=os.path.splitext(path)[1])
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def dump_json_atomic(obj: Any, path: str) -> None:
+    """Write ``obj`` as JSON to ``path`` through a temp file and a rename."""
+    _atomic(path, lambda f: f.write(json.dumps(obj).encode('utf-8')))
+
+
+def imwrite_atomic(img: np.ndarray, path: str) -> None:
+    """Encode ``img`` (BGR or gray) by the extension of ``path`` and write it atomically."""
+    ok, buf = cv2.imencode(os.path.splitext(path)[1], img)
+    if not ok:
+        raise ValueError(f'could not encode an image of shape {img.shape} for {path}')
+    _atomic(path, lambda f: f.write(buf.tobytes()))
