@@ -27,10 +27,7 @@ mmdet's ``CocoDataset`` with ``metainfo=dict(classes=VOC_CLASSES)`` and
 """
 from __future__ import annotations
 
-import json
-import os
 import os.path as osp
-import tempfile
 from dataclasses import dataclass
 from typing import Iterator, List, Optional, Sequence, Tuple
 
@@ -42,6 +39,8 @@ from mmdet.registry import DATASETS
 from mmengine.dist import is_main_process
 from mmengine.utils import track_iter_progress
 from PIL import Image
+
+from ..utils.io import dump_json_atomic
 
 __all__ = [
     'VOC_CLASSES', 'VOID_INDEX', 'SPLITS', 'voc_palette', 'load_voc_instances',
@@ -419,23 +418,6 @@ class VOCSBDInstanceDataset(BaseDetDataset):
         ]
 
 
-def _atomic_write_json(obj: dict, out_json: str) -> None:
-    """Write next to the target and rename, so a crash never leaves a truncated json."""
-    out_dir = osp.dirname(osp.abspath(out_json))
-    os.makedirs(out_dir, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix='.' + osp.basename(out_json), suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w') as f:
-            json.dump(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, out_json)
-    except BaseException:
-        if osp.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def voc_sbd_to_coco(voc_root: str, sbd_root: Optional[str], split: str,
                     out_json: str) -> dict:
     """Write ``split`` as a COCO instances json and return its counts.
@@ -482,5 +464,5 @@ def voc_sbd_to_coco(voc_root: str, sbd_root: Optional[str], split: str,
         images=images,
         annotations=annotations,
         categories=[dict(id=i + 1, name=name) for i, name in enumerate(VOC_CLASSES)])
-    _atomic_write_json(coco, out_json)
+    dump_json_atomic(coco, out_json)
     return dict(images=len(images), annotations=len(annotations))

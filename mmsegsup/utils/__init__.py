@@ -1,6 +1,7 @@
 from .checkpoint import allow_mmengine_checkpoint_globals
 from .dist import setup_cpu_distributed
+from .errors import DatasetFormatError
 from .io import dump_json_atomic, imwrite_atomic
 
-__all__ = ['allow_mmengine_checkpoint_globals', 'setup_cpu_distributed', 'dump_json_atomic',
+__all__ = ['DatasetFormatError', 'allow_mmengine_checkpoint_globals', 'setup_cpu_distributed', 'dump_json_atomic',
            'imwrite_atomic']

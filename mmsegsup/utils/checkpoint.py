@@ -4,10 +4,12 @@ MMEngine checkpoints carry, besides tensors, the message hub (``HistoryBuffer`` 
 numpy arrays) and plain metadata. Instead of loading with ``weights_only=False`` (which runs
 arbitrary pickled code), we allow-list exactly the globals those files need.
 """
-from typing import List
+import pickle
+from typing import Any, List
 
 import numpy as np
 import torch
+from mmengine.logging.history_buffer import HistoryBuffer
 
 
 def _numpy_globals() -> List[object]:
@@ -22,6 +24,21 @@ def _numpy_globals() -> List[object]:
     return names
 
 
+def _history_buffer_getattr(obj: Any, name: str) -> Any:
+    """The only ``getattr`` a checkpoint may call: a statistics method of ``HistoryBuffer``.
+
+    ``HistoryBuffer.__getstate__`` pickles its ``{'min': HistoryBuffer.min, ...}`` table, which
+    protocol 2 writes as ``getattr(HistoryBuffer, 'min')``. Allowing the real ``getattr`` would
+    let a crafted file walk to arbitrary objects, so anything else is refused.
+    """
+    allowed = set(HistoryBuffer._statistics_methods) | {'min', 'max', 'mean', 'current'}
+    if obj is not HistoryBuffer or name not in allowed:
+        raise pickle.UnpicklingError(
+            f'checkpoint asks for getattr({getattr(obj, "__name__", type(obj).__name__)}, '
+            f'{name!r}); only HistoryBuffer statistics methods are allowed')
+    return getattr(HistoryBuffer, name)
+
+
 def allow_mmengine_checkpoint_globals() -> None:
     """Register what MMEngine's checkpoints need with ``torch.serialization``.
 
@@ -30,5 +47,4 @@ def allow_mmengine_checkpoint_globals() -> None:
     add = getattr(torch.serialization, 'add_safe_globals', None)
     if add is None:  # pragma: no cover - torch < 2.4
         return
-    from mmengine.logging.history_buffer import HistoryBuffer
-    add([HistoryBuffer, *_numpy_globals()])
+    add([HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'), *_numpy_globals()])

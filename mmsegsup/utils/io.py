@@ -15,6 +15,8 @@ def _atomic(path: str, write) -> None:
     try:
         with os.fdopen(fd, 'wb') as f:
             write(f)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

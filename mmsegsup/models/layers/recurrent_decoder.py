@@ -27,11 +27,16 @@ class RecurrentMaskDecoder(nn.Module):
             in one-shot RVOS); resized to each level's resolution.
         num_extra_hidden: extra hidden maps per cell (1 for the temporal state of RVOS).
         kernel_size: ConvLSTM gate kernel size.
+        pooling: how the branches' feature is pooled from every level: ``'max'`` takes the
+            global max of the hidden map (original RSIS); ``'mask'`` averages the hidden map
+            and the projected encoder features under this step's predicted mask (detached),
+            which tells the class branch *which* object the step segments. Both may be given.
     """
 
     def __init__(self, in_channels: Sequence[int], hidden_channels: Sequence[int],
                  use_levels: Optional[Sequence[int]] = None, extra_input_channels: int = 0,
-                 num_extra_hidden: int = 0, kernel_size: int = 3) -> None:
+                 num_extra_hidden: int = 0, kernel_size: int = 3,
+                 pooling: Sequence[str] = ('max', 'mask')) -> None:
         super().__init__()
         levels = list(range(len(in_channels))) if use_levels is None else list(use_levels)
         self.levels = sorted(levels, reverse=True)  # coarsest first
@@ -40,6 +45,10 @@ class RecurrentMaskDecoder(nn.Module):
                              f'uses {len(self.levels)} encoder levels {self.levels}')
         self.hidden_channels = list(hidden_channels)
         self.extra_input_channels = extra_input_channels
+        unknown = set(pooling) - {'max', 'mask'}
+        if unknown or not pooling:
+            raise ValueError(f"pooling must be a non-empty subset of ('max', 'mask'), got {pooling}")
+        self.pooling = tuple(pooling)
         self.projections = nn.ModuleList(
             nn.Conv2d(in_channels[lvl], hid, 1) for lvl, hid in zip(self.levels, hidden_channels))
         cells = []
@@ -52,7 +61,8 @@ class RecurrentMaskDecoder(nn.Module):
     @property
     def pooled_channels(self) -> int:
         """Length of the pooled multi-resolution feature returned by :meth:`step`."""
-        return sum(self.hidden_channels)
+        per_mode = dict(max=sum(self.hidden_channels), mask=2 * sum(self.hidden_channels))
+        return sum(per_mode[m] for m in self.pooling)
 
     def project(self, feats: Sequence[Tensor]) -> List[Tensor]:
         """Project the encoder levels once per image; reused by every recurrent step."""
@@ -66,11 +76,10 @@ class RecurrentMaskDecoder(nn.Module):
 
         Returns:
             mask logits ``(B, 1, H_f, W_f)`` at the finest used level, the pooled feature
-            ``(B, pooled_channels)`` (global max of every level's hidden map, concatenated) for
+            ``(B, pooled_channels)`` (see ``pooling``) for
             the class / box / stop branches, and the new per-level states.
         """
         new_state: List[State] = []
-        pooled = []
         h_prev: Optional[Tensor] = None
         for k, (cell, feat) in enumerate(zip(self.cells, proj_feats)):
             parts = [feat]
@@ -86,6 +95,19 @@ class RecurrentMaskDecoder(nn.Module):
             h, c = cell(torch.cat(parts, dim=1), None if state is None else state[k],
                         () if extra_hidden is None else extra_hidden[k])
             new_state.append((h, c))
-            pooled.append(torch.amax(h, dim=(2, 3)))
             h_prev = h
-        return self.conv_mask(h_prev), torch.cat(pooled, dim=1), new_state
+        mask = self.conv_mask(h_prev)
+        return mask, self._pool(proj_feats, new_state, mask), new_state
+
+    def _pool(self, proj_feats: Sequence[Tensor], state: Sequence[State], mask: Tensor) -> Tensor:
+        pooled = []
+        if 'max' in self.pooling:
+            pooled += [torch.amax(h, dim=(2, 3)) for h, _ in state]
+        if 'mask' in self.pooling:
+            prob = mask.detach().sigmoid()
+            for (h, _), feat in zip(state, proj_feats):
+                weight = F.adaptive_avg_pool2d(prob, feat.shape[-2:])
+                norm = weight.sum(dim=(2, 3)).clamp(min=1e-6)
+                pooled += [(h * weight).sum(dim=(2, 3)) / norm,
+                           (feat * weight).sum(dim=(2, 3)) / norm]
+        return torch.cat(pooled, dim=1)

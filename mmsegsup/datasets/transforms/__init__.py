@@ -1,0 +1,3 @@
+from .checks import CheckImageAnnotations
+
+__all__ = ['CheckImageAnnotations']

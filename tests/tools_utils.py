@@ -1,0 +1,62 @@
+"""Helpers for tests that drive tools/*.py in subprocesses, as a user would."""
+import os
+import os.path as osp
+import socket
+import subprocess
+import sys
+from typing import List
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CPU_CONFIG = osp.join(REPO, 'configs/rsis/rsis_r18-c16_shapes-64x64_cpu.py')
+
+
+def tiny_config(tmp_path, max_iters: int = 8, train_loader: str = '', extra: str = '',
+                plain_pipeline: bool = False) -> str:
+    """Write a config inheriting the CPU shapes config, shrunk to seconds, into ``tmp_path``.
+
+    ``train_loader`` is spliced into the ``train_dataloader`` dict (a second assignment in
+    ``extra`` would replace it, not merge); ``plain_pipeline`` drops the random flip;
+    ``extra`` is appended.
+    """
+    data_root = osp.join(str(tmp_path), 'shapes') + '/'
+    pipeline = ''
+    if plain_pipeline:
+        pipeline = """
+train_pipeline = [dict(type='LoadImageFromFile'),
+                  dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+                  dict(type='PackDetInputs')]"""
+    text = f"""
+_base_ = {CPU_CONFIG!r}
+data_root = {data_root!r}{pipeline}
+train_dataloader = dict(batch_size=4, {train_loader}
+                        dataset=dict(data_root=data_root, num_images=16
+                                     {', pipeline=train_pipeline' if plain_pipeline else ''}))
+val_dataloader = dict(batch_size=4, dataset=dict(data_root=data_root, num_images=8))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
+test_evaluator = val_evaluator
+train_cfg = dict(max_iters={max_iters}, val_interval={max_iters})
+default_hooks = dict(checkpoint=dict(interval=4, max_keep_ckpts=5), logger=dict(interval=2))
+{extra}
+"""
+    path = osp.join(str(tmp_path), 'tiny.py')
+    with open(path, 'w') as f:
+        f.write(text)
+    return path
+
+
+def run(args: List[str], timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run ``python args...`` from the repository root; fail the test with its output."""
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONHASHSEED='0')
+    proc = subprocess.run([sys.executable, *args], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise AssertionError(f'{" ".join(args)} failed ({proc.returncode}):\n'
+                             f'{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}')
+    return proc
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
