@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from mmdet.registry import MODELS, TASK_UTILS
 from mmdet.testing import demo_mm_inputs
+from mmdet.utils import register_all_modules
 from mmengine.config import Config
 from scipy.optimize import linear_sum_assignment
 
@@ -43,7 +44,7 @@ def bench_model(device: str, batch: int, iters: int, num_objects: int):
     def train_step():
         model.train()
         data = model.data_preprocessor(packed, True)
-        losses = model.loss(**data)
+        losses = model(**data, mode='loss')
         optim.zero_grad()
         sum(losses.values()).backward()
         optim.step()
@@ -51,7 +52,7 @@ def bench_model(device: str, batch: int, iters: int, num_objects: int):
     def infer():
         model.eval()
         with torch.no_grad():
-            model.predict(**model.data_preprocessor(packed, False))
+            model(**model.data_preprocessor(packed, False), mode='predict')
 
     t_train = timed(train_step, iters)
     t_infer = timed(infer, iters)
@@ -87,6 +88,7 @@ def main() -> None:
     parser.add_argument('--iters', type=int, default=5)
     parser.add_argument('--objects', type=int, default=3, help='objects per training image')
     args = parser.parse_args()
+    register_all_modules()
     torch.manual_seed(0)
     t_batched, t_loop = bench_matcher(20)
     its, ms = bench_model(args.device, args.batch, args.iters, args.objects)
