@@ -69,3 +69,20 @@ def test_max_steps_caps_training_steps(model):
     data = _batch(model, [9], True)  # more objects than max_steps (6)
     losses = model(**data, mode='loss')
     assert torch.isfinite(sum(losses.values()))
+
+
+def test_python_api_arrays_then_paths(repo_root, tmp_path):
+    import cv2
+    import numpy as np
+
+    from mmsegsup.apis import inference_image, init_model
+    model = init_model(osp.join(repo_root, CFG))
+    img = np.full((48, 80, 3), 120, np.uint8)
+    cv2.circle(img, (40, 24), 10, (0, 0, 255), -1)
+    path = str(tmp_path / 'img.png')
+    cv2.imwrite(path, img)
+    from_array = inference_image(model, img)
+    from_path = inference_image(model, path)  # must still work after an array
+    assert from_array.pred_instances.masks.shape[1:] == (48, 80)
+    assert len(inference_image(model, [path, path])) == 2
+    assert torch.equal(from_array.pred_instances.masks, from_path.pred_instances.masks)

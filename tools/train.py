@@ -7,9 +7,8 @@ import argparse
 import os
 import os.path as osp
 
-import torch
-
 from mmengine.config import Config, DictAction
+from mmengine.device import get_device
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
@@ -46,7 +45,7 @@ def build_cfg(args: argparse.Namespace) -> Config:
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.amp:
-        if not torch.cuda.is_available():
+        if get_device() == 'cpu':
             raise SystemExit('--amp needs a GPU: MMEngine\'s AmpOptimWrapper supports CUDA/NPU/MLU '
                              'only; train in fp32 on the CPU (drop --amp)')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'

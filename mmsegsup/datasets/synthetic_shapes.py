@@ -149,7 +149,10 @@ class ShapesInstanceDataset(CheckedCocoDataset):
     def _is_current(self, ann_file: str) -> bool:
         if not osp.isfile(ann_file):
             return False
-        with open(ann_file) as f:
-            info = json.load(f).get('info', {})
+        try:
+            with open(ann_file) as f:
+                info = json.load(f).get('info', {})
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+            return False  # damaged: regenerate
         want = {k: v for k, v in self.gen_args.items() if k != 'split'}
         return all(info.get(k) == v for k, v in want.items())

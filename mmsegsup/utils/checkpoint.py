@@ -2,41 +2,70 @@
 
 MMEngine checkpoints carry, besides tensors, the message hub (``HistoryBuffer`` objects holding
 numpy arrays) and plain metadata. Instead of loading with ``weights_only=False`` (which runs
-arbitrary pickled code), we allow-list exactly the globals those files need.
+arbitrary pickled code), we allow-list exactly what those files need, each piece restricted so
+that a crafted file can neither reach other objects nor change process-wide state.
 """
 import pickle
-from typing import Any, List
+from typing import Any, List, Tuple
 
 import numpy as np
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
 
+_HISTORY_BUFFER = 'mmengine.logging.history_buffer.HistoryBuffer'
+_STATISTICS = frozenset({'min', 'max', 'mean', 'current'})
 
-def _numpy_globals() -> List[object]:
-    """numpy reconstructors and dtype classes that pickled arrays and scalars refer to."""
-    try:
-        from numpy._core import multiarray  # numpy >= 2
-    except ImportError:  # pragma: no cover - numpy 1.x
-        from numpy.core import multiarray
-    names = [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype]
-    names += [type(np.dtype(t)) for t in ('b1', 'u1', 'i1', 'i2', 'i4', 'i8', 'u2', 'u4', 'u8',
-                                          'f2', 'f4', 'f8')]
-    return names
+
+class _CheckedHistoryBuffer(HistoryBuffer):
+    """Stands in for ``HistoryBuffer`` while unpickling.
+
+    ``HistoryBuffer.__setstate__`` merges the file's ``statistics_methods`` into a class-level
+    table shared by every buffer of the process; a crafted file could remap ``mean`` and
+    silently corrupt all later logging. Only the genuine built-in methods are kept, then the
+    object becomes a plain ``HistoryBuffer`` again, so saved files stay standard.
+    """
+
+    def __setstate__(self, state: dict) -> None:
+        methods = state.pop('statistics_methods', {})
+        if not isinstance(methods, dict):
+            raise pickle.UnpicklingError('HistoryBuffer state: statistics_methods must be a dict')
+        state['statistics_methods'] = {
+            name: fn for name, fn in methods.items()
+            if name in _STATISTICS and fn is getattr(HistoryBuffer, name)}
+        HistoryBuffer.__setstate__(self, state)
+        self.__class__ = HistoryBuffer
 
 
 def _history_buffer_getattr(obj: Any, name: str) -> Any:
-    """The only ``getattr`` a checkpoint may call: a statistics method of ``HistoryBuffer``.
-
-    ``HistoryBuffer.__getstate__`` pickles its ``{'min': HistoryBuffer.min, ...}`` table, which
-    protocol 2 writes as ``getattr(HistoryBuffer, 'min')``. Allowing the real ``getattr`` would
-    let a crafted file walk to arbitrary objects, so anything else is refused.
-    """
-    allowed = set(HistoryBuffer._statistics_methods) | {'min', 'max', 'mean', 'current'}
-    if obj is not HistoryBuffer or name not in allowed:
+    """The only ``getattr`` a checkpoint may call: a built-in statistics method of
+    ``HistoryBuffer`` (protocol 2 pickles ``HistoryBuffer.min`` as ``getattr(cls, 'min')``)."""
+    if obj not in (HistoryBuffer, _CheckedHistoryBuffer) or name not in _STATISTICS:
         raise pickle.UnpicklingError(
             f'checkpoint asks for getattr({getattr(obj, "__name__", type(obj).__name__)}, '
             f'{name!r}); only HistoryBuffer statistics methods are allowed')
     return getattr(HistoryBuffer, name)
+
+
+def _bytes(*args: Any) -> bytes:
+    """``bytes()`` as numpy pickles empty arrays; no size argument (a memory bomb) accepted."""
+    if any(not isinstance(a, (bytes, bytearray)) for a in args) or len(args) > 1:
+        raise pickle.UnpicklingError('checkpoint calls bytes() with unexpected arguments')
+    return bytes(*args)
+
+
+def _numpy_globals() -> List[Any]:
+    """numpy reconstructors (under numpy 1.x and 2.x names) and dtype classes."""
+    try:
+        from numpy._core import multiarray  # numpy >= 2
+    except ImportError:  # pragma: no cover - numpy 1.x
+        from numpy.core import multiarray
+    named: List[Tuple[Any, str]] = []
+    for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
+        named += [(multiarray._reconstruct, f'{module}._reconstruct'),
+                  (multiarray.scalar, f'{module}.scalar')]
+    dtypes = [type(np.dtype(t)) for t in ('b1', 'u1', 'i1', 'i2', 'i4', 'i8', 'u2', 'u4', 'u8',
+                                          'f2', 'f4', 'f8')]
+    return [*named, np.ndarray, np.dtype, *dtypes]
 
 
 def allow_mmengine_checkpoint_globals() -> None:
@@ -47,4 +76,5 @@ def allow_mmengine_checkpoint_globals() -> None:
     add = getattr(torch.serialization, 'add_safe_globals', None)
     if add is None:  # pragma: no cover - torch < 2.4
         return
-    add([HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'), *_numpy_globals()])
+    add([(_CheckedHistoryBuffer, _HISTORY_BUFFER), (_history_buffer_getattr, 'builtins.getattr'),
+         (_bytes, 'builtins.bytes'), *_numpy_globals()])

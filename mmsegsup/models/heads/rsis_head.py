@@ -69,7 +69,7 @@ class RSISHead(BaseModule):
         """Run ``num_steps`` recurrent steps (default ``max_steps``).
 
         Returns a dict of ``mask_logits (B, T, h, w)`` at the decoder's finest resolution,
-        ``cls_logits (B, T, C)``, ``bbox_pred (B, T, 4)`` (normalised cx, cy, w, h in [0, 1]) and
+        ``cls_logits (B, T, C)``, ``bbox_pred (B, T, 4)`` (cx, cy, w, h in [0, 1] of each image's ``img_shape``) and
         ``stop_logits (B, T)``.
         """
         proj = self.decoder.project(x)
@@ -102,9 +102,10 @@ class RSISHead(BaseModule):
         batch_idx = batch_idx.to(device)
         tgt_masks = torch.cat([gm[g.to(device)] for gm, (_, g) in zip(gt_masks, matches)])
         tgt_labels = torch.cat([gt.labels[g.to(device)] for gt, (_, g) in zip(gts, matches)])
-        scale = mask_logits.new_tensor([pad_w, pad_h, pad_w, pad_h])
-        tgt_boxes = torch.cat([bbox_xyxy_to_cxcywh(self._boxes(gt, device)[g.to(device)]) / scale
-                               for gt, (_, g) in zip(gts, matches)])
+        tgt_boxes = torch.cat([
+            bbox_xyxy_to_cxcywh(self._boxes(gt, device)[g.to(device)]) /
+            self._box_scale(s.metainfo, mask_logits)
+            for gt, s, (_, g) in zip(gts, batch_data_samples, matches)])
 
         # Normalise by the global count so that DDP averages to the single-process loss.
         num_pos = reduce_mean(mask_logits.new_tensor(float(len(pred_idx)))).clamp(min=1).item()
@@ -135,6 +136,13 @@ class RSISHead(BaseModule):
         return masks
 
     @staticmethod
+    def _box_scale(meta: dict, like: Tensor) -> Tensor:
+        """Boxes are predicted relative to the image's own (unpadded) size, so a target does not
+        depend on which images share its batch."""
+        h, w = meta['img_shape'][:2]
+        return like.new_tensor([w, h, w, h])
+
+    @staticmethod
     def _boxes(gt: InstanceData, device: torch.device) -> Tensor:
         boxes = gt.bboxes
         boxes = boxes.tensor if hasattr(boxes, 'tensor') else boxes
@@ -160,14 +168,13 @@ class RSISHead(BaseModule):
                                    align_corners=False).sigmoid()
         stop = out['stop_logits'].sigmoid()
         cls_prob, labels = out['cls_logits'].softmax(-1).max(-1)
-        boxes = bbox_cxcywh_to_xyxy(out['bbox_pred']) * mask_probs.new_tensor(
-            [pad_w, pad_h, pad_w, pad_h])
+        boxes = bbox_cxcywh_to_xyxy(out['bbox_pred'])
         results = []
         for b, meta in enumerate(metas):
             below = (stop[b] < self.test_cfg['stop_thr']).nonzero()
             keep = int(below[0]) if len(below) else stop.shape[1]
             probs = mask_probs[b, :keep]
-            bboxes = boxes[b, :keep]
+            bboxes = boxes[b, :keep] * self._box_scale(meta, boxes)
             h, w = meta['img_shape']
             probs = probs[:, :h, :w]
             if rescale:
