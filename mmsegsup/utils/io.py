@@ -32,9 +32,32 @@ def dump_json_atomic(obj: Any, path: str) -> None:
     _atomic(path, lambda f: f.write(json.dumps(obj).encode('utf-8')))
 
 
+def write_text_atomic(text: str, path: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` through a temp file and a rename."""
+    _atomic(path, lambda f: f.write(text.encode('utf-8')))
+
+
 def imwrite_atomic(img: np.ndarray, path: str) -> None:
     """Encode ``img`` (BGR or gray) by the extension of ``path`` and write it atomically."""
     ok, buf = cv2.imencode(os.path.splitext(path)[1], img)
     if not ok:
         raise ValueError(f'could not encode an image of shape {img.shape} for {path}')
     _atomic(path, lambda f: f.write(buf.tobytes()))
+
+
+def save_index_png_atomic(index_map: np.ndarray, path: str, palette) -> None:
+    """Write a ``uint8`` index map as a palette ("P") PNG, the DAVIS / VOC annotation format.
+
+    ``palette`` is a sequence of (r, g, b) triples, one per index.
+    """
+    from io import BytesIO
+
+    from PIL import Image
+    if index_map.dtype != np.uint8 or index_map.ndim != 2:
+        raise ValueError(f'{path}: index maps must be 2-D uint8, got {index_map.dtype} '
+                         f'{index_map.shape}')
+    img = Image.fromarray(index_map, mode='P')
+    img.putpalette([c for rgb in palette for c in rgb])
+    buf = BytesIO()
+    img.save(buf, format='PNG')
+    _atomic(path, lambda f: f.write(buf.getvalue()))

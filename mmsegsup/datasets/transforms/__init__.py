@@ -1,3 +1,4 @@
 from .checks import CheckImageAnnotations
+from .video import LoadVideoObjectAnnotations, VideoClipSample
 
-__all__ = ['CheckImageAnnotations']
+__all__ = ['CheckImageAnnotations', 'LoadVideoObjectAnnotations', 'VideoClipSample']

@@ -1,0 +1,123 @@
+"""Synthetic moving-shapes videos in the DAVIS-2017 layout: the embedded default for RVOS.
+
+``JPEGImages/480p/<seq>/00000.jpg``, ``Annotations/480p/<seq>/00000.png`` (palette PNGs whose
+indices are object ids, 0 = background) and ``ImageSets/2017/<split>.txt``: the official tools
+read these folders as they read DAVIS. Deterministic by seed. Videos have several objects of
+the classes of :mod:`shape_drawing` (same-class objects included) moving with their own velocity
+and spin, a fixed depth order (so they occlude one another), some leaving the frame and, with
+``late_entries``, some entering after the first frame (YouTube-VOS style).
+"""
+import json
+import os.path as osp
+from dataclasses import dataclass
+from typing import List, Tuple
+
+import numpy as np
+
+from ..utils.io import (dump_json_atomic, imwrite_atomic, save_index_png_atomic,
+                        write_text_atomic)
+from .shape_drawing import SHAPE_CLASSES, class_colour, draw_background, draw_shape
+from .voc_sbd import voc_palette
+
+DAVIS_PALETTE = voc_palette(256)  # DAVIS annotations use the VOC colour map
+
+
+@dataclass
+class _Track:
+    label: int
+    radius: int
+    pos: np.ndarray  # (x, y) at the object's first frame
+    vel: np.ndarray  # px per frame
+    angle: float
+    spin: float
+    colour: np.ndarray
+    start: int  # first frame where the object exists
+
+
+def _sample_track(rng: np.random.Generator, size: int, num_frames: int,
+                  late: bool) -> _Track:
+    radius = int(rng.integers(max(3, size // 9), max(4, size // 5) + 1))
+    speed = rng.uniform(0.5, max(1.0, size / 24))
+    heading = rng.uniform(0, 2 * np.pi)
+    start = int(rng.integers(1, max(2, num_frames // 2))) if late else 0
+    label = int(rng.integers(len(SHAPE_CLASSES)))
+    return _Track(label=label, radius=radius,
+                  pos=rng.uniform(radius, size - radius, 2),
+                  vel=speed * np.array([np.cos(heading), np.sin(heading)]),
+                  angle=rng.uniform(0, 2 * np.pi), spin=rng.uniform(-0.15, 0.15),
+                  colour=class_colour(rng, label), start=start)
+
+
+def render_video(rng: np.random.Generator, size: int, num_frames: int, max_objects: int,
+                 late_entries: bool = False, min_first_area: int = 12
+                 ) -> Tuple[List[np.ndarray], List[np.ndarray], List[int]]:
+    """Frames (BGR uint8), object-id maps (uint8) and each object's class label.
+
+    Objects present from frame 0 are visible there by at least ``min_first_area`` pixels (the
+    one-shot task gives their first-frame masks); draws repeat until that holds.
+    """
+    while True:
+        count = int(rng.integers(1, max_objects + 1))
+        tracks = [_sample_track(rng, size, num_frames, late_entries and k > 0 and
+                                rng.random() < 0.3) for k in range(count)]
+        background = draw_background(rng, size)
+        frames, id_maps = [], []
+        for t in range(num_frames):
+            img = background + rng.normal(0, 3, background.shape)
+            ids = np.zeros((size, size), np.uint8)
+            for obj_id, tr in enumerate(tracks, start=1):  # later ids are in front
+                if t < tr.start:
+                    continue
+                dt = t - tr.start
+                cx, cy = (tr.pos + dt * tr.vel).round().astype(int)
+                mask = draw_shape(SHAPE_CLASSES[tr.label], size, (int(cx), int(cy)),
+                                  tr.radius, tr.angle + dt * tr.spin) > 0
+                img[mask] = tr.colour + rng.normal(0, 4, (int(mask.sum()), 3))
+                ids[mask] = obj_id
+            frames.append(np.clip(img, 0, 255).astype(np.uint8))
+            id_maps.append(ids)
+        first = id_maps[0]
+        if all((first == k).sum() >= min_first_area
+               for k, tr in enumerate(tracks, start=1) if tr.start == 0):
+            return frames, id_maps, [tr.label for tr in tracks]
+
+
+def generate_shapes_videos(root: str, split: str, num_videos: int, num_frames: int = 12,
+                           seed: int = 0, size: int = 64, max_objects: int = 3,
+                           late_entries: bool = False) -> str:
+    """Write ``num_videos`` sequences of ``split`` under ``root``; returns the split file.
+
+    Same arguments give identical files; every file is written atomically, and the split list
+    last, so an interrupted run is regenerated rather than half used.
+    """
+    rng = np.random.default_rng([seed, sum(map(ord, split)), 7])
+    names, labels = [], {}
+    for v in range(num_videos):
+        name = f'shapes-{split}-{v:03d}'
+        frames, id_maps, classes = render_video(rng, size, num_frames, max_objects,
+                                                late_entries)
+        for t, (frame, ids) in enumerate(zip(frames, id_maps)):
+            imwrite_atomic(frame, osp.join(root, 'JPEGImages', '480p', name, f'{t:05d}.jpg'))
+            save_index_png_atomic(ids, osp.join(root, 'Annotations', '480p', name,
+                                                f'{t:05d}.png'), DAVIS_PALETTE)
+        names.append(name)
+        labels[name] = [SHAPE_CLASSES[c] for c in classes]
+    info = dict(seed=seed, size=size, num_frames=num_frames, max_objects=max_objects,
+                late_entries=late_entries, num_videos=num_videos, object_classes=labels)
+    dump_json_atomic(info, osp.join(root, 'ImageSets', '2017', f'{split}_synthetic.json'))
+    split_file = osp.join(root, 'ImageSets', '2017', f'{split}.txt')
+    write_text_atomic('\n'.join(names) + '\n', split_file)
+    return split_file
+
+
+def synthetic_videos_current(root: str, split: str, **settings) -> bool:
+    """Whether ``root`` already holds ``split`` generated with ``settings``."""
+    meta = osp.join(root, 'ImageSets', '2017', f'{split}_synthetic.json')
+    if not (osp.isfile(meta) and osp.isfile(osp.join(root, 'ImageSets', '2017', f'{split}.txt'))):
+        return False
+    try:
+        with open(meta) as f:
+            info = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return False
+    return all(info.get(k) == v for k, v in settings.items())

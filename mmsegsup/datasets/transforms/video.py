@@ -1,0 +1,69 @@
+"""Video transforms: clip sampling and DAVIS-style object-id annotations."""
+from typing import Dict, List, Optional
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmdet.datasets.transforms import BaseFrameSample
+from mmdet.registry import TRANSFORMS
+from mmdet.structures.mask import BitmapMasks
+from PIL import Image
+
+from ...utils.errors import DatasetFormatError
+
+
+@TRANSFORMS.register_module()
+class VideoClipSample(BaseFrameSample):
+    """Pick ``num_frames`` consecutive frames (RVOS trains on short clips); ``None`` keeps the
+    whole video (inference propagates over all frames). A ``key_frame_id`` in the video info
+    fixes the clip start."""
+
+    def __init__(self, num_frames: Optional[int] = 5,
+                 collect_video_keys: List[str] = ['video_id', 'video_length', 'video_name']
+                 ) -> None:
+        super().__init__(collect_video_keys=collect_video_keys)
+        self.num_frames = num_frames
+
+    def transform(self, video_infos: dict) -> Dict[str, List]:
+        length = video_infos['video_length']
+        if self.num_frames is None or self.num_frames >= length:
+            return self.prepare_data(video_infos, list(range(length)))
+        start = video_infos.get('key_frame_id')
+        if start is None:
+            start = int(np.random.randint(0, length - self.num_frames + 1))
+        start = min(int(start), length - self.num_frames)
+        return self.prepare_data(video_infos, list(range(start, start + self.num_frames)))
+
+
+@TRANSFORMS.register_module()
+class LoadVideoObjectAnnotations(BaseTransform):
+    """Read a frame's palette PNG of object ids into ``gt_masks`` / ``gt_instances_ids``.
+
+    Index 0 is background and 255 void (ignored). Every object has class 0 and no box (boxes
+    follow from masks; mmdet's ``PackTrackInputs`` cannot pack box structures), so
+    ``PackTrackInputs`` packs them as for any tracking data. A frame without an annotation
+    file gets no objects.
+    """
+
+    def transform(self, results: dict) -> dict:
+        h, w = results['img'].shape[:2] if 'img' in results else (results['height'],
+                                                                   results['width'])
+        path = results.get('ann_path')
+        ids = np.zeros((0, ), np.int64)
+        masks = np.zeros((0, h, w), np.uint8)
+        if path is not None:
+            with Image.open(path) as im:
+                if im.mode not in ('P', 'L'):
+                    raise DatasetFormatError(f'{path}: annotation must be a palette (P) or '
+                                             f'indexed (L) PNG of object ids, got mode {im.mode}')
+                index = np.array(im)
+            if index.shape != (h, w):
+                raise DatasetFormatError(f'{path}: annotation is {index.shape[0]}x'
+                                         f'{index.shape[1]} but frame {results.get("img_path")}'
+                                         f' is {h}x{w}')
+            ids = np.array([i for i in np.unique(index) if i not in (0, 255)], np.int64)
+            masks = (index[None] == ids[:, None, None]).astype(np.uint8)
+        results['gt_masks'] = BitmapMasks(masks, h, w)
+        results['gt_instances_ids'] = ids
+        results['gt_bboxes_labels'] = np.zeros(len(ids), np.int64)
+        results['gt_ignore_flags'] = np.zeros(len(ids), bool)
+        return results
