@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Union
 
+
 # ---- argument checks -----------------------------------------------------------------------
 
 def _check_real(value: Any, name: str) -> None:
