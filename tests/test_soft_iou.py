@@ -33,8 +33,8 @@ def test_pairwise_equals_pointwise():
     for b in range(2):
         for i in range(3):
             for j in range(4):
-                assert pw[b, i, j] == pytest.approx(soft_iou(pred[b, i][None], gt[b, j][None]).item(),
-                                                    rel=1e-5)
+                single = soft_iou(pred[b, i][None], gt[b, j][None]).item()
+                assert pw[b, i, j] == pytest.approx(single, rel=1e-5)
 
 
 def test_loss_module_logits_weight_and_avg_factor():
@@ -52,3 +52,13 @@ def test_loss_module_logits_weight_and_avg_factor():
     assert loss(empty, empty.detach()).item() == 0.0
     with pytest.raises(ValueError, match='differ in shape'):
         loss(logits, target[:, :1])
+
+
+def test_smoothed_soft_iou_pushes_empty_targets_to_empty():
+    p = torch.tensor([[0.5, 0.0]], requires_grad=True)
+    empty = torch.zeros(1, 2)
+    value = soft_iou(p, empty, eps=0.0, smooth=1.0)  # 1 / (0.5 + 1)
+    assert value.item() == pytest.approx(1 / 1.5)
+    value.sum().backward()
+    assert p.grad[0, 0] < 0  # raising the sIoU means lowering the prediction
+    assert soft_iou(torch.zeros(1, 2), empty, smooth=1.0).item() == pytest.approx(1.0, abs=1e-5)

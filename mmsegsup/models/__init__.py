@@ -4,3 +4,4 @@ from .heads import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .task_modules import *  # noqa: F401,F403
+from .vos import *  # noqa: F401,F403

@@ -1,3 +1,4 @@
 from .rsis_head import RSISHead
+from .rvos_head import RVOSHead
 
-__all__ = ['RSISHead']
+__all__ = ['RSISHead', 'RVOSHead']

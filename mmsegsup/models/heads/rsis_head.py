@@ -69,7 +69,8 @@ class RSISHead(BaseModule):
         """Run ``num_steps`` recurrent steps (default ``max_steps``).
 
         Returns a dict of ``mask_logits (B, T, h, w)`` at the decoder's finest resolution,
-        ``cls_logits (B, T, C)``, ``bbox_pred (B, T, 4)`` (cx, cy, w, h in [0, 1] of each image's ``img_shape``) and
+        ``cls_logits (B, T, C)``, ``bbox_pred (B, T, 4)`` (cx, cy, w, h in [0, 1] of each
+        image's ``img_shape``) and
         ``stop_logits (B, T)``.
         """
         proj = self.decoder.project(x)
@@ -81,7 +82,8 @@ class RSISHead(BaseModule):
             pooled.append(feat)
         feats = torch.stack(pooled, 1)
         return dict(mask_logits=torch.stack(masks, 1), cls_logits=self.fc_cls(feats),
-                    bbox_pred=self.fc_bbox(feats).sigmoid(), stop_logits=self.fc_stop(feats)[..., 0])
+                    bbox_pred=self.fc_bbox(feats).sigmoid(),
+                    stop_logits=self.fc_stop(feats)[..., 0])
 
     def loss(self, x: Tuple[Tensor], batch_data_samples: SampleList) -> Dict[str, Tensor]:
         """Match steps to objects per image and compute the four losses."""

@@ -47,7 +47,8 @@ class RecurrentMaskDecoder(nn.Module):
         self.extra_input_channels = extra_input_channels
         unknown = set(pooling) - {'max', 'mask'}
         if unknown or not pooling:
-            raise ValueError(f"pooling must be a non-empty subset of ('max', 'mask'), got {pooling}")
+            raise ValueError("pooling must be a non-empty subset of ('max', 'mask'), "
+                             f'got {pooling}')
         self.pooling = tuple(pooling)
         self.projections = nn.ModuleList(
             nn.Conv2d(in_channels[lvl], hid, 1) for lvl, hid in zip(self.levels, hidden_channels))

@@ -7,18 +7,19 @@ from mmdet.registry import MODELS
 from torch import Tensor
 
 
-def soft_iou(pred: Tensor, target: Tensor, eps: float = 1e-6) -> Tensor:
-    """sIoU = sum(p*g) / (sum(p) + sum(g) - sum(p*g) + eps) over all but the first dim.
+def soft_iou(pred: Tensor, target: Tensor, eps: float = 1e-6, smooth: float = 0.0) -> Tensor:
+    """sIoU = (sum(p*g) + s) / (sum(p) + sum(g) - sum(p*g) + s + eps) over all but dim 0.
 
     ``pred`` holds probabilities, ``target`` binary (or soft) masks of the same shape
-    ``(N, ...)``; returns ``(N,)``. Two empty masks give 0 (as in the original RSIS code), so an
-    empty target contributes a constant loss and no gradient.
+    ``(N, ...)``; returns ``(N,)``. With ``smooth=0`` (RSIS) two empty masks give 0, so an empty
+    target adds a constant and no gradient; ``smooth > 0`` (RVOS, whose objects may leave the
+    frame) makes an empty target pull the prediction towards empty too.
     """
     pred = pred.flatten(1)
     target = target.flatten(1).to(pred.dtype)
     inter = (pred * target).sum(1)
     union = pred.sum(1) + target.sum(1) - inter
-    return inter / (union + eps)
+    return (inter + smooth) / (union + smooth + eps)
 
 
 def pairwise_soft_iou(pred: Tensor, target: Tensor, eps: float = 1e-6) -> Tensor:
@@ -42,14 +43,16 @@ class SoftIoULoss(nn.Module):
         use_sigmoid: apply a sigmoid to ``pred`` (logits in) before the sIoU.
         loss_weight: multiplier of the loss.
         eps: denominator stabiliser.
+        smooth: added to intersection and union (see :func:`soft_iou`).
     """
 
     def __init__(self, use_sigmoid: bool = True, loss_weight: float = 1.0,
-                 eps: float = 1e-6) -> None:
+                 eps: float = 1e-6, smooth: float = 0.0) -> None:
         super().__init__()
         self.use_sigmoid = use_sigmoid
         self.loss_weight = loss_weight
         self.eps = eps
+        self.smooth = smooth
 
     def forward(self, pred: Tensor, target: Tensor, weight: Optional[Tensor] = None,
                 avg_factor: Optional[float] = None) -> Tensor:
@@ -60,7 +63,7 @@ class SoftIoULoss(nn.Module):
         if pred.shape[0] == 0:
             return pred.sum() * 0
         probs = pred.sigmoid() if self.use_sigmoid else pred
-        loss = 1 - soft_iou(probs, target, self.eps)
+        loss = 1 - soft_iou(probs, target, self.eps, self.smooth)
         if weight is not None:
             loss = loss * weight
         denom = loss.numel() if avg_factor is None else avg_factor

@@ -1,0 +1,3 @@
+from .prev_mask_curriculum_hook import PrevMaskCurriculumHook
+
+__all__ = ['PrevMaskCurriculumHook']

@@ -1,0 +1,3 @@
+from .davis_metric import DAVISMetric
+
+__all__ = ['DAVISMetric']

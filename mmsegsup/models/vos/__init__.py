@@ -1,0 +1,3 @@
+from .rvos import RVOS
+
+__all__ = ['RVOS']

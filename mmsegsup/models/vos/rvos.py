@@ -1,0 +1,55 @@
+"""RVOS: recurrent video object segmentation (Ventura et al., CVPR 2019) as an mmdet model."""
+from typing import Dict, List, Optional, Union
+
+from mmdet.registry import MODELS
+from mmdet.structures import TrackDataSample
+from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from mmengine.model import BaseModel
+from torch import Tensor
+
+
+@MODELS.register_module()
+class RVOS(BaseModel):
+    """Any mmdet backbone encoding each frame once, then an ``RVOSHead``.
+
+    Inputs are clips ``(B, T, C, H, W)`` with ``TrackDataSample``s from mmdet's
+    ``TrackDataPreprocessor``. Training encodes all frames of the batch in one pass;
+    inference encodes frame by frame, so memory stays flat over long videos.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 head: ConfigType,
+                 data_preprocessor: OptConfigType = None,
+                 init_cfg: OptMultiConfig = None) -> None:
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self.head = MODELS.build(head)
+
+    def forward(self, inputs: Tensor, data_samples: Optional[List[TrackDataSample]] = None,
+                mode: str = 'tensor') -> Union[Dict[str, Tensor], List[TrackDataSample], Tensor]:
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            targets, _ = self.head._targets(data_samples, inputs.device)
+            return self.head(self._clip_feats(inputs), targets)
+        raise ValueError(f'mode must be loss, predict or tensor, got {mode!r}')
+
+    def _clip_feats(self, inputs: Tensor) -> List[tuple]:
+        """Encode all B*T frames at once; regroup the levels per frame."""
+        num_videos, num_frames = inputs.shape[:2]
+        feats = self.backbone(inputs.flatten(0, 1))
+        feats = [f.view(num_videos, num_frames, *f.shape[1:]) for f in feats]
+        return [tuple(f[:, t] for f in feats) for t in range(num_frames)]
+
+    def loss(self, inputs: Tensor, data_samples: List[TrackDataSample]) -> Dict[str, Tensor]:
+        return self.head.loss(self._clip_feats(inputs), data_samples)
+
+    def predict(self, inputs: Tensor,
+                data_samples: List[TrackDataSample]) -> List[TrackDataSample]:
+        for b, video in enumerate(data_samples):
+            frames = (self.backbone(inputs[b, t:t + 1]) for t in range(len(video)))
+            self.head.predict_video(frames, video)
+        return data_samples

@@ -1,0 +1,63 @@
+"""RVOS through tools/train.py and tools/test.py; the slow test measures learning (J&F)."""
+import os
+import os.path as osp
+import re
+
+import pytest
+
+from tools_utils import REPO, run
+
+RVOS_CONFIG = osp.join(REPO, 'configs/rvos/rvos-st_r18-c16_shapes-videos-64x64_oneshot_cpu.py')
+JF = re.compile(r'davis/J&F-Mean: ([0-9.]+)')
+
+
+def _config(tmp_path, body: str = '') -> str:
+    root = str(tmp_path / 'videos') + '/'
+    path = tmp_path / 'rvos.py'
+    path.write_text(f"""
+_base_ = {RVOS_CONFIG!r}
+data_root = {root!r}
+train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
+val_evaluator = dict(davis_root=data_root)
+test_evaluator = val_evaluator
+{body}
+""")
+    return str(path)
+
+
+def test_rvos_train_test_and_submission_pngs(tmp_path):
+    cfg = _config(tmp_path, """
+train_dataloader.update(batch_size=2, dataset=dict(data_root=data_root, num_videos=4))
+val_dataloader = dict(dataset=dict(data_root=data_root, num_videos=2))
+test_dataloader = val_dataloader
+train_cfg = dict(max_iters=4, val_interval=4)
+custom_hooks = [dict(type='PrevMaskCurriculumHook', switch_iter=2)]
+""")
+    work = str(tmp_path / 'work')
+    proc = run(['tools/train.py', cfg, '--work-dir', work])
+    assert JF.search(proc.stdout + proc.stderr)
+    out_dir = str(tmp_path / 'submission')
+    proc = run(['tools/test.py', cfg, osp.join(work, 'iter_4.pth'), '--work-dir', work,
+                '--cfg-options', f'test_evaluator.outfile_dir={out_dir}'])
+    jf = float(JF.findall(proc.stdout + proc.stderr)[-1])
+    assert 0.0 <= jf <= 1.0
+    seqs = sorted(os.listdir(out_dir))
+    assert seqs == ['shapes-val-000', 'shapes-val-001']
+    assert len(os.listdir(osp.join(out_dir, seqs[0]))) == 12
+    # The standalone evaluator scores the same folder with the same number.
+    proc = run(['tools/eval_davis.py', '--davis-root', str(tmp_path / 'videos'), '--results',
+                out_dir, '--split', 'val'])
+    lines = proc.stdout.splitlines()
+    header = next(i for i, ln in enumerate(lines) if ln.split()[:1] == ['J&F-Mean'])
+    assert float(lines[header + 1].split()[0]) == pytest.approx(jf, abs=6e-4)
+
+
+@pytest.mark.slow
+def test_rvos_one_shot_learns_synthetic_videos(tmp_path):
+    cfg = _config(tmp_path)
+    proc = run(['tools/train.py', cfg, '--work-dir', str(tmp_path / 'work')], timeout=900)
+    jf = float(JF.findall(proc.stdout + proc.stderr)[-1])
+    print(f'RVOS-ST one-shot synthetic videos: J&F-Mean = {jf:.3f}')
+    assert jf >= 0.70
