@@ -1,10 +1,10 @@
 """RVOS head: the RSIS decoder made recurrent in time as well as over objects (thesis 3.3)."""
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
 from mmdet.registry import MODELS
-from mmdet.structures import TrackDataSample
+from mmdet.structures import DetDataSample, TrackDataSample
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig, reduce_mean
 from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
@@ -155,32 +155,40 @@ class RVOSHead(BaseModule):
 
     # ------------------------------------------------------------------ inference
     @torch.no_grad()
+    def propagate(self, frame_feats: Iterable[Tuple[Tensor]],
+                  first: DetDataSample) -> Iterator[Tensor]:
+        """Yield, frame by frame, the object probabilities ``(N, H_pad, W_pad)`` of the objects
+        annotated in ``first`` (sorted by id); the first frame yields its given masks.
+
+        Only the recurrent states and the previous masks are kept between frames, so a video
+        of any length runs in constant memory when its frames are fed lazily.
+        """
+        ids = sorted(first.gt_instances.instances_ids.tolist())
+        size = first.metainfo['batch_input_shape']
+        temporal, prev = None, None
+        for t, feats in enumerate(frame_feats):
+            if t == 0:
+                prev = self._given_masks(first, ids, size, feats[0].device)
+                probs = prev
+            if ids:
+                logits, temporal = self.frame(feats, temporal, prev, len(ids))
+                if t > 0:
+                    probs = F.interpolate(logits, size=size, mode='bilinear',
+                                          align_corners=False).sigmoid()
+                    prev = (probs > self.test_cfg['mask_thr']).float()
+            yield probs[0]
+
     def predict_video(self, frame_feats: Iterable[Tuple[Tensor]],
                       video: TrackDataSample) -> TrackDataSample:
-        """Propagate the first frame's objects through the whole video, frame by frame.
+        """Propagate the first frame's objects through the whole video (:meth:`propagate`).
 
         Adds ``pred_track_instances`` (``masks`` bool at the original frame size, one object
         per pixel, ``instances_ids``, ``scores``, ``labels``) to every frame. The first frame
         returns its given masks, as in the semi-supervised protocol.
         """
-        first = video[0]
-        ids = sorted(first.gt_instances.instances_ids.tolist())
-        pad_h, pad_w = first.metainfo['batch_input_shape']
-        thr = self.test_cfg['mask_thr']
-        temporal = None
-        prev = None
-        for t, feats in enumerate(frame_feats):
-            device = feats[0].device
-            if t == 0:
-                prev = self._given_masks(first, ids, (pad_h, pad_w), device)
-                probs = prev
-            if ids:
-                logits, temporal = self.frame(feats, temporal, prev, len(ids))
-                if t > 0:
-                    probs = F.interpolate(logits, size=(pad_h, pad_w), mode='bilinear',
-                                          align_corners=False).sigmoid()
-                    prev = (probs > thr).float()
-            self._add_prediction(video[t], probs[0] if ids else None, ids)
+        ids = sorted(video[0].gt_instances.instances_ids.tolist())
+        for t, probs in enumerate(self.propagate(frame_feats, video[0])):
+            self._add_prediction(video[t], probs, ids)
         return video
 
     @staticmethod
@@ -195,11 +203,11 @@ class RVOSHead(BaseModule):
                 out[0, i, :masks.shape[1], :masks.shape[2]] = masks[frame_ids.index(obj)]
         return out
 
-    def _add_prediction(self, sample, probs: Optional[Tensor], ids: List[int]) -> None:
+    def _add_prediction(self, sample: DetDataSample, probs: Tensor, ids: List[int]) -> None:
         h, w = sample.metainfo['img_shape'][:2]
         oh, ow = sample.metainfo['ori_shape'][:2]
         pred = InstanceData()
-        if probs is None:
+        if not ids:
             pred.masks = torch.zeros((0, oh, ow), dtype=torch.bool)
             pred.scores = torch.zeros(0)
         else:

@@ -1,0 +1,101 @@
+"""RVOS inference speed and memory (run by hand; results go to benchmarks/README.md).
+
+    .venv/bin/python benchmarks/bench_rvos.py [--device cpu] [--frames 5]
+
+Rows: ms/frame of one-shot RVOS-ST with a ResNet-101 encoder at 256x448 for 1, 3 and 5 objects,
+and the peak resident memory of a whole 20-frame vs 200-frame video (frames fed lazily, each in
+a fresh process), which must not grow with the video length.
+"""
+import argparse
+import resource
+import subprocess
+import sys
+import time
+
+import torch
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
+from mmdet.structures.mask import BitmapMasks
+from mmdet.utils import register_all_modules
+from mmengine.config import Config
+from mmengine.structures import InstanceData
+
+import mmsegsup  # noqa: F401
+
+CONFIG = 'configs/rvos/rvos-st_r18-c16_shapes-videos-64x64_oneshot_cpu.py'
+H, W = 256, 448
+
+
+def build_r101(device: str):
+    cfg = Config.fromfile(CONFIG)
+    cfg.model.backbone.update(depth=101, base_channels=64, norm_eval=True)
+    cfg.model.head.update(in_channels=[256, 512, 1024, 2048])
+    cfg.model.head.decoder.update(hidden_channels=(128, 64, 32))
+    model = MODELS.build(cfg.model).to(device).eval()
+    model.init_weights()
+    return model
+
+
+def first_frame(num_objects: int) -> DetDataSample:
+    masks = torch.zeros((num_objects, H, W), dtype=torch.uint8)
+    for i in range(num_objects):
+        masks[i, 40 + 30 * i:90 + 30 * i, 50 + 60 * i:120 + 60 * i] = 1
+    sample = DetDataSample(metainfo=dict(batch_input_shape=(H, W), img_shape=(H, W),
+                                         ori_shape=(H, W)))
+    sample.gt_instances = InstanceData(masks=BitmapMasks(masks.numpy(), H, W),
+                                       instances_ids=torch.arange(1, num_objects + 1))
+    return sample
+
+
+def run_video(model, num_frames: int, num_objects: int, device: str) -> float:
+    """Seconds per frame over a lazily generated video."""
+    gen = torch.Generator().manual_seed(0)
+
+    def frames():
+        for _ in range(num_frames):
+            img = torch.randn(1, 3, H, W, generator=gen).to(device)
+            yield model.backbone(img)
+
+    start = time.perf_counter()
+    with torch.no_grad():
+        for _ in model.head.propagate(frames(), first_frame(num_objects)):
+            pass
+    return (time.perf_counter() - start) / num_frames
+
+
+def peak_rss_mb(num_frames: int) -> float:
+    """Peak RSS (MB) of a fresh process that runs a ``num_frames`` video with 3 objects."""
+    out = subprocess.run([sys.executable, __file__, '--memory-child', str(num_frames)],
+                         capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--frames', type=int, default=5, help='frames timed per row')
+    parser.add_argument('--memory-child', type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    register_all_modules()
+    torch.manual_seed(0)
+    if args.memory_child:
+        model = build_r101('cpu')
+        run_video(model, args.memory_child, 3, 'cpu')
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        return
+    model = build_r101(args.device)
+    run_video(model, 2, 1, args.device)  # warm-up
+    print(f'| measurement | value | (device {args.device}, torch threads '
+          f'{torch.get_num_threads()}) |')
+    print('|---|---|---|')
+    for n in (1, 3, 5):
+        ms = 1000 * run_video(model, args.frames, n, args.device)
+        print(f'| RVOS-ST R101 256x448 one-shot, {n} object(s) | {ms:.0f} ms/frame | |')
+    short, long = peak_rss_mb(20), peak_rss_mb(200)
+    print(f'| peak memory, 20-frame video (3 objects) | {short:.0f} MB | |')
+    print(f'| peak memory, 200-frame video (3 objects) | {long:.0f} MB | '
+          f'ratio {long / short:.2f} |')
+
+
+if __name__ == '__main__':
+    main()
