@@ -3,7 +3,9 @@ import os
 import os.path as osp
 import re
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from tools_utils import REPO, run
 
@@ -52,6 +54,17 @@ custom_hooks = [dict(type='PrevMaskCurriculumHook', switch_iter=2)]
     lines = proc.stdout.splitlines()
     header = next(i for i, ln in enumerate(lines) if ln.split()[:1] == ['J&F-Mean'])
     assert float(lines[header + 1].split()[0]) == pytest.approx(jf, abs=6e-4)
+    # The video demo on a folder of frames, one-shot from the first-frame annotation.
+    seq = 'shapes-val-001'
+    demo = tmp_path / 'demo'
+    run(['tools/demo/video_demo.py', str(tmp_path / 'videos/JPEGImages/480p' / seq), cfg,
+         osp.join(work, 'iter_4.pth'), '--first-mask',
+         str(tmp_path / 'videos/Annotations/480p' / seq / '00000.png'), '--out-dir', str(demo)])
+    assert len(os.listdir(demo / 'masks')) == 12 and len(os.listdir(demo / 'overlays')) == 12
+    assert (demo / 'overlay.mp4').stat().st_size > 0
+    first = np.array(Image.open(demo / 'masks' / '00000.png'))
+    given = np.array(Image.open(tmp_path / 'videos/Annotations/480p' / seq / '00000.png'))
+    assert np.array_equal(first, given)
 
 
 @pytest.mark.slow

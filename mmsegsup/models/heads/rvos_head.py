@@ -188,7 +188,7 @@ class RVOSHead(BaseModule):
         """
         ids = sorted(video[0].gt_instances.instances_ids.tolist())
         for t, probs in enumerate(self.propagate(frame_feats, video[0])):
-            self._add_prediction(video[t], probs, ids)
+            video[t].pred_track_instances = self.to_instances(probs, ids, video[t].metainfo)
         return video
 
     @staticmethod
@@ -203,9 +203,10 @@ class RVOSHead(BaseModule):
                 out[0, i, :masks.shape[1], :masks.shape[2]] = masks[frame_ids.index(obj)]
         return out
 
-    def _add_prediction(self, sample: DetDataSample, probs: Tensor, ids: List[int]) -> None:
-        h, w = sample.metainfo['img_shape'][:2]
-        oh, ow = sample.metainfo['ori_shape'][:2]
+    def to_instances(self, probs: Tensor, ids: List[int], meta: dict) -> InstanceData:
+        """Probabilities from :meth:`propagate` -> one frame's instances at ``ori_shape``."""
+        h, w = meta['img_shape'][:2]
+        oh, ow = meta['ori_shape'][:2]
         pred = InstanceData()
         if not ids:
             pred.masks = torch.zeros((0, oh, ow), dtype=torch.bool)
@@ -224,4 +225,4 @@ class RVOSHead(BaseModule):
             pred.scores = probs.flatten(1).amax(1)
         pred.instances_ids = torch.tensor(ids, dtype=torch.long)
         pred.labels = torch.zeros(len(ids), dtype=torch.long)
-        sample.pred_track_instances = pred
+        return pred

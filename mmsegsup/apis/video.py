@@ -1,0 +1,122 @@
+"""Run a video object segmentation model on frames streamed from a file or a folder."""
+import os
+import os.path as osp
+from typing import Iterable, Iterator, List, Tuple
+
+import cv2
+import numpy as np
+import torch
+from mmdet.structures import DetDataSample
+from mmdet.structures.mask import BitmapMasks
+from mmengine.structures import InstanceData
+from PIL import Image
+
+from ..utils.errors import DatasetFormatError
+
+FRAME_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')
+
+
+def list_frames(source: str) -> List[str]:
+    """Sorted image files of a frames folder; a clear error when there are none."""
+    if not osp.isdir(source):
+        raise FileNotFoundError(f'frames folder {source} not found')
+    files = sorted(osp.join(source, f) for f in os.listdir(source)
+                   if f.lower().endswith(FRAME_EXTS))
+    if not files:
+        raise DatasetFormatError(f'{source}: no frames ({", ".join(FRAME_EXTS)})')
+    return files
+
+
+def read_frames(source: str) -> Iterator[np.ndarray]:
+    """BGR frames of a video file or a folder of images, one at a time (constant memory)."""
+    if osp.isdir(source):
+        for path in list_frames(source):
+            frame = cv2.imread(path)
+            if frame is None:
+                raise DatasetFormatError(f'{path}: not a readable image')
+            yield frame
+        return
+    if not osp.isfile(source):
+        raise FileNotFoundError(f'video {source} not found')
+    cap = cv2.VideoCapture(source)
+    if not cap.isOpened():
+        raise DatasetFormatError(f'{source}: OpenCV cannot decode this video')
+    try:
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            yield frame
+    finally:
+        cap.release()
+
+
+def count_frames(source: str) -> int:
+    """Number of frames (exact for folders, from the container header for videos)."""
+    if osp.isdir(source):
+        return len(list_frames(source))
+    cap = cv2.VideoCapture(source)
+    try:
+        return int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    finally:
+        cap.release()
+
+
+def read_first_mask(path: str) -> np.ndarray:
+    """Object ids ``(H, W)`` of a palette / indexed PNG (DAVIS first-frame annotation)."""
+    with Image.open(path) as im:
+        if im.mode not in ('P', 'L'):
+            raise DatasetFormatError(f'{path}: the first-frame mask must be a palette (P) or '
+                                     f'indexed (L) PNG of object ids, got mode {im.mode}')
+        return np.array(im)
+
+
+def inference_video(model, frames: Iterable[np.ndarray], first_mask: np.ndarray
+                    ) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
+    """One-shot propagation: yields ``(frame, id_map)`` per frame, ``id_map`` uint8 with the
+    object ids of ``first_mask`` (0 = background). Frames are consumed lazily."""
+    head = getattr(model, 'head', None)
+    if not hasattr(head, 'propagate'):
+        raise TypeError(f'{type(model).__name__} is not a video object segmentation model '
+                        '(expected an RVOS-like model whose head has propagate())')
+    ids = [int(i) for i in np.unique(first_mask) if i not in (0, 255)]
+    device = next(model.parameters()).device
+    cache = {}
+
+    def encoded() -> Iterator[tuple]:
+        for t, frame in enumerate(frames):
+            if t == 0 and frame.shape[:2] != first_mask.shape:
+                raise DatasetFormatError(f'first-frame mask is {first_mask.shape[0]}x'
+                                         f'{first_mask.shape[1]} but the frames are '
+                                         f'{frame.shape[0]}x{frame.shape[1]}')
+            tensor = torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1)[None]
+            inputs = model.data_preprocessor(dict(inputs=[tensor.to(device)],
+                                                  data_samples=None), False)['inputs']
+            cache['frame'], cache['meta'] = frame, dict(
+                batch_input_shape=tuple(inputs.shape[-2:]), img_shape=frame.shape[:2],
+                ori_shape=frame.shape[:2])
+            yield model.backbone(inputs[:, 0])
+
+    first = DetDataSample()
+    h, w = first_mask.shape
+    first.gt_instances = InstanceData(
+        masks=BitmapMasks((first_mask[None] == np.array(ids)[:, None, None]).astype(np.uint8)
+                          if ids else np.zeros((0, h, w), np.uint8), h, w),
+        instances_ids=torch.tensor(ids, dtype=torch.long))
+    stream = encoded()
+    first_feats = next(stream, None)
+    if first_feats is None:
+        raise DatasetFormatError('the video has no frames')
+    first.set_metainfo(cache['meta'])
+
+    def all_feats() -> Iterator[tuple]:
+        yield first_feats
+        yield from stream
+
+    with torch.no_grad():
+        for probs in head.propagate(all_feats(), first):
+            inst = head.to_instances(probs, ids, cache['meta'])
+            id_map = np.zeros(cache['meta']['ori_shape'], np.uint8)
+            for mask, obj in zip(inst.masks.cpu().numpy(), ids):
+                id_map[mask] = obj
+            yield cache['frame'], id_map
