@@ -42,7 +42,8 @@ def _sequence(rng: np.random.Generator, frames: int, objects: int) -> np.ndarray
         vy, vx = rng.normal(0, 2, 2)
         for t in range(frames):
             grow = 1 + 0.003 * t
-            inside = ((yy - cy - vy * t) / (ry * grow)) ** 2 + ((xx - cx - vx * t) / (rx * grow)) ** 2
+            inside = (((yy - cy - vy * t) / (ry * grow)) ** 2
+                      + ((xx - cx - vx * t) / (rx * grow)) ** 2)
             out[t][inside <= 1] = k
     return out
 

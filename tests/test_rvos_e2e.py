@@ -74,3 +74,27 @@ def test_rvos_one_shot_learns_synthetic_videos(tmp_path):
     jf = float(JF.findall(proc.stdout + proc.stderr)[-1])
     print(f'RVOS-ST one-shot synthetic videos: J&F-Mean = {jf:.3f}')
     assert jf >= 0.70
+
+
+def test_zero_shot_rvos_trains_and_scores_unsupervised(tmp_path):
+    zero = osp.join(REPO, 'configs/rvos/rvos-st_r18-c16_shapes-videos-64x64_zeroshot_cpu.py')
+    root = str(tmp_path / 'videos') + '/'
+    cfg = tmp_path / 'zero.py'
+    cfg.write_text(f"""
+_base_ = {zero!r}
+data_root = {root!r}
+train_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root, num_videos=4))
+val_dataloader = dict(dataset=dict(data_root=data_root, num_videos=2))
+test_dataloader = val_dataloader
+val_evaluator = dict(davis_root=data_root)
+test_evaluator = val_evaluator
+train_cfg = dict(max_iters=2, val_interval=2)
+""")
+    work = str(tmp_path / 'work')
+    proc = run(['tools/train.py', str(cfg), '--work-dir', work])
+    assert 0.0 <= float(JF.findall(proc.stdout + proc.stderr)[-1]) <= 1.0
+    assert (tmp_path / 'videos' / 'Annotations_unsupervised').is_dir()
+    demo = tmp_path / 'demo'
+    run(['tools/demo/video_demo.py', str(tmp_path / 'videos/JPEGImages/480p/shapes-val-000'),
+         str(cfg), osp.join(work, 'iter_2.pth'), '--out-dir', str(demo), '--gif'])
+    assert (demo / 'overlay.gif').stat().st_size > 0 and len(os.listdir(demo / 'masks')) == 12

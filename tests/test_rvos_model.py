@@ -85,6 +85,30 @@ def test_curriculum_hook_switches_and_follows_resume(cfg):
     assert torch.isfinite(model(**data, mode='loss')['loss_mask'])
 
 
-def test_zero_shot_is_refused_clearly(cfg):
-    with pytest.raises(ValueError, match='zero-shot'):
-        _model(cfg).head.__class__(in_channels=[16, 32, 64, 128], one_shot=False)
+def test_zero_shot_slots_matched_once_per_clip(cfg):
+    model_cfg = cfg.model.copy()
+    model_cfg.head = dict(model_cfg.head, one_shot=False, num_slots=4)
+    model = MODELS.build(model_cfg)
+    model.init_weights()
+    assert model.head.decoder.extra_input_channels == 0
+    data = model.data_preprocessor(_batch(cfg, cfg.train_dataloader), True)
+    losses = model(**data, mode='loss')
+    losses['loss_mask'].backward()
+    assert torch.isfinite(losses['loss_mask'])
+    # Matching the clip volume: a slot that equals an object in every frame costs nothing.
+    targets, valid = model.head._targets(data['data_samples'], torch.device('cpu'),
+                                         first_frame_only=False)
+    logits = torch.full((targets.shape[0], targets.shape[1], 4) + targets.shape[-2:], -20.0)
+    logits[:, :, 2][targets[:, :, 0] > 0] = 20.0
+    pred, tgt = model.head._match_slots(logits, targets, valid)
+    assert len(pred) == valid.sum() * targets.shape[1]
+    t = targets.shape[1]
+    pairs = zip(pred.view(-1, t, *pred.shape[-2:]), tgt.view(-1, t, *tgt.shape[-2:]))
+    # Some pair is (slot 2, object 0 of clip 0): the perfect prediction met its object.
+    assert any(torch.equal((p > 0).float(), g) and torch.equal(g, targets[0, :, 0])
+               for p, g in pairs)
+    model.eval()
+    val = model.data_preprocessor(_batch(cfg, cfg.val_dataloader), False)
+    with torch.no_grad():
+        video = model(**val, mode='predict')[0]
+    assert video[0].pred_track_instances.instances_ids.tolist() == [1, 2, 3, 4]

@@ -1,7 +1,7 @@
 """Run a video object segmentation model on frames streamed from a file or a folder."""
 import os
 import os.path as osp
-from typing import Iterable, Iterator, List, Tuple
+from typing import Iterable, Iterator, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -71,21 +71,27 @@ def read_first_mask(path: str) -> np.ndarray:
         return np.array(im)
 
 
-def inference_video(model, frames: Iterable[np.ndarray], first_mask: np.ndarray
+def inference_video(model, frames: Iterable[np.ndarray], first_mask: Optional[np.ndarray] = None
                     ) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
-    """One-shot propagation: yields ``(frame, id_map)`` per frame, ``id_map`` uint8 with the
-    object ids of ``first_mask`` (0 = background). Frames are consumed lazily."""
+    """Yields ``(frame, id_map)`` per frame, ``id_map`` uint8 (0 = background) with the object
+    ids of ``first_mask`` (one-shot models) or the slot numbers 1..N (zero-shot models, which
+    take no mask). Frames are consumed lazily."""
     head = getattr(model, 'head', None)
     if not hasattr(head, 'propagate'):
         raise TypeError(f'{type(model).__name__} is not a video object segmentation model '
                         '(expected an RVOS-like model whose head has propagate())')
-    ids = [int(i) for i in np.unique(first_mask) if i not in (0, 255)]
+    if head.one_shot and first_mask is None:
+        raise ValueError('this model is one-shot: give the first-frame mask of the objects')
+    if not head.one_shot:
+        first_mask = None  # zero-shot models find the objects themselves
+    given = [] if first_mask is None else [int(i) for i in np.unique(first_mask)
+                                           if i not in (0, 255)]
     device = next(model.parameters()).device
     cache = {}
 
     def encoded() -> Iterator[tuple]:
         for t, frame in enumerate(frames):
-            if t == 0 and frame.shape[:2] != first_mask.shape:
+            if t == 0 and first_mask is not None and frame.shape[:2] != first_mask.shape:
                 raise DatasetFormatError(f'first-frame mask is {first_mask.shape[0]}x'
                                          f'{first_mask.shape[1]} but the frames are '
                                          f'{frame.shape[0]}x{frame.shape[1]}')
@@ -97,17 +103,18 @@ def inference_video(model, frames: Iterable[np.ndarray], first_mask: np.ndarray
                 ori_shape=frame.shape[:2])
             yield model.backbone(inputs[:, 0])
 
-    first = DetDataSample()
-    h, w = first_mask.shape
-    first.gt_instances = InstanceData(
-        masks=BitmapMasks((first_mask[None] == np.array(ids)[:, None, None]).astype(np.uint8)
-                          if ids else np.zeros((0, h, w), np.uint8), h, w),
-        instances_ids=torch.tensor(ids, dtype=torch.long))
     stream = encoded()
     first_feats = next(stream, None)
     if first_feats is None:
         raise DatasetFormatError('the video has no frames')
-    first.set_metainfo(cache['meta'])
+    first = DetDataSample(metainfo=cache['meta'])
+    h, w = cache['meta']['ori_shape']
+    masks = np.zeros((len(given), h, w), np.uint8)
+    if given:
+        masks = (first_mask[None] == np.array(given)[:, None, None]).astype(np.uint8)
+    first.gt_instances = InstanceData(masks=BitmapMasks(masks, h, w),
+                                      instances_ids=torch.tensor(given, dtype=torch.long))
+    ids = head.object_ids(first)
 
     def all_feats() -> Iterator[tuple]:
         yield first_feats

@@ -1,7 +1,8 @@
 """Synthetic moving-shapes videos in the DAVIS-2017 layout: the embedded default for RVOS.
 
 ``JPEGImages/480p/<seq>/00000.jpg``, ``Annotations/480p/<seq>/00000.png`` (palette PNGs whose
-indices are object ids, 0 = background) and ``ImageSets/2017/<split>.txt``: the official tools
+indices are object ids, 0 = background; the same in ``Annotations_unsupervised`` for the
+unsupervised protocol) and ``ImageSets/2017/<split>.txt``: the official tools
 read these folders as they read DAVIS. Deterministic by seed. Videos have several objects of
 the classes of :mod:`shape_drawing` (same-class objects included) moving with their own velocity
 and spin, a fixed depth order (so they occlude one another), some leaving the frame and, with
@@ -20,6 +21,7 @@ from .shape_drawing import SHAPE_CLASSES, class_colour, draw_background, draw_sh
 from .voc_sbd import voc_palette
 
 DAVIS_PALETTE = voc_palette(256)  # DAVIS annotations use the VOC colour map
+LAYOUT_VERSION = 2  # 2: also writes Annotations_unsupervised
 
 
 @dataclass
@@ -98,12 +100,14 @@ def generate_shapes_videos(root: str, split: str, num_videos: int, num_frames: i
                                                 late_entries)
         for t, (frame, ids) in enumerate(zip(frames, id_maps)):
             imwrite_atomic(frame, osp.join(root, 'JPEGImages', '480p', name, f'{t:05d}.jpg'))
-            save_index_png_atomic(ids, osp.join(root, 'Annotations', '480p', name,
-                                                f'{t:05d}.png'), DAVIS_PALETTE)
+            for folder in ('Annotations', 'Annotations_unsupervised'):  # every object counts
+                save_index_png_atomic(ids, osp.join(root, folder, '480p', name, f'{t:05d}.png'),
+                                      DAVIS_PALETTE)
         names.append(name)
         labels[name] = [SHAPE_CLASSES[c] for c in classes]
-    info = dict(seed=seed, size=size, num_frames=num_frames, max_objects=max_objects,
-                late_entries=late_entries, num_videos=num_videos, object_classes=labels)
+    info = dict(layout_version=LAYOUT_VERSION, seed=seed, size=size, num_frames=num_frames,
+                max_objects=max_objects, late_entries=late_entries, num_videos=num_videos,
+                object_classes=labels)
     dump_json_atomic(info, osp.join(root, 'ImageSets', '2017', f'{split}_synthetic.json'))
     split_file = osp.join(root, 'ImageSets', '2017', f'{split}.txt')
     write_text_atomic('\n'.join(names) + '\n', split_file)
@@ -120,4 +124,5 @@ def synthetic_videos_current(root: str, split: str, **settings) -> bool:
             info = json.load(f)
     except (json.JSONDecodeError, UnicodeDecodeError):
         return False
+    settings = dict(settings, layout_version=LAYOUT_VERSION)
     return all(info.get(k) == v for k, v in settings.items())

@@ -1,6 +1,7 @@
-"""Segment the objects of a video (file or folder of frames) given their first-frame mask.
+"""Segment the objects of a video (file or folder of frames): one-shot from their first-frame
+mask, or zero-shot (no mask) with a zero-shot model.
 
-    python tools/demo/video_demo.py VIDEO_OR_DIR CONFIG CHECKPOINT --first-mask 00000.png \
+    python tools/demo/video_demo.py VIDEO_OR_DIR CONFIG CHECKPOINT [--first-mask 00000.png] \
         --out-dir outputs/video_demo [--gif]
 
 Writes a DAVIS palette PNG and an overlay JPEG per frame, plus ``overlay.mp4`` (or a GIF with
@@ -40,15 +41,15 @@ def main() -> None:
     parser.add_argument('source', help='video file or folder of frames')
     parser.add_argument('config')
     parser.add_argument('checkpoint')
-    parser.add_argument('--first-mask', required=True,
-                        help='palette PNG of object ids for the first frame (one-shot)')
+    parser.add_argument('--first-mask',
+                        help='palette PNG of object ids for the first frame (one-shot models)')
     parser.add_argument('--out-dir', default='outputs/video_demo')
     parser.add_argument('--gif', action='store_true', help='write overlay.gif, not mp4')
     parser.add_argument('--fps', type=float, default=12.0)
     parser.add_argument('--device', default='cpu')
     args = parser.parse_args()
 
-    first_mask = read_first_mask(args.first_mask)
+    first_mask = read_first_mask(args.first_mask) if args.first_mask else None
     model = init_model(args.config, args.checkpoint, device=args.device)
     os.makedirs(args.out_dir, exist_ok=True)
     bar = ProgressBar(count_frames(args.source))

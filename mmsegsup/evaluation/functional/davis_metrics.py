@@ -210,7 +210,8 @@ def boundary_measure(pred: np.ndarray, gt: np.ndarray, void: Optional[np.ndarray
     counts = np.zeros((4, int(np.prod(gt.shape[:-2], dtype=np.int64))), dtype=np.int64)
     for i, (p, g) in enumerate(zip(pred.reshape(-1, h, w), gt.reshape(-1, h, w))):
         fg_b, gt_b = mask_boundary(p, radius), mask_boundary(g, radius)
-        counts[:, i] = (count_matches(fg_b, gt_b), fg_b.count, count_matches(gt_b, fg_b), gt_b.count)
+        counts[:, i] = (count_matches(fg_b, gt_b), fg_b.count, count_matches(gt_b, fg_b),
+                        gt_b.count)
     f = f_from_counts(*counts).reshape(gt.shape[:-2])
     return _scalar_or_array(np.asarray(f, dtype=np.float64))
 
@@ -246,6 +247,7 @@ def davis_statistics(per_frame_values: np.ndarray
     if values.ndim == 1:
         return _statistics_1d(values)
     if values.ndim != 2:
-        raise ValueError(f'davis_statistics expects (frames,) or (objects, frames), got {values.shape}')
+        raise ValueError('davis_statistics expects (frames,) or (objects, frames), '
+                         f'got {values.shape}')
     stats = np.array([_statistics_1d(row) for row in values], dtype=np.float64).reshape(-1, 3)
     return stats[:, 0], stats[:, 1], stats[:, 2]

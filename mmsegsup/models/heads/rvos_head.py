@@ -3,7 +3,7 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
-from mmdet.registry import MODELS
+from mmdet.registry import MODELS, TASK_UTILS
 from mmdet.structures import DetDataSample, TrackDataSample
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig, reduce_mean
 from mmengine.model import BaseModule
@@ -27,6 +27,9 @@ class RVOSHead(BaseModule):
     One-shot: the slots are the objects annotated in the clip's (video's) first frame, whose
     masks are given; the previous-frame mask of each object is an extra input channel (ground
     truth while ``use_predicted_prev_mask`` is False: the curriculum of RVOS-Mask-ST+ flips it).
+    Zero-shot: ``num_slots`` slots and no mask input; the objects annotated anywhere in a clip
+    are matched to slots once per clip (Hungarian on the sIoU of the whole clip volume), so
+    identities stay fixed over time, and unmatched slots cost nothing.
     Losses: sIoU per object and frame (``smooth`` > 0 so that objects leaving the frame teach
     empty masks).
 
@@ -35,7 +38,9 @@ class RVOSHead(BaseModule):
         decoder: recurrent decoder config (channels filled in; RVOS drops the finest level
             with ``use_levels=(1, 2, 3)``).
         recurrence: 'S', 'T' or 'ST'.
-        one_shot: feed the previous mask of each object.
+        one_shot: feed the previous mask of each object (else zero-shot).
+        num_slots: object slots of the zero-shot mode (at most 20 for DAVIS unsupervised).
+        matcher: slot-to-object matcher of the zero-shot mode (TASK_UTILS).
         loss_mask: mask loss config.
         test_cfg: ``mask_thr`` (0.5) binarises the masks passed to the next frame and output.
     """
@@ -47,20 +52,22 @@ class RVOSHead(BaseModule):
                                             use_levels=(1, 2, 3)),
                  recurrence: str = 'ST',
                  one_shot: bool = True,
+                 num_slots: int = 10,
+                 matcher: ConfigType = dict(type='HungarianMaskMatcher'),
                  loss_mask: ConfigType = dict(type='SoftIoULoss', smooth=1.0),
                  test_cfg: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if recurrence not in RECURRENCES:
             raise ValueError(f'recurrence must be one of {RECURRENCES}, got {recurrence!r}')
-        if not one_shot:
-            raise ValueError('zero-shot RVOS (one_shot=False) is not available yet')
         self.recurrence = recurrence
         self.one_shot = one_shot
         self.decoder = MODELS.build(dict(decoder, in_channels=list(in_channels),
                                          extra_input_channels=int(one_shot),
                                          num_extra_hidden=int(recurrence == 'ST')))
         self.loss_mask = MODELS.build(loss_mask)
+        self.num_slots = num_slots
+        self.matcher = TASK_UTILS.build(matcher)
         self.test_cfg = dict(mask_thr=0.5)
         self.test_cfg.update(test_cfg or {})
         self.use_predicted_prev_mask = False
@@ -99,41 +106,71 @@ class RVOSHead(BaseModule):
 
     # ------------------------------------------------------------------ training
     def forward(self, frame_feats: Sequence[Tuple[Tensor]], targets: Tensor) -> Tensor:
-        """Teacher-forced clip: ``targets (B, T, N, H, W)`` -> logits ``(B, T, N, H, W)``.
+        """Clip logits ``(B, T, N, H, W)`` at the size of ``targets (B, T, N', H, W)``.
 
-        The first frame's ground truth seeds the previous-mask input; later frames get the
-        ground truth of the frame before, or the model's own (detached) prediction once the
-        curriculum has switched ``use_predicted_prev_mask`` on.
+        One-shot (N = N'): the first frame's ground truth seeds the previous-mask input; later
+        frames get the ground truth of the frame before, or the model's own (detached)
+        prediction once the curriculum has switched ``use_predicted_prev_mask`` on.
+        Zero-shot: N = ``num_slots`` and the targets only give the size.
         """
         size = targets.shape[-2:]
-        num_objects = targets.shape[2]
-        prev, temporal, out = targets[:, 0], None, []
+        num_objects = targets.shape[2] if self.one_shot else self.num_slots
+        prev = targets[:, 0] if self.one_shot else None
+        temporal, out = None, []
         for t, feats in enumerate(frame_feats):
             logits, temporal = self.frame(feats, temporal, prev, num_objects)
             logits = F.interpolate(logits, size=size, mode='bilinear', align_corners=False)
             out.append(logits)
-            prev = logits.detach().sigmoid() if self.use_predicted_prev_mask else targets[:, t]
+            if self.one_shot:
+                prev = (logits.detach().sigmoid() if self.use_predicted_prev_mask
+                        else targets[:, t])
         return torch.stack(out, 1)
 
     def loss(self, frame_feats: Sequence[Tuple[Tensor]],
              data_samples: Sequence[TrackDataSample]) -> Dict[str, Tensor]:
-        targets, valid = self._targets(data_samples, frame_feats[0][0].device)
+        targets, valid = self._targets(data_samples, frame_feats[0][0].device,
+                                       first_frame_only=self.one_shot)
         logits = self(frame_feats, targets)
-        # Every (frame, object slot) of a real object counts, empty targets included.
-        weight = valid[:, None, :].expand(-1, logits.shape[1], -1)
-        count = reduce_mean(weight.sum().float()).clamp(min=1).item()
-        return dict(loss_mask=self.loss_mask(logits[weight], targets[weight],
-                                             avg_factor=count))
+        if self.one_shot:
+            # Every (frame, object slot) of a real object counts, empty targets included.
+            weight = valid[:, None, :].expand(-1, logits.shape[1], -1)
+            pred, target = logits[weight], targets[weight]
+        else:
+            pred, target = self._match_slots(logits, targets, valid)
+        count = reduce_mean(logits.new_tensor(float(len(pred)))).clamp(min=1).item()
+        return dict(loss_mask=self.loss_mask(pred, target, avg_factor=count))
+
+    def _match_slots(self, logits: Tensor, targets: Tensor,
+                     valid: Tensor) -> Tuple[Tensor, Tensor]:
+        """Zero-shot: one assignment of slots to objects per clip, on whole-clip volumes.
+
+        Returns the matched ``(K * T, H, W)`` logits and targets; unmatched slots are left out.
+        """
+        b, t, s, h, w = logits.shape
+        volumes = logits.detach().sigmoid().permute(0, 2, 1, 3, 4).reshape(b, s, t * h, w)
+        objects = [targets[i, :, :int(n)].permute(1, 0, 2, 3).reshape(int(n), t * h, w)
+                   for i, n in enumerate(valid.sum(1))]
+        matches = self.matcher.match(volumes, objects)
+        preds, tgts = [], []
+        for i, (slot_idx, obj_idx) in enumerate(matches):
+            slot_idx, obj_idx = slot_idx.to(logits.device), obj_idx.to(logits.device)
+            preds.append(logits[i][:, slot_idx].transpose(0, 1).reshape(-1, h, w))
+            tgts.append(targets[i][:, obj_idx].transpose(0, 1).reshape(-1, h, w))
+        return torch.cat(preds), torch.cat(tgts)
 
     @staticmethod
-    def _targets(data_samples: Sequence[TrackDataSample], device: torch.device
-                 ) -> Tuple[Tensor, Tensor]:
-        """Per clip, the objects of its first frame become slots 0..N-1 (sorted by id).
+    def _targets(data_samples: Sequence[TrackDataSample], device: torch.device,
+                 first_frame_only: bool = True) -> Tuple[Tensor, Tensor]:
+        """Per clip, the objects of its first frame (or of any frame) in id order.
 
         Returns ``targets (B, T, N, H, W)`` (empty where an object is absent) and ``valid
         (B, N)`` marking real slots.
         """
-        slot_ids = [s[0].gt_instances.instances_ids.tolist() for s in data_samples]
+        if first_frame_only:
+            slot_ids = [s[0].gt_instances.instances_ids.tolist() for s in data_samples]
+        else:
+            slot_ids = [sorted({i for f in s for i in f.gt_instances.instances_ids.tolist()})
+                        for s in data_samples]
         num = max([len(ids) for ids in slot_ids] + [1])
         h, w = data_samples[0][0].metainfo['batch_input_shape']
         num_frames = len(data_samples[0])
@@ -157,26 +194,33 @@ class RVOSHead(BaseModule):
     @torch.no_grad()
     def propagate(self, frame_feats: Iterable[Tuple[Tensor]],
                   first: DetDataSample) -> Iterator[Tensor]:
-        """Yield, frame by frame, the object probabilities ``(N, H_pad, W_pad)`` of the objects
-        annotated in ``first`` (sorted by id); the first frame yields its given masks.
+        """Yield, frame by frame, the object probabilities ``(N, H_pad, W_pad)``: one-shot, of
+        the objects annotated in ``first`` (sorted by id; the first frame yields its given
+        masks); zero-shot, of the ``num_slots`` slots (``first`` only gives the sizes).
 
         Only the recurrent states and the previous masks are kept between frames, so a video
         of any length runs in constant memory when its frames are fed lazily.
         """
-        ids = sorted(first.gt_instances.instances_ids.tolist())
+        ids = self.object_ids(first)
         size = first.metainfo['batch_input_shape']
         temporal, prev = None, None
         for t, feats in enumerate(frame_feats):
-            if t == 0:
+            if t == 0 and self.one_shot:
                 prev = self._given_masks(first, ids, size, feats[0].device)
                 probs = prev
             if ids:
                 logits, temporal = self.frame(feats, temporal, prev, len(ids))
-                if t > 0:
+                if t > 0 or not self.one_shot:
                     probs = F.interpolate(logits, size=size, mode='bilinear',
                                           align_corners=False).sigmoid()
                     prev = (probs > self.test_cfg['mask_thr']).float()
             yield probs[0]
+
+    def object_ids(self, first: DetDataSample) -> List[int]:
+        """Ids of the tracked objects: the first frame's (one-shot) or the slots 1..N."""
+        if self.one_shot:
+            return sorted(first.gt_instances.instances_ids.tolist())
+        return list(range(1, self.num_slots + 1))
 
     def predict_video(self, frame_feats: Iterable[Tuple[Tensor]],
                       video: TrackDataSample) -> TrackDataSample:
@@ -186,7 +230,7 @@ class RVOSHead(BaseModule):
         per pixel, ``instances_ids``, ``scores``, ``labels``) to every frame. The first frame
         returns its given masks, as in the semi-supervised protocol.
         """
-        ids = sorted(video[0].gt_instances.instances_ids.tolist())
+        ids = self.object_ids(video[0])
         for t, probs in enumerate(self.propagate(frame_feats, video[0])):
             video[t].pred_track_instances = self.to_instances(probs, ids, video[t].metainfo)
         return video
