@@ -11,7 +11,7 @@ from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
 
 import mmsegsup  # noqa: F401  (registers modules, allow-lists checkpoint globals)
-from mmsegsup.utils import setup_cpu_distributed
+from mmsegsup.utils import setup_cpu_distributed, teardown_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -66,6 +66,7 @@ def main() -> None:
             raise ValueError(f'--out must end with .pkl or .pickle, got {args.out}')
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
     runner.test()
+    teardown_distributed()
 
 
 if __name__ == '__main__':

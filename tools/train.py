@@ -13,7 +13,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmsegsup  # noqa: F401  (registers modules, allow-lists checkpoint globals)
-from mmsegsup.utils import setup_cpu_distributed
+from mmsegsup.utils import setup_cpu_distributed, teardown_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -69,6 +69,7 @@ def main() -> None:
     cfg = build_cfg(args)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
+    teardown_distributed()
 
 
 if __name__ == '__main__':

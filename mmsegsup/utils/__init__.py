@@ -1,10 +1,11 @@
 from .checkpoint import allow_mmengine_checkpoint_globals
-from .dist import setup_cpu_distributed
+from .dist import setup_cpu_distributed, teardown_distributed
 from .errors import DatasetFormatError
 from .io import (dump_json_atomic, imwrite_atomic, save_index_png_atomic,
                  write_text_atomic)
 
 __all__ = [
     'DatasetFormatError', 'allow_mmengine_checkpoint_globals', 'setup_cpu_distributed',
-    'dump_json_atomic', 'imwrite_atomic', 'save_index_png_atomic', 'write_text_atomic'
+    'teardown_distributed', 'dump_json_atomic', 'imwrite_atomic', 'save_index_png_atomic',
+    'write_text_atomic'
 ]

@@ -33,3 +33,14 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
     wrapper.setdefault('find_unused_parameters', cfg.get('find_unused_parameters', False))
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
+
+
+def teardown_distributed() -> None:
+    """Leave the process group cleanly once the run is over.
+
+    MMEngine never destroys it; a gloo group still alive at interpreter exit can abort the
+    process ("terminate called without an active exception", SIGABRT) after a finished run.
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
