@@ -30,9 +30,7 @@ from __future__ import annotations
 
 import glob
 import math
-import os
 import os.path as osp
-import tempfile
 import warnings
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -43,6 +41,7 @@ from PIL import Image
 from scipy.optimize import linear_sum_assignment
 
 from ..utils.errors import DatasetFormatError
+from ..utils.io import write_text_atomic
 from .functional.davis_metrics import (boundary_radius, count_matches, davis_statistics,
                                        f_from_counts, mask_boundary)
 
@@ -420,25 +419,6 @@ def _csv_field(text: str) -> str:
     return text
 
 
-def _write_text_atomic(path: str, text: str) -> None:
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp-', suffix='.csv')
-    try:
-        with os.fdopen(fd, 'w', newline='') as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def write_davis_csvs(result: Dict[str, object], out_dir: str,
                      split: Optional[str] = None) -> Tuple[str, str]:
     """Write ``global_results-<split>.csv`` and ``per-sequence_results-<split>.csv`` atomically.
@@ -449,12 +429,12 @@ def write_davis_csvs(result: Dict[str, object], out_dir: str,
     global_path = osp.join(out_dir, f'global_results-{split}.csv')
     seq_path = osp.join(out_dir, f'per-sequence_results-{split}.csv')
     lines = [','.join(GLOBAL_COLUMNS), ','.join(_fmt(result[c]) for c in GLOBAL_COLUMNS)]
-    _write_text_atomic(global_path, '\n'.join(lines) + '\n')
+    write_text_atomic('\n'.join(lines) + '\n', global_path)
     lines = [','.join(PER_SEQUENCE_COLUMNS)]
     for row in result['per_object']:
         lines.append(','.join((_csv_field(str(row['Sequence'])), _fmt(row['J-Mean']),
                                _fmt(row['F-Mean']))))
-    _write_text_atomic(seq_path, '\n'.join(lines) + '\n')
+    write_text_atomic('\n'.join(lines) + '\n', seq_path)
     return global_path, seq_path
 
 
