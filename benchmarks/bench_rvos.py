@@ -11,6 +11,7 @@ import resource
 import subprocess
 import sys
 import time
+from itertools import repeat
 
 import torch
 from mmdet.registry import MODELS
@@ -58,7 +59,7 @@ def run_video(model, num_frames: int, num_objects: int, device: str) -> float:
 
     start = time.perf_counter()
     with torch.no_grad():
-        for _ in model.head.propagate(frames(), first_frame(num_objects)):
+        for _ in model.head.propagate(frames(), repeat(first_frame(num_objects))):
             pass
     return (time.perf_counter() - start) / num_frames
 

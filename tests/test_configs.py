@@ -59,3 +59,54 @@ def test_stock_mmdet_train_tool_runs_our_config(tmp_path):
     cfg = tiny_config(tmp_path, max_iters=2)
     run([mmdet_train, cfg, '--work-dir', str(tmp_path / 'work')])
     assert osp.isfile(tmp_path / 'work' / 'iter_2.pth')
+
+
+RVOS_CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'rvos', '*.py')))
+
+
+@pytest.fixture(scope='module')
+def video_batch(tmp_path_factory):
+    """Two 3-frame synthetic clips through the CPU config's training pipeline."""
+    from mmdet.registry import DATASETS
+    from mmengine.dataset import pseudo_collate
+    cfg = Config.fromfile(osp.join(REPO, 'configs/rvos/'
+                                         'rvos-st_r18-c16_shapes-videos-64x64_oneshot_cpu.py'))
+    cfg.train_dataloader.dataset.update(data_root=str(tmp_path_factory.mktemp('v')),
+                                        num_videos=2, num_frames=3)
+    ds = DATASETS.build(cfg.train_dataloader.dataset)
+    return pseudo_collate([ds[0], ds[1]])
+
+
+@pytest.mark.parametrize('path', RVOS_CONFIGS, ids=osp.basename)
+def test_rvos_config_builds_and_runs_a_step(path, video_batch):
+    cfg = _no_pretrained(Config.fromfile(path))
+    assert 'mmsegsup' in cfg.custom_imports['imports']
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    losses = model(**model.data_preprocessor(video_batch, True), mode='loss')
+    assert torch.isfinite(sum(losses.values()))
+
+
+def test_rvos_thesis_configs_match_thesis_settings():
+    """Thesis sec. 3.5: 256x448, clips of 5 frames x 4, Adam 1e-6, 20 + 20 epochs."""
+    cfg = Config.fromfile(osp.join(REPO, 'configs/rvos/'
+                                         'rvos-mask-st_r101_youtube-vos-256x448_oneshot.py'))
+    assert cfg.model.backbone.depth == 101 and cfg.model.head.recurrence == 'ST'
+    assert cfg.model.head.decoder.use_levels == (1, 2, 3)  # no skip from the earliest level
+    assert cfg.optim_wrapper.optimizer.type == 'Adam' and cfg.optim_wrapper.optimizer.lr == 1e-6
+    assert cfg.train_cfg.max_epochs == 40
+    assert cfg.custom_hooks == [dict(type='PrevMaskCurriculumHook', switch_epoch=20)]
+    assert cfg.train_dataloader.batch_size == 4
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    assert pipeline[0] == dict(type='VideoClipSample', num_frames=5)
+    assert dict(type='Resize', scale=(448, 256), keep_ratio=False) in pipeline[1]['transforms']
+    assert cfg.train_dataloader.dataset.video_list == 'train/splits/train-80.txt'
+    variants = {osp.basename(p): Config.fromfile(p).model.head for p in RVOS_CONFIGS
+                if 'r101_youtube' in p}
+    assert {(h.recurrence, h.one_shot) for h in variants.values()} == {
+        (r, s) for r in 'S T ST'.split() for s in (True, False)}
+    zero = variants['rvos-st_r101_youtube-vos-256x448_zeroshot.py']
+    assert zero.num_slots == 10 and zero.test_cfg.slot_assignment == 'first_frame'
+    ft = Config.fromfile(osp.join(REPO, 'configs/rvos/rvos-mask-st_r101_davis-2017-256x448_ft.py'))
+    assert ft.train_dataloader.dataset.type == 'DAVISVideoDataset'
+    assert ft.load_from.endswith('rvos-mask-st_r101_youtube-vos-256x448_oneshot/epoch_40.pth')

@@ -96,17 +96,17 @@ def test_zero_shot_slots_matched_once_per_clip(cfg):
     losses['loss_mask'].backward()
     assert torch.isfinite(losses['loss_mask'])
     # Matching the clip volume: a slot that equals an object in every frame costs nothing.
-    targets, valid = model.head._targets(data['data_samples'], torch.device('cpu'),
-                                         first_frame_only=False)
+    targets, valid, _ = model.head._targets(data['data_samples'], torch.device('cpu'),
+                                            first_frame_only=False)
     logits = torch.full((targets.shape[0], targets.shape[1], 4) + targets.shape[-2:], -20.0)
     logits[:, :, 2][targets[:, :, 0] > 0] = 20.0
-    pred, tgt = model.head._match_slots(logits, targets, valid)
-    assert len(pred) == valid.sum() * targets.shape[1]
-    t = targets.shape[1]
-    pairs = zip(pred.view(-1, t, *pred.shape[-2:]), tgt.view(-1, t, *tgt.shape[-2:]))
-    # Some pair is (slot 2, object 0 of clip 0): the perfect prediction met its object.
-    assert any(torch.equal((p > 0).float(), g) and torch.equal(g, targets[0, :, 0])
-               for p, g in pairs)
+    batch_idx, slot_idx, obj_idx = model.head._match_slots(logits, targets, valid)
+    assert len(batch_idx) == valid.sum()  # every object of every clip gets one slot
+    for b in range(targets.shape[0]):  # one assignment per clip, no slot used twice
+        assert len(set(slot_idx[batch_idx == b].tolist())) == int(valid[b].sum())
+    # The perfect slot 2 meets object 0 of every clip.
+    assert all(((batch_idx == b) & (slot_idx == 2) & (obj_idx == 0)).any()
+               for b in range(targets.shape[0]))
     model.eval()
     val = model.data_preprocessor(_batch(cfg, cfg.val_dataloader), False)
     with torch.no_grad():

@@ -1,7 +1,7 @@
 # One-shot RVOS-ST sized for a CPU: ResNet-18 with 16 base channels from random init, on the
 # bundled synthetic videos (64x64), clips of 5 frames; ground-truth previous masks for the
 # first half, the model's own afterwards (the curriculum of RVOS-Mask-ST+).
-_base_ = ['../_base_/datasets/shapes_videos_oneshot.py', '../_base_/default_runtime.py']
+_base_ = ['../_base_/datasets/shapes_videos_oneshot.py', '../_base_/vos_runtime.py']
 
 model = dict(
     type='RVOS',
@@ -39,9 +39,6 @@ param_scheduler = [
 ]
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=500, max_keep_ckpts=2),
-    visualization=dict(type='TrackVisualizationHook', draw=False))
-visualizer = dict(type='TrackLocalVisualizer', vis_backends=[dict(type='LocalVisBackend')],
-                  name='visualizer')
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=500, max_keep_ckpts=2))
 custom_hooks = [dict(type='PrevMaskCurriculumHook', switch_iter=max_iters // 2)]
 log_processor = dict(by_epoch=False)

@@ -114,16 +114,20 @@ def inference_video(model, frames: Iterable[np.ndarray], first_mask: Optional[np
         masks = (first_mask[None] == np.array(given)[:, None, None]).astype(np.uint8)
     first.gt_instances = InstanceData(masks=BitmapMasks(masks, h, w),
                                       instances_ids=torch.tensor(given, dtype=torch.long))
-    ids = head.object_ids(first)
+
+    def samples() -> Iterator[DetDataSample]:
+        yield first
+        while True:  # later frames give no mask; their metainfo is the current frame's
+            yield DetDataSample(metainfo=cache['meta'])
 
     def all_feats() -> Iterator[tuple]:
         yield first_feats
         yield from stream
 
     with torch.no_grad():
-        for probs in head.propagate(all_feats(), first):
-            inst = head.to_instances(probs, ids, cache['meta'])
+        for out in head.propagate(all_feats(), samples()):
+            inst = head.to_instances(out, cache['meta'])
             id_map = np.zeros(cache['meta']['ori_shape'], np.uint8)
-            for mask, obj in zip(inst.masks.cpu().numpy(), ids):
+            for mask, obj in zip(inst.masks.cpu().numpy(), out.ids):
                 id_map[mask] = obj
             yield cache['frame'], id_map

@@ -20,14 +20,24 @@ class DAVISVideoDataset(BaseDataset):
     Items hold ``video_name``, ``video_length`` and ``images`` (per frame ``img_path``,
     ``ann_path`` or ``None`` when the frame has no annotation, ``frame_id``, ``height``,
     ``width``); a clip sampler in the pipeline picks the frames (see ``VideoClipSample``).
+
+    Args:
+        given_masks: 'all' loads every annotation (training); 'first' only the first frame's,
+            the semi-supervised protocol (the default in ``test_mode``: the metrics read the
+            ground truth from disk, the model must not see it).
     """
 
     METAINFO = dict(classes=('object', ), palette=[(220, 20, 60)])
 
     def __init__(self, split: str = 'train', resolution: str = '480p', year: str = '2017',
+                 given_masks: Optional[str] = None, test_mode: bool = False,
                  **kwargs) -> None:
+        given_masks = given_masks or ('first' if test_mode else 'all')
+        if given_masks not in ('all', 'first'):
+            raise ValueError(f"given_masks must be 'all' or 'first', got {given_masks!r}")
         self.split, self.resolution, self.year = split, resolution, year
-        super().__init__(**kwargs)
+        self.given_masks = given_masks
+        super().__init__(test_mode=test_mode, **kwargs)
 
     def load_data_list(self) -> List[dict]:
         split_file = osp.join(self.data_root, 'ImageSets', self.year, f'{self.split}.txt')
@@ -60,8 +70,9 @@ class DAVISVideoDataset(BaseDataset):
         for t, frame in enumerate(frames):
             stem = osp.splitext(frame)[0]
             ann = osp.join(ann_dir, stem + '.png')
+            given = osp.isfile(ann) and (t == 0 or self.given_masks == 'all')
             images.append(dict(img_path=osp.join(img_dir, frame),
-                               ann_path=ann if osp.isfile(ann) else None, frame_id=t,
+                               ann_path=ann if given else None, frame_id=t,
                                frame_name=stem, img_id=f'{name}/{stem}', height=height,
                                width=width))
         return dict(video_id=video_id, video_name=name, video_length=len(images),

@@ -11,7 +11,7 @@ and spin, a fixed depth order (so they occlude one another), some leaving the fr
 import json
 import os.path as osp
 from dataclasses import dataclass
-from typing import List, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -37,12 +37,12 @@ class _Track:
 
 
 def _sample_track(rng: np.random.Generator, size: int, num_frames: int,
-                  late: bool) -> _Track:
+                  late: bool, classes: Sequence[int]) -> _Track:
     radius = int(rng.integers(max(3, size // 9), max(4, size // 5) + 1))
     speed = rng.uniform(0.5, max(1.0, size / 24))
     heading = rng.uniform(0, 2 * np.pi)
     start = int(rng.integers(1, max(2, num_frames // 2))) if late else 0
-    label = int(rng.integers(len(SHAPE_CLASSES)))
+    label = int(classes[rng.integers(len(classes))])
     return _Track(label=label, radius=radius,
                   pos=rng.uniform(radius, size - radius, 2),
                   vel=speed * np.array([np.cos(heading), np.sin(heading)]),
@@ -51,17 +51,20 @@ def _sample_track(rng: np.random.Generator, size: int, num_frames: int,
 
 
 def render_video(rng: np.random.Generator, size: int, num_frames: int, max_objects: int,
-                 late_entries: bool = False, min_first_area: int = 12
+                 late_entries: bool = False, min_first_area: int = 12,
+                 classes: Optional[Sequence[int]] = None
                  ) -> Tuple[List[np.ndarray], List[np.ndarray], List[int]]:
-    """Frames (BGR uint8), object-id maps (uint8) and each object's class label.
+    """Frames (BGR uint8), object-id maps (uint8) and each object's class label (drawn from
+    ``classes``, indices of ``SHAPE_CLASSES``; default all).
 
     Objects present from frame 0 are visible there by at least ``min_first_area`` pixels (the
     one-shot task gives their first-frame masks); draws repeat until that holds.
     """
+    classes = range(len(SHAPE_CLASSES)) if classes is None else classes
     while True:
         count = int(rng.integers(1, max_objects + 1))
         tracks = [_sample_track(rng, size, num_frames, late_entries and k > 0 and
-                                rng.random() < 0.3) for k in range(count)]
+                                rng.random() < 0.3, classes) for k in range(count)]
         background = draw_background(rng, size)
         frames, id_maps = [], []
         for t in range(num_frames):
@@ -125,4 +128,61 @@ def synthetic_videos_current(root: str, split: str, **settings) -> bool:
     except (json.JSONDecodeError, UnicodeDecodeError):
         return False
     settings = dict(settings, layout_version=LAYOUT_VERSION)
+    return all(info.get(k) == v for k, v in settings.items())
+
+
+YTVOS_LAYOUT_VERSION = 1
+
+
+def generate_shapes_videos_ytvos(root: str, split: str, num_videos: int, num_frames: int = 12,
+                                 seed: int = 0, size: int = 64, max_objects: int = 3,
+                                 unseen_classes: Sequence[str] = (), step: int = 5) -> str:
+    """Synthetic moving shapes in the YouTube-VOS layout under ``<root>/<split>/``.
+
+    Frames are named as YouTube-VOS's 30 fps indices of its 6 fps frames (00000, 00005, ...),
+    every frame is annotated (like ``train``), objects enter mid-video, and ``meta.json``
+    names each object's category (its shape) and annotated frames, the first being its first
+    appearance. ``unseen_classes`` are left out of this split, so a split without them trains
+    a model that meets them as unseen categories in another. Returns the meta.json path;
+    deterministic, atomic, meta.json written last.
+    """
+    unknown = [c for c in unseen_classes if c not in SHAPE_CLASSES]
+    if unknown:
+        raise ValueError(f'unseen_classes: {unknown[0]!r} is not one of {SHAPE_CLASSES}')
+    allowed = [i for i, c in enumerate(SHAPE_CLASSES) if c not in unseen_classes]
+    rng = np.random.default_rng([seed, sum(map(ord, split)), 11])
+    videos: Dict[str, dict] = {}
+    for v in range(num_videos):
+        name = f'{v:05d}shapes{split}'
+        frames, id_maps, classes = render_video(rng, size, num_frames, max_objects,
+                                                late_entries=True, classes=allowed)
+        stems = [f'{t * step:05d}' for t in range(num_frames)]
+        for stem, frame, ids in zip(stems, frames, id_maps):
+            imwrite_atomic(frame, osp.join(root, split, 'JPEGImages', name, stem + '.jpg'))
+            save_index_png_atomic(ids, osp.join(root, split, 'Annotations', name,
+                                                stem + '.png'), DAVIS_PALETTE)
+        objects = {}
+        for obj_id, label in enumerate(classes, start=1):
+            present = [stem for stem, ids in zip(stems, id_maps) if (ids == obj_id).any()]
+            if present:  # an object hidden in every frame is not annotated at all
+                objects[str(obj_id)] = dict(category=SHAPE_CLASSES[label], frames=present)
+        videos[name] = dict(objects=objects)
+    settings = dict(layout_version=YTVOS_LAYOUT_VERSION, num_videos=num_videos,
+                    num_frames=num_frames, seed=seed, size=size, max_objects=max_objects,
+                    unseen_classes=list(unseen_classes), step=step)
+    meta_path = osp.join(root, split, 'meta.json')
+    dump_json_atomic(dict(videos=videos, synthetic=settings), meta_path)
+    return meta_path
+
+
+def synthetic_ytvos_current(root: str, split: str, **settings) -> bool:
+    """Whether ``<root>/<split>/meta.json`` was generated with ``settings``."""
+    path = osp.join(root, split, 'meta.json')
+    try:
+        with open(path) as f:
+            info = json.load(f).get('synthetic', {})
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        return False
+    settings = dict(settings, layout_version=YTVOS_LAYOUT_VERSION)
+    settings['unseen_classes'] = list(settings.get('unseen_classes', []))
     return all(info.get(k) == v for k, v in settings.items())

@@ -38,10 +38,12 @@ class VideoClipSample(BaseFrameSample):
 class LoadVideoObjectAnnotations(BaseTransform):
     """Read a frame's palette PNG of object ids into ``gt_masks`` / ``gt_instances_ids``.
 
-    Index 0 is background and 255 void (ignored). Every object has class 0 and no box (boxes
-    follow from masks; mmdet's ``PackTrackInputs`` cannot pack box structures), so
-    ``PackTrackInputs`` packs them as for any tracking data. A frame without an annotation
-    file gets no objects.
+    Index 0 is background and 255 void (ignored). A frame without an annotation file gets no
+    objects; ``object_ids`` in the frame info keeps only those objects (the ones whose masks
+    the protocol gives at that frame), and ``object_labels`` (id -> class index) sets their
+    classes (default 0). Objects have no box (boxes follow from masks; mmdet's
+    ``PackTrackInputs`` cannot pack box structures), so ``PackTrackInputs`` packs them as for
+    any tracking data.
     """
 
     def transform(self, results: dict) -> dict:
@@ -61,9 +63,12 @@ class LoadVideoObjectAnnotations(BaseTransform):
                                          f'{index.shape[1]} but frame {results.get("img_path")}'
                                          f' is {h}x{w}')
             ids = np.array([i for i in np.unique(index) if i not in (0, 255)], np.int64)
+            if results.get('object_ids') is not None:
+                ids = np.array([i for i in ids if i in set(results['object_ids'])], np.int64)
             masks = (index[None] == ids[:, None, None]).astype(np.uint8)
+        labels = results.get('object_labels') or {}
         results['gt_masks'] = BitmapMasks(masks, h, w)
         results['gt_instances_ids'] = ids
-        results['gt_bboxes_labels'] = np.zeros(len(ids), np.int64)
+        results['gt_bboxes_labels'] = np.array([labels.get(int(i), 0) for i in ids], np.int64)
         results['gt_ignore_flags'] = np.zeros(len(ids), bool)
         return results

@@ -1,19 +1,38 @@
 """RVOS head: the RSIS decoder made recurrent in time as well as over objects (thesis 3.3)."""
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 from mmdet.registry import MODELS, TASK_UTILS
 from mmdet.structures import DetDataSample, TrackDataSample
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig, reduce_mean
 from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
+from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
 from ..layers.conv_lstm import State
 
 LevelStates = List[State]
 RECURRENCES = ('S', 'T', 'ST')
+SLOT_ASSIGNMENTS = (None, 'first_frame')
+
+
+class FrameOutput(NamedTuple):
+    """All objects of one frame of a batch (:meth:`RVOSHead.frame`)."""
+    mask_logits: Tensor  # (B, N, h, w) at the decoder's finest resolution
+    cls_logits: Optional[Tensor]  # (B, N, C) with a class branch
+    stop_logits: Optional[Tensor]  # (B, N) with a stop branch
+    states: List[LevelStates]  # per object: its temporal state for the next frame
+
+
+class Propagated(NamedTuple):
+    """One frame of :meth:`RVOSHead.propagate` (a single video)."""
+    ids: List[int]  # object ids (one-shot, assigned slots) or slot numbers 1..N (zero-shot)
+    probs: Tensor  # (N, H_pad, W_pad) mask probabilities
+    stop: Optional[Tensor] = None  # (N,) stop-branch probabilities
+    cls_probs: Optional[Tensor] = None  # (N, C) class-branch probabilities
 
 
 @MODELS.register_module()
@@ -31,7 +50,17 @@ class RVOSHead(BaseModule):
     are matched to slots once per clip (Hungarian on the sIoU of the whole clip volume), so
     identities stay fixed over time, and unmatched slots cost nothing.
     Losses: sIoU per object and frame (``smooth`` > 0 so that objects leaving the frame teach
-    empty masks).
+    empty masks); with ``num_classes`` a class branch (cross-entropy on every frame of a real /
+    matched object) and, zero-shot, with ``with_stop`` a stop branch (1 for slots matched to an
+    object, 0 for the others), both on the pooled decoder features as in RSIS.
+
+    Inference (:meth:`propagate`): one-shot, an object enters tracking at the first frame that
+    gives its mask (frame 0 in DAVIS, its first appearance in YouTube-VOS). Zero-shot, the
+    slots are the proposals (DAVIS unsupervised protocol), or with
+    ``test_cfg.slot_assignment='first_frame'`` the thesis protocol: the masks given for the
+    first frame pick, by a Hungarian assignment on IoU, which slot is which object, and that
+    choice is kept for the whole video (late objects pick among the free slots when they
+    appear).
 
     Args:
         in_channels: encoder channels per level, finest first.
@@ -40,9 +69,13 @@ class RVOSHead(BaseModule):
         recurrence: 'S', 'T' or 'ST'.
         one_shot: feed the previous mask of each object (else zero-shot).
         num_slots: object slots of the zero-shot mode (at most 20 for DAVIS unsupervised).
+        num_classes: adds a class branch when given.
+        with_stop: adds a stop branch (zero-shot only: one-shot slots are all real objects).
         matcher: slot-to-object matcher of the zero-shot mode (TASK_UTILS).
-        loss_mask: mask loss config.
-        test_cfg: ``mask_thr`` (0.5) binarises the masks passed to the next frame and output.
+        loss_mask / loss_cls / loss_stop: loss configs.
+        test_cfg: ``mask_thr`` (0.5) binarises the masks passed to the next frame and output;
+            ``stop_thr`` (0.5) empties slots whose stop probability is lower (stop branch);
+            ``slot_assignment`` (None or 'first_frame') picks the zero-shot protocol.
     """
 
     def __init__(self,
@@ -53,29 +86,45 @@ class RVOSHead(BaseModule):
                  recurrence: str = 'ST',
                  one_shot: bool = True,
                  num_slots: int = 10,
+                 num_classes: Optional[int] = None,
+                 with_stop: bool = False,
                  matcher: ConfigType = dict(type='HungarianMaskMatcher'),
                  loss_mask: ConfigType = dict(type='SoftIoULoss', smooth=1.0),
+                 loss_cls: ConfigType = dict(type='CrossEntropyLoss', loss_weight=1.0),
+                 loss_stop: ConfigType = dict(type='CrossEntropyLoss', use_sigmoid=True,
+                                              loss_weight=1.0),
                  test_cfg: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if recurrence not in RECURRENCES:
             raise ValueError(f'recurrence must be one of {RECURRENCES}, got {recurrence!r}')
+        if with_stop and one_shot:
+            raise ValueError('with_stop needs the zero-shot mode (one_shot=False): one-shot '
+                             'slots are the given objects, so there is nothing to stop')
         self.recurrence = recurrence
         self.one_shot = one_shot
         self.decoder = MODELS.build(dict(decoder, in_channels=list(in_channels),
                                          extra_input_channels=int(one_shot),
                                          num_extra_hidden=int(recurrence == 'ST')))
+        feat = self.decoder.pooled_channels
+        self.fc_cls = nn.Linear(feat, num_classes) if num_classes else None
+        self.fc_stop = nn.Linear(feat, 1) if with_stop else None
         self.loss_mask = MODELS.build(loss_mask)
+        self.loss_cls = MODELS.build(loss_cls) if num_classes else None
+        self.loss_stop = MODELS.build(loss_stop) if with_stop else None
         self.num_slots = num_slots
         self.matcher = TASK_UTILS.build(matcher)
-        self.test_cfg = dict(mask_thr=0.5)
+        self.test_cfg = dict(mask_thr=0.5, stop_thr=0.5, slot_assignment=None)
         self.test_cfg.update(test_cfg or {})
+        if self.test_cfg['slot_assignment'] not in SLOT_ASSIGNMENTS:
+            raise ValueError(f'test_cfg.slot_assignment must be one of {SLOT_ASSIGNMENTS}, '
+                             f'got {self.test_cfg["slot_assignment"]!r}')
         self.use_predicted_prev_mask = False
 
     # ------------------------------------------------------------------ recurrence
     def _object_step(self, proj: List[Tensor], spatial: Optional[LevelStates],
                      temporal: Optional[LevelStates], prev_mask: Optional[Tensor]
-                     ) -> Tuple[Tensor, LevelStates]:
+                     ) -> Tuple[Tensor, Tensor, LevelStates]:
         if self.recurrence == 'S':
             state, extra = spatial, None
         elif self.recurrence == 'T':
@@ -84,29 +133,35 @@ class RVOSHead(BaseModule):
             state = spatial
             extra = [[None if temporal is None else temporal[k][0]]
                      for k in range(len(proj))]
-        mask, _, new_state = self.decoder.step(proj, state, extra_input=prev_mask,
-                                               extra_hidden=extra)
-        return mask[:, 0], new_state
+        mask, pooled, new_state = self.decoder.step(proj, state, extra_input=prev_mask,
+                                                    extra_hidden=extra)
+        return mask[:, 0], pooled, new_state
 
-    def frame(self, feats: Tuple[Tensor], temporal: Optional[List[LevelStates]],
-              prev_masks: Optional[Tensor], num_objects: int
-              ) -> Tuple[Tensor, List[LevelStates]]:
-        """All objects of one frame: mask logits ``(B, N, h, w)`` and each object's states,
-        which are the temporal states of the next frame. Memory does not grow with time."""
+    def frame(self, feats: Tuple[Tensor], temporal: Optional[Sequence[LevelStates]],
+              prev_masks: Optional[Tensor], num_objects: int) -> FrameOutput:
+        """All objects of one frame. ``temporal`` may be shorter than ``num_objects``: objects
+        beyond it enter now, without a temporal state. Memory does not grow with time."""
         proj = self.decoder.project(feats)
         spatial = None
-        logits, states = [], []
+        logits, pooled, states = [], [], []
         for i in range(num_objects):
             prev = None if prev_masks is None else prev_masks[:, i:i + 1]
-            mask, spatial = self._object_step(proj, spatial,
-                                              None if temporal is None else temporal[i], prev)
+            past = temporal[i] if temporal is not None and i < len(temporal) else None
+            mask, feat, spatial = self._object_step(proj, spatial, past, prev)
             logits.append(mask)
+            pooled.append(feat)
             states.append(spatial)
-        return torch.stack(logits, 1), states
+        feats_ = torch.stack(pooled, 1)
+        return FrameOutput(
+            torch.stack(logits, 1),
+            None if self.fc_cls is None else self.fc_cls(feats_),
+            None if self.fc_stop is None else self.fc_stop(feats_)[..., 0], states)
 
     # ------------------------------------------------------------------ training
-    def forward(self, frame_feats: Sequence[Tuple[Tensor]], targets: Tensor) -> Tensor:
-        """Clip logits ``(B, T, N, H, W)`` at the size of ``targets (B, T, N', H, W)``.
+    def forward(self, frame_feats: Sequence[Tuple[Tensor]], targets: Tensor
+                ) -> Dict[str, Tensor]:
+        """Clip outputs: ``mask_logits (B, T, N, H, W)`` at the size of ``targets (B, T, N',
+        H, W)``, plus ``cls_logits (B, T, N, C)`` / ``stop_logits (B, T, N)`` with branches.
 
         One-shot (N = N'): the first frame's ground truth seeds the previous-mask input; later
         frames get the ground truth of the frame before, or the model's own (detached)
@@ -116,58 +171,84 @@ class RVOSHead(BaseModule):
         size = targets.shape[-2:]
         num_objects = targets.shape[2] if self.one_shot else self.num_slots
         prev = targets[:, 0] if self.one_shot else None
-        temporal, out = None, []
+        temporal, masks, cls, stop = None, [], [], []
         for t, feats in enumerate(frame_feats):
-            logits, temporal = self.frame(feats, temporal, prev, num_objects)
-            logits = F.interpolate(logits, size=size, mode='bilinear', align_corners=False)
-            out.append(logits)
+            out = self.frame(feats, temporal, prev, num_objects)
+            temporal = out.states
+            logits = F.interpolate(out.mask_logits, size=size, mode='bilinear',
+                                   align_corners=False)
+            masks.append(logits)
+            cls.append(out.cls_logits)
+            stop.append(out.stop_logits)
             if self.one_shot:
                 prev = (logits.detach().sigmoid() if self.use_predicted_prev_mask
                         else targets[:, t])
-        return torch.stack(out, 1)
+        result = dict(mask_logits=torch.stack(masks, 1))
+        if self.fc_cls is not None:
+            result['cls_logits'] = torch.stack(cls, 1)
+        if self.fc_stop is not None:
+            result['stop_logits'] = torch.stack(stop, 1)
+        return result
 
     def loss(self, frame_feats: Sequence[Tuple[Tensor]],
              data_samples: Sequence[TrackDataSample]) -> Dict[str, Tensor]:
-        targets, valid = self._targets(data_samples, frame_feats[0][0].device,
-                                       first_frame_only=self.one_shot)
-        logits = self(frame_feats, targets)
+        targets, valid, labels = self._targets(data_samples, frame_feats[0][0].device,
+                                               first_frame_only=self.one_shot)
+        out = self(frame_feats, targets)
+        logits = out['mask_logits']
+        num_frames = logits.shape[1]
         if self.one_shot:
             # Every (frame, object slot) of a real object counts, empty targets included.
-            weight = valid[:, None, :].expand(-1, logits.shape[1], -1)
-            pred, target = logits[weight], targets[weight]
+            batch_idx, slot_idx = valid.nonzero(as_tuple=True)
+            obj_idx = slot_idx
         else:
-            pred, target = self._match_slots(logits, targets, valid)
+            batch_idx, slot_idx, obj_idx = self._match_slots(logits, targets, valid)
+        pred = logits[batch_idx, :, slot_idx].flatten(0, 1)  # (K * T, H, W)
+        target = targets[batch_idx, :, obj_idx].flatten(0, 1)
         count = reduce_mean(logits.new_tensor(float(len(pred)))).clamp(min=1).item()
-        return dict(loss_mask=self.loss_mask(pred, target, avg_factor=count))
+        losses = dict(loss_mask=self.loss_mask(pred, target, avg_factor=count))
+        if self.fc_cls is not None:
+            cls_target = labels[batch_idx, obj_idx].repeat_interleave(num_frames)
+            losses['loss_cls'] = self.loss_cls(
+                out['cls_logits'][batch_idx, :, slot_idx].flatten(0, 1), cls_target,
+                avg_factor=count)
+        if self.fc_stop is not None:
+            stop_logits = out['stop_logits']  # (B, T, S)
+            stop_target = torch.zeros_like(stop_logits)
+            stop_target[batch_idx, :, slot_idx] = 1.0
+            num = reduce_mean(logits.new_tensor(float(stop_logits.numel()))).item()
+            losses['loss_stop'] = self.loss_stop(stop_logits.reshape(-1, 1),
+                                                 stop_target.reshape(-1, 1), avg_factor=num)
+        return losses
 
     def _match_slots(self, logits: Tensor, targets: Tensor,
-                     valid: Tensor) -> Tuple[Tensor, Tensor]:
+                     valid: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         """Zero-shot: one assignment of slots to objects per clip, on whole-clip volumes.
 
-        Returns the matched ``(K * T, H, W)`` logits and targets; unmatched slots are left out.
+        Returns ``(batch, slot, object)`` indices of the matched pairs; unmatched slots are
+        left out.
         """
         b, t, s, h, w = logits.shape
         volumes = logits.detach().sigmoid().permute(0, 2, 1, 3, 4).reshape(b, s, t * h, w)
         objects = [targets[i, :, :int(n)].permute(1, 0, 2, 3).reshape(int(n), t * h, w)
                    for i, n in enumerate(valid.sum(1))]
         matches = self.matcher.match(volumes, objects)
-        preds, tgts = [], []
-        for i, (slot_idx, obj_idx) in enumerate(matches):
-            slot_idx, obj_idx = slot_idx.to(logits.device), obj_idx.to(logits.device)
-            preds.append(logits[i][:, slot_idx].transpose(0, 1).reshape(-1, h, w))
-            tgts.append(targets[i][:, obj_idx].transpose(0, 1).reshape(-1, h, w))
-        return torch.cat(preds), torch.cat(tgts)
+        batch_idx = torch.cat([torch.full_like(p, i) for i, (p, _) in enumerate(matches)])
+        slot_idx = torch.cat([p for p, _ in matches])
+        obj_idx = torch.cat([o for _, o in matches])
+        device = logits.device
+        return batch_idx.to(device), slot_idx.to(device), obj_idx.to(device)
 
     @staticmethod
     def _targets(data_samples: Sequence[TrackDataSample], device: torch.device,
-                 first_frame_only: bool = True) -> Tuple[Tensor, Tensor]:
+                 first_frame_only: bool = True) -> Tuple[Tensor, Tensor, Tensor]:
         """Per clip, the objects of its first frame (or of any frame) in id order.
 
-        Returns ``targets (B, T, N, H, W)`` (empty where an object is absent) and ``valid
-        (B, N)`` marking real slots.
+        Returns ``targets (B, T, N, H, W)`` (empty where an object is absent), ``valid
+        (B, N)`` marking real slots and ``labels (B, N)`` (the class of each object).
         """
         if first_frame_only:
-            slot_ids = [s[0].gt_instances.instances_ids.tolist() for s in data_samples]
+            slot_ids = [sorted(s[0].gt_instances.instances_ids.tolist()) for s in data_samples]
         else:
             slot_ids = [sorted({i for f in s for i in f.gt_instances.instances_ids.tolist()})
                         for s in data_samples]
@@ -176,6 +257,7 @@ class RVOSHead(BaseModule):
         num_frames = len(data_samples[0])
         targets = torch.zeros((len(data_samples), num_frames, num, h, w), device=device)
         valid = torch.zeros((len(data_samples), num), dtype=torch.bool, device=device)
+        labels = torch.zeros((len(data_samples), num), dtype=torch.long, device=device)
         for b, (sample, ids) in enumerate(zip(data_samples, slot_ids)):
             valid[b, :len(ids)] = True
             for t in range(num_frames):
@@ -184,89 +266,137 @@ class RVOSHead(BaseModule):
                     continue
                 masks = gt.masks.to_tensor(torch.float32, device)
                 frame_ids = gt.instances_ids.tolist()
-                for i, obj in enumerate(sorted(ids)):
+                for i, obj in enumerate(ids):
                     if obj in frame_ids:
-                        targets[b, t, i, :masks.shape[1], :masks.shape[2]] = \
-                            masks[frame_ids.index(obj)]
-        return targets, valid
+                        k = frame_ids.index(obj)
+                        targets[b, t, i, :masks.shape[1], :masks.shape[2]] = masks[k]
+                        labels[b, i] = gt.labels[k]
+        return targets, valid, labels
 
     # ------------------------------------------------------------------ inference
     @torch.no_grad()
     def propagate(self, frame_feats: Iterable[Tuple[Tensor]],
-                  first: DetDataSample) -> Iterator[Tensor]:
-        """Yield, frame by frame, the object probabilities ``(N, H_pad, W_pad)``: one-shot, of
-        the objects annotated in ``first`` (sorted by id; the first frame yields its given
-        masks); zero-shot, of the ``num_slots`` slots (``first`` only gives the sizes).
+                  frames: Iterable[DetDataSample]) -> Iterator[Propagated]:
+        """Yield, frame by frame, the objects of one video (:class:`Propagated`).
+
+        ``frames`` gives, per frame, ``batch_input_shape`` in its metainfo and, in
+        ``gt_instances``, the masks given at that frame (none is fine). One-shot: an object
+        enters at the first frame that gives its mask, and that frame yields the given mask;
+        later masks of a tracked object are ignored. Zero-shot: the ``num_slots`` slots, or the
+        assigned ones with ids of the given objects under ``slot_assignment='first_frame'``.
 
         Only the recurrent states and the previous masks are kept between frames, so a video
         of any length runs in constant memory when its frames are fed lazily.
         """
-        ids = self.object_ids(first)
-        size = first.metainfo['batch_input_shape']
+        ids: List[int] = [] if self.one_shot else list(range(1, self.num_slots + 1))
+        slot_of: Dict[int, int] = {}  # zero-shot thesis protocol: object id -> slot index
         temporal, prev = None, None
-        for t, feats in enumerate(frame_feats):
-            if t == 0 and self.one_shot:
-                prev = self._given_masks(first, ids, size, feats[0].device)
-                probs = prev
-            if ids:
-                logits, temporal = self.frame(feats, temporal, prev, len(ids))
-                if t > 0 or not self.one_shot:
-                    probs = F.interpolate(logits, size=size, mode='bilinear',
-                                          align_corners=False).sigmoid()
-                    prev = (probs > self.test_cfg['mask_thr']).float()
-            yield probs[0]
+        for feats, sample in zip(frame_feats, frames):
+            size = tuple(sample.metainfo['batch_input_shape'])
+            entering: List[int] = []
+            if self.one_shot:
+                entering = [i for i in self._given_ids(sample) if i not in ids]
+                if entering:
+                    given = self._given_masks(sample, entering, size, feats[0].device)
+                    prev = given if prev is None else torch.cat([prev, given], 1)
+                    ids = ids + entering
+            if not ids:
+                yield Propagated([], feats[0].new_zeros((0, ) + size))
+                continue
+            out = self.frame(feats, temporal, prev, len(ids))
+            temporal = out.states
+            probs = F.interpolate(out.mask_logits, size=size, mode='bilinear',
+                                  align_corners=False).sigmoid()[0]
+            if entering:
+                probs[-len(entering):] = given[0]
+            if self.one_shot:
+                prev = (probs > self.test_cfg['mask_thr']).float()[None]
+            stop = None if out.stop_logits is None else out.stop_logits[0].sigmoid()
+            cls = None if out.cls_logits is None else out.cls_logits[0].softmax(-1)
+            result = Propagated(list(ids), probs, stop, cls)
+            if not self.one_shot and self.test_cfg['slot_assignment'] == 'first_frame':
+                result = self._assigned(result, sample, slot_of)
+            yield result
 
-    def object_ids(self, first: DetDataSample) -> List[int]:
-        """Ids of the tracked objects: the first frame's (one-shot) or the slots 1..N."""
-        if self.one_shot:
-            return sorted(first.gt_instances.instances_ids.tolist())
-        return list(range(1, self.num_slots + 1))
+    def _assigned(self, out: Propagated, sample: DetDataSample,
+                  slot_of: Dict[int, int]) -> Propagated:
+        """Thesis zero-shot protocol: objects given at this frame and not yet assigned take
+        free slots by a Hungarian assignment on IoU; the assigned slots are output under the
+        objects' ids, in id order."""
+        new = [i for i in self._given_ids(sample) if i not in slot_of]
+        free = [s for s in range(len(out.ids)) if s not in slot_of.values()]
+        if new and free:
+            size = tuple(out.probs.shape[-2:])
+            given = self._given_masks(sample, new, size, out.probs.device)[0] > 0
+            pred = out.probs[free] > self.test_cfg['mask_thr']
+            inter = (given[:, None] & pred[None]).flatten(2).sum(-1).float()
+            union = (given[:, None] | pred[None]).flatten(2).sum(-1).float()
+            iou = (inter / union.clamp(min=1)).cpu().numpy()
+            rows, cols = linear_sum_assignment(-iou)
+            for r, c in zip(rows, cols):
+                slot_of[new[r]] = free[c]
+        order = sorted(slot_of)
+        slots = [slot_of[i] for i in order]
+        return Propagated(order, out.probs[slots],
+                          None if out.stop is None else out.stop[slots],
+                          None if out.cls_probs is None else out.cls_probs[slots])
+
+    @staticmethod
+    def _given_ids(sample: DetDataSample) -> List[int]:
+        if 'gt_instances' not in sample or len(sample.gt_instances) == 0:
+            return []
+        return sorted(sample.gt_instances.instances_ids.tolist())
 
     def predict_video(self, frame_feats: Iterable[Tuple[Tensor]],
                       video: TrackDataSample) -> TrackDataSample:
-        """Propagate the first frame's objects through the whole video (:meth:`propagate`).
+        """Propagate the video's objects through all its frames (:meth:`propagate`).
 
         Adds ``pred_track_instances`` (``masks`` bool at the original frame size, one object
-        per pixel, ``instances_ids``, ``scores``, ``labels``) to every frame. The first frame
-        returns its given masks, as in the semi-supervised protocol.
+        per pixel, ``instances_ids``, ``scores``, ``labels``) to every frame. The frame where
+        an object is given returns its given mask, as in the semi-supervised protocol.
         """
-        ids = self.object_ids(video[0])
-        for t, probs in enumerate(self.propagate(frame_feats, video[0])):
-            video[t].pred_track_instances = self.to_instances(probs, ids, video[t].metainfo)
+        frames = [video[t] for t in range(len(video))]
+        for frame, out in zip(frames, self.propagate(frame_feats, frames)):
+            frame.pred_track_instances = self.to_instances(out, frame.metainfo)
         return video
 
     @staticmethod
-    def _given_masks(sample, ids: List[int], size: Tuple[int, int],
+    def _given_masks(sample: DetDataSample, ids: List[int], size: Tuple[int, int],
                      device: torch.device) -> Tensor:
+        """``(1, len(ids), H, W)`` masks of ``ids`` given in ``sample`` (padded to ``size``)."""
         out = torch.zeros((1, len(ids)) + tuple(size), device=device)
         gt = sample.gt_instances
         frame_ids = gt.instances_ids.tolist()
-        if len(gt):
-            masks = gt.masks.to_tensor(torch.float32, device)
-            for i, obj in enumerate(ids):
-                out[0, i, :masks.shape[1], :masks.shape[2]] = masks[frame_ids.index(obj)]
+        masks = gt.masks.to_tensor(torch.float32, device)
+        for i, obj in enumerate(ids):
+            out[0, i, :masks.shape[1], :masks.shape[2]] = masks[frame_ids.index(obj)]
         return out
 
-    def to_instances(self, probs: Tensor, ids: List[int], meta: dict) -> InstanceData:
-        """Probabilities from :meth:`propagate` -> one frame's instances at ``ori_shape``."""
+    def to_instances(self, out: Propagated, meta: dict) -> InstanceData:
+        """One frame of :meth:`propagate` -> instances at ``ori_shape``."""
         h, w = meta['img_shape'][:2]
         oh, ow = meta['ori_shape'][:2]
+        ids = out.ids
         pred = InstanceData()
         if not ids:
             pred.masks = torch.zeros((0, oh, ow), dtype=torch.bool)
             pred.scores = torch.zeros(0)
+            pred.labels = torch.zeros(0, dtype=torch.long)
         else:
-            probs = probs[:, :h, :w]
+            probs = out.probs[:, :h, :w]
             if (oh, ow) != (h, w):
                 probs = F.interpolate(probs[None], size=(oh, ow), mode='bilinear',
                                       align_corners=False)[0]
+            if out.stop is not None:  # slots the stop branch turned off hold no object
+                probs = probs * (out.stop >= self.test_cfg['stop_thr'])[:, None, None]
             # One object per pixel, as in DAVIS / YouTube-VOS label maps: the most likely one,
             # where it is likely enough.
             best, winner = probs.max(0)
             fg = best > self.test_cfg['mask_thr']
             pred.masks = (winner[None] == torch.arange(len(ids), device=probs.device)[:, None,
                                                                                         None]) & fg
-            pred.scores = probs.flatten(1).amax(1)
+            pred.scores = out.stop if out.stop is not None else probs.flatten(1).amax(1)
+            pred.labels = (out.cls_probs.argmax(-1) if out.cls_probs is not None
+                           else torch.zeros(len(ids), dtype=torch.long, device=probs.device))
         pred.instances_ids = torch.tensor(ids, dtype=torch.long)
-        pred.labels = torch.zeros(len(ids), dtype=torch.long)
         return pred

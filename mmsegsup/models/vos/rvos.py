@@ -27,13 +27,13 @@ class RVOS(BaseModel):
         self.head = MODELS.build(head)
 
     def forward(self, inputs: Tensor, data_samples: Optional[List[TrackDataSample]] = None,
-                mode: str = 'tensor') -> Union[Dict[str, Tensor], List[TrackDataSample], Tensor]:
+                mode: str = 'tensor') -> Union[Dict[str, Tensor], List[TrackDataSample]]:
         if mode == 'loss':
             return self.loss(inputs, data_samples)
         if mode == 'predict':
             return self.predict(inputs, data_samples)
         if mode == 'tensor':
-            targets, _ = self.head._targets(data_samples, inputs.device)
+            targets = self.head._targets(data_samples, inputs.device)[0]
             return self.head(self._clip_feats(inputs), targets)
         raise ValueError(f'mode must be loss, predict or tensor, got {mode!r}')
 
