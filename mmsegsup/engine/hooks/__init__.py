@@ -1,3 +1,4 @@
 from .prev_mask_curriculum_hook import PrevMaskCurriculumHook
+from .pseudo_label_hook import PseudoLabelHook
 
-__all__ = ['PrevMaskCurriculumHook']
+__all__ = ['PrevMaskCurriculumHook', 'PseudoLabelHook']
