@@ -43,7 +43,10 @@ def enable_visualization(cfg: Config, args: argparse.Namespace) -> None:
         hooks.visualization.show = True
         hooks.visualization.wait_time = args.wait_time
     if args.show_dir:
-        hooks.visualization.test_out_dir = args.show_dir
+        if 'Seg' in hooks.visualization.type:  # mmseg's hook draws into the visualizer's dir
+            cfg.visualizer.save_dir = args.show_dir
+        else:
+            hooks.visualization.test_out_dir = args.show_dir
 
 
 def main() -> None:

@@ -1,0 +1,262 @@
+"""The BASIS pipeline (thesis 4.4): f on N strong images -> pseudo-labels of the other M ->
+g on strong + pseudo -> both evaluated -> one row of the results CSV and the budget plot.
+
+Every stage runs the standard tools (``tools/train.py``, ``tools/pseudo_label.py``,
+``tools/test.py``) in a subprocess on a config derived from the user's, dumped under the run
+folder so each step can be rerun by hand. A finished stage leaves ``stages/<name>.json``;
+rerunning the pipeline skips finished stages and resumes an interrupted training.
+
+The pipeline config holds a ``basis`` dict:
+
+* ``task``: 'instance' (COCO annotations, mmdet models) or 'semantic' (mmseg label maps);
+* ``annotator`` / ``student``: configs of f and g (paths relative to the working directory,
+  the repository or the pipeline config),
+  each trained with its own schedule; ``annotator_options`` / ``student_options`` are
+  ``--cfg-options``-style overrides;
+* ``num_strong`` (N) and ``seed`` (the strong subset), ``score_thr`` (pseudo-instances);
+* ``weak_type``: None (the other images are unlabeled and free) or 'labels' /
+  'labels+counts' (they carry weak labels, priced by the budget model, consumed by a W-RSIS
+  annotator through its own pipeline);
+* ``source_ratio``: images per batch from strong and pseudo (mmdet's ``MultiSourceSampler``,
+  iteration-based schedules);
+* ``metric``: the key f and g are compared on (e.g. 'coco/segm_mAP_50', 'mIoU');
+* ``budget_stats``: 'voc' (the thesis's Pascal VOC statistics) or a COCO file whose
+  statistics price the images (default: the training annotations for instances).
+"""
+import copy
+import json
+import os
+import os.path as osp
+import re
+import subprocess
+import sys
+from typing import Callable, Dict, List, Optional
+
+from mmengine.config import Config, ConfigDict
+
+from ..budget import VOC_STATS, budget_days, stats_from_coco
+from ..utils.io import dump_json_atomic, write_text_atomic
+from .pseudo_labels import INSTANCE_FILE, SEMANTIC_LIST
+from .report import plot_rows, upsert_row
+from .splits import split_coco, split_list
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ANNOTATION_LOADERS = ('LoadAnnotations', 'CheckImageAnnotations', 'mmseg.LoadAnnotations',
+                      'mmdet.LoadAnnotations')
+WEAK_TYPES = (None, 'labels', 'labels+counts')
+DEFAULTS = dict(task='instance', seed=0, score_thr=0.0, weak_type=None, source_ratio=[1, 1],
+                annotator_options={}, student_options={}, budget_stats=None,
+                results_csv='basis_results.csv', plot='basis_budget.png')
+
+
+def load_settings(pipeline_cfg: str) -> ConfigDict:
+    """The ``basis`` dict of a pipeline config with defaults and checks."""
+    cfg = Config.fromfile(pipeline_cfg)
+    if 'basis' not in cfg:
+        raise KeyError(f'{pipeline_cfg}: no `basis = dict(...)` (see mmsegsup.basis.pipeline)')
+    basis = ConfigDict(copy.deepcopy(DEFAULTS))
+    basis.update(cfg.basis)
+    for key in ('annotator', 'student', 'num_strong', 'metric'):
+        if key not in basis:
+            raise KeyError(f'{pipeline_cfg}: basis.{key} is required')
+    if basis.task not in ('instance', 'semantic'):
+        raise ValueError(f"{pipeline_cfg}: basis.task must be 'instance' or 'semantic', "
+                         f'got {basis.task!r}')
+    if basis.weak_type not in WEAK_TYPES:
+        raise ValueError(f'{pipeline_cfg}: basis.weak_type must be one of {WEAK_TYPES}, '
+                         f'got {basis.weak_type!r}')
+    here = osp.dirname(osp.abspath(pipeline_cfg))
+    for key in ('annotator', 'student'):
+        tried = [basis[key]] if osp.isabs(basis[key]) else [
+            osp.abspath(basis[key]), osp.join(REPO, basis[key]), osp.join(here, basis[key])]
+        found = [p for p in tried if osp.isfile(p)]
+        if not found:
+            raise FileNotFoundError(f'{pipeline_cfg}: basis.{key} config {basis[key]} not '
+                                    f'found (tried {", ".join(tried)})')
+        basis[key] = osp.abspath(found[0])
+    return basis
+
+
+def _without_annotations(pipeline: List[dict]) -> List[dict]:
+    """A test pipeline that needs no annotation (the pool to label has none)."""
+    return [copy.deepcopy(t) for t in pipeline if t['type'] not in ANNOTATION_LOADERS]
+
+
+def _test_pipeline(cfg: Config) -> List[dict]:
+    return _without_annotations(cfg.test_dataloader.dataset.pipeline)
+
+
+class BasisRun:
+    """One (N, seed) run of the pipeline under ``work_dir/N<N>_seed<S>/``."""
+
+    def __init__(self, pipeline_cfg: str, work_dir: str, num_strong: Optional[int] = None,
+                 seed: Optional[int] = None, log: Callable[[str], None] = print) -> None:
+        self.basis = load_settings(pipeline_cfg)
+        if num_strong is not None:
+            self.basis.num_strong = num_strong
+        if seed is not None:
+            self.basis.seed = seed
+        self.work_dir = osp.abspath(work_dir)
+        self.run_dir = osp.join(self.work_dir,
+                                f'N{self.basis.num_strong}_seed{self.basis.seed}')
+        self.log = log
+
+    # ------------------------------------------------------------------ configs
+    def _config(self, key: str) -> Config:
+        cfg = Config.fromfile(self.basis[key])
+        cfg.merge_from_dict(self.basis[f'{key}_options'])
+        cfg.randomness = dict(cfg.get('randomness', {}), seed=self.basis.seed)
+        return cfg
+
+    def _dump(self, cfg: Config, name: str) -> str:
+        path = osp.join(self.run_dir, 'configs', f'{name}.py')
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        write_text_atomic(cfg.pretty_text, path)
+        return path
+
+    def _train_dataset(self, cfg: Config):
+        """Build a config's training set once (generating synthetic data if needed)."""
+        from mmengine.registry import DATASETS, DefaultScope
+        import mmsegsup  # noqa: F401  (registration)
+        with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmdet')):
+            return DATASETS.build(copy.deepcopy(cfg.train_dataloader.dataset))
+
+    # ------------------------------------------------------------------ stages
+    def _stage(self, name: str, fn: Callable[[], dict]) -> dict:
+        marker = osp.join(self.run_dir, 'stages', f'{name}.json')
+        if osp.isfile(marker):
+            with open(marker) as f:
+                self.log(f'[basis] {name}: done before, skipped')
+                return json.load(f)
+        self.log(f'[basis] {name} ...')
+        out = fn()
+        dump_json_atomic(out, marker)
+        return out
+
+    def _tool(self, args: List[str]) -> str:
+        proc = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True,
+                              text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f'{" ".join(args)} failed ({proc.returncode}):\n'
+                               f'{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}')
+        return proc.stdout + proc.stderr
+
+    def split(self) -> dict:
+        cfg = self._config('annotator')
+        dataset = self._train_dataset(cfg)
+        out = osp.join(self.run_dir, 'splits')
+        if self.basis.task == 'instance':
+            source = dataset.ann_file
+            strong, pool = split_coco(source, self.basis.num_strong, self.basis.seed, out)
+            with open(pool) as f:
+                num_pool = len(json.load(f)['images'])
+        else:
+            prefix = dataset.data_prefix['img_path']
+            names = [osp.splitext(osp.relpath(dataset.get_data_info(i)['img_path'], prefix))[0]
+                     for i in range(len(dataset))]
+            source = osp.join(out, 'all.txt')
+            write_text_atomic(''.join(n + '\n' for n in names), source)
+            strong, pool = split_list(source, self.basis.num_strong, self.basis.seed, out)
+            num_pool = len(names) - self.basis.num_strong
+        return dict(source=source, strong=strong, pool=pool, num_pool=num_pool)
+
+    def _with_ann(self, dataset: dict, ann_file: str) -> dict:
+        dataset = copy.deepcopy(dataset)
+        dataset['ann_file'] = ann_file
+        return dataset
+
+    def train_f(self, split: dict) -> dict:
+        cfg = self._config('annotator')
+        cfg.train_dataloader.dataset = self._with_ann(cfg.train_dataloader.dataset,
+                                                      split['strong'])
+        pool = self._with_ann(cfg.train_dataloader.dataset, split['pool'])
+        pool.update(test_mode=True, pipeline=_test_pipeline(cfg))
+        pool.pop('filter_cfg', None)
+        if 'pseudo_label_dataset' in cfg:  # the annotator's own pool pipeline (W-RSIS)
+            pool['pipeline'] = copy.deepcopy(cfg.pseudo_label_dataset.pipeline)
+        cfg.pseudo_label_dataset = pool
+        path = self._dump(cfg, 'f')
+        work = osp.join(self.run_dir, 'f')
+        self._tool(['tools/train.py', path, '--work-dir', work, '--resume'])
+        return dict(config=path, checkpoint=self._last_checkpoint(work))
+
+    @staticmethod
+    def _last_checkpoint(work: str) -> str:
+        with open(osp.join(work, 'last_checkpoint')) as f:
+            return f.read().strip()
+
+    def pseudo(self, f: dict) -> dict:
+        out = osp.join(self.run_dir, 'pseudo')
+        self._tool(['tools/pseudo_label.py', f['config'], f['checkpoint'], '--out-dir', out,
+                    '--task', self.basis.task, '--score-thr', str(self.basis.score_thr)])
+        name = INSTANCE_FILE if self.basis.task == 'instance' else SEMANTIC_LIST
+        ann_file = osp.join(out, name)
+        if self.basis.task == 'instance':
+            with open(ann_file) as fh:
+                if not json.load(fh)['annotations']:
+                    raise RuntimeError(
+                        f'{ann_file}: f predicted no instance scored >= {self.basis.score_thr} '
+                        'on the pool, so g would learn nothing from it; train f longer or '
+                        'lower basis.score_thr (then rerun: finished stages are kept)')
+        return dict(out_dir=out, ann_file=ann_file)
+
+    def train_g(self, split: dict, pseudo: dict) -> dict:
+        cfg = self._config('student')
+        loader = cfg.train_dataloader
+        strong = self._with_ann(loader.dataset, split['strong'])
+        labelled = self._with_ann(loader.dataset, pseudo['ann_file'])
+        if self.basis.task == 'semantic':
+            img_prefix = self._train_dataset(cfg).data_prefix['img_path']
+            labelled['data_prefix'] = dict(img_path=img_prefix,
+                                           seg_map_path=osp.join(pseudo['out_dir'], 'labels'))
+        loader.dataset = ConfigDict(type='ConcatDataset', datasets=[strong, labelled])
+        loader.sampler = ConfigDict(type='mmdet.MultiSourceSampler',
+                                    batch_size=loader.batch_size,
+                                    source_ratio=list(self.basis.source_ratio))
+        loader.batch_sampler = None
+        path = self._dump(cfg, 'g')
+        work = osp.join(self.run_dir, 'g')
+        self._tool(['tools/train.py', path, '--work-dir', work, '--resume'])
+        return dict(config=path, checkpoint=self._last_checkpoint(work))
+
+    def test(self, model: dict, name: str) -> dict:
+        work = osp.join(self.run_dir, f'test_{name}')
+        out = self._tool(['tools/test.py', model['config'], model['checkpoint'],
+                          '--work-dir', work])
+        key = re.escape(self.basis.metric)
+        found = re.findall(rf'(?:^|\s){key}: (-?[0-9.]+(?:e-?[0-9]+)?)', out)
+        if not found:
+            raise RuntimeError(f'tools/test.py printed no {self.basis.metric!r} for {name}; '
+                               f'set basis.metric to one of the printed keys:\n{out[-2000:]}')
+        return dict(score=float(found[-1]))
+
+    # ------------------------------------------------------------------ report
+    def budget(self, split: dict) -> float:
+        stats = self.basis.budget_stats
+        if stats == 'voc' or (stats is None and self.basis.task == 'semantic'):
+            stats = VOC_STATS
+        else:
+            stats = stats_from_coco(stats or split['source'])
+        weak = self.basis.weak_type
+        kind = {None: None, 'labels': 'image_labels', 'labels+counts': 'labels_counts'}[weak]
+        return budget_days(self.basis.num_strong, split['num_pool'] if weak else 0, kind,
+                           stats=stats)
+
+    def run(self) -> Dict[str, object]:
+        split = self._stage('split', self.split)
+        f = self._stage('train_f', lambda: self.train_f(split))
+        pseudo = self._stage('pseudo', lambda: self.pseudo(f))
+        g = self._stage('train_g', lambda: self.train_g(split, pseudo))
+        f_score = self._stage('test_f', lambda: self.test(f, 'f'))['score']
+        g_score = self._stage('test_g', lambda: self.test(g, 'g'))['score']
+        row = dict(num_strong=self.basis.num_strong, num_weak=split['num_pool'],
+                   weak_type=self.basis.weak_type or 'none',
+                   budget_days=round(self.budget(split), 6), metric=self.basis.metric,
+                   f_score=f_score, g_score=g_score, seed=self.basis.seed)
+        csv_path = osp.join(self.work_dir, self.basis.results_csv)
+        rows = upsert_row(csv_path, row)
+        plot_rows(rows, osp.join(self.work_dir, self.basis.plot))
+        self.log(f'[basis] N={row["num_strong"]} M={row["num_weak"]} '
+                 f'budget={row["budget_days"]} d: f {f_score:.4f} -> g {g_score:.4f} '
+                 f'({self.basis.metric}); {csv_path}')
+        return row

@@ -1,0 +1,68 @@
+"""The BASIS pipeline driver through tools/basis_pipeline.py: stages, CSV row with the budget,
+plot, rerun skipping finished stages, and clear errors for bad settings."""
+import csv
+import os.path as osp
+
+import pytest
+
+from mmsegsup.basis import BasisRun, load_settings, upsert_row
+from mmsegsup.budget import budget_days, stats_from_coco
+from tools_utils import REPO, run
+
+PIPELINE = osp.join(REPO, 'configs/basis/basis_rsis_shapes-64x64_cpu.py')
+
+
+def _tiny(tmp_path, **basis) -> str:
+    root = str(tmp_path / 'data') + '/'
+    opts = {'train_dataloader.dataset.data_root': root,
+            'train_dataloader.dataset.num_images': 16, 'train_dataloader.batch_size': 4,
+            'val_dataloader.dataset.data_root': root, 'val_dataloader.dataset.num_images': 8,
+            'test_dataloader.dataset.data_root': root, 'test_dataloader.dataset.num_images': 8,
+            'val_evaluator.ann_file': root + 'annotations/instances_val.json',
+            'test_evaluator.ann_file': root + 'annotations/instances_val.json',
+            'train_cfg.max_iters': 2, 'train_cfg.val_interval': 2,
+            'default_hooks.checkpoint.interval': 2}
+    settings = dict(dict(num_strong=6, score_thr=0.0, student_options=opts,
+                         annotator_options=dict(opts, **{'model.test_cfg.stop_thr': 0.0})),
+                    **basis)
+    path = tmp_path / 'pipeline.py'
+    path.write_text(f'_base_ = [{PIPELINE!r}]\nbasis = {settings!r}\n')
+    return str(path)
+
+
+def test_pipeline_runs_all_stages_and_reports(tmp_path):
+    cfg = _tiny(tmp_path)
+    work = tmp_path / 'work'
+    run(['tools/basis_pipeline.py', cfg, '--work-dir', str(work)], timeout=900)
+    with open(work / 'basis_results.csv') as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row['num_strong'], row['num_weak'], row['weak_type'], row['seed']) == (
+        '6', '10', 'none', '0')
+    assert row['metric'] == 'coco/segm_mAP_50'
+    assert 0 <= float(row['f_score']) <= 1 and 0 <= float(row['g_score']) <= 1
+    stats = stats_from_coco(str(tmp_path / 'data/annotations/instances_train.json'))
+    assert float(row['budget_days']) == pytest.approx(budget_days(6, stats=stats), abs=1e-6)
+    assert (work / 'basis_budget.png').stat().st_size > 0
+    g_cfg = open(work / 'N6_seed0' / 'configs' / 'g.py').read()
+    assert 'MultiSourceSampler' in g_cfg and 'pseudo_instances.json' in g_cfg
+    # Rerun: every stage is skipped, the row is replaced rather than duplicated.
+    proc = run(['tools/basis_pipeline.py', cfg, '--work-dir', str(work)])
+    assert proc.stdout.count('skipped') == 6
+    with open(work / 'basis_results.csv') as f:
+        assert len(list(csv.DictReader(f))) == 1
+
+
+def test_bad_settings_fail_clearly(tmp_path):
+    with pytest.raises(ValueError, match='weak_type must be one of'):
+        load_settings(_tiny(tmp_path, weak_type='boxes'))
+    with pytest.raises(FileNotFoundError, match='basis.student config nope.py not found'):
+        load_settings(_tiny(tmp_path, student='nope.py'))
+    big = BasisRun(_tiny(tmp_path, num_strong=17), str(tmp_path / 'w'), log=lambda m: None)
+    with pytest.raises(ValueError, match=r'N=17 strong images is larger than .*16 images'):
+        big.split()
+    bad = tmp_path / 'other.csv'
+    bad.write_text('a,b\n1,2\n')
+    with pytest.raises(ValueError, match='not a BASIS results file'):
+        upsert_row(str(bad), {})
