@@ -10,6 +10,7 @@ from mmsegsup.budget import budget_days, stats_from_coco
 from tools_utils import REPO, run
 
 PIPELINE = osp.join(REPO, 'configs/basis/basis_rsis_shapes-64x64_cpu.py')
+SEMANTIC = osp.join(REPO, 'configs/basis/basis_deeplabv3plus_shapes-semantic-64x64_cpu.py')
 
 
 def _tiny(tmp_path, **basis) -> str:
@@ -30,6 +31,7 @@ def _tiny(tmp_path, **basis) -> str:
     return str(path)
 
 
+@pytest.mark.slow  # end to end through five tool runs (~2 min)
 def test_pipeline_runs_all_stages_and_reports(tmp_path):
     cfg = _tiny(tmp_path)
     work = tmp_path / 'work'
@@ -66,3 +68,25 @@ def test_bad_settings_fail_clearly(tmp_path):
     bad.write_text('a,b\n1,2\n')
     with pytest.raises(ValueError, match='not a BASIS results file'):
         upsert_row(str(bad), {})
+
+
+@pytest.mark.slow
+def test_semantic_pipeline_with_mmseg_models(tmp_path):
+    root = str(tmp_path / 'data') + '/'
+    opts = {'train_dataloader.dataset.data_root': root,
+            'train_dataloader.dataset.num_images': 12, 'train_dataloader.batch_size': 4,
+            'val_dataloader.dataset.data_root': root, 'val_dataloader.dataset.num_images': 4,
+            'test_dataloader.dataset.data_root': root, 'test_dataloader.dataset.num_images': 4,
+            'train_cfg.max_iters': 2, 'train_cfg.val_interval': 2,
+            'default_hooks.checkpoint.interval': 2}
+    path = tmp_path / 'semantic.py'
+    path.write_text(f'_base_ = [{SEMANTIC!r}]\nbasis = ' + repr(dict(
+        num_strong=4, annotator_options=opts, student_options=opts)) + '\n')
+    work = tmp_path / 'work'
+    run(['tools/basis_pipeline.py', str(path), '--work-dir', str(work)], timeout=900)
+    labels = sorted((work / 'N4_seed0' / 'pseudo' / 'labels').iterdir())
+    assert len(labels) == 8 and all(p.suffix == '.png' for p in labels)
+    with open(work / 'basis_results.csv') as f:
+        row = list(csv.DictReader(f))[0]
+    assert row['metric'] == 'mIoU' and 0 <= float(row['g_score']) <= 100
+    assert float(row['budget_days']) == pytest.approx(budget_days(4), abs=1e-6)  # VOC rates
