@@ -10,35 +10,17 @@ and per-image rates are rounded to 6 decimals of a day, as the thesis's tables a
 drops that rounding. Bad input exits with status 2 and a one-line message.
 """
 import argparse
-import importlib.util
 import os
 import os.path as osp
 import sys
 import tempfile
 from typing import List, Sequence
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
-def _load_budget_module():
-    """Import ``mmsegsup/budget`` on its own.
+from light_import import import_light  # tools/, next to this script
 
-    It needs only the standard library, while ``import mmsegsup`` first loads torch, mmdet and
-    mmseg (seconds) to register models; a cost calculator should start instantly.
-    """
-    name = '_mmsegsup_budget'
-    if name in sys.modules:
-        return sys.modules[name]
-    folder = osp.join(REPO, 'mmsegsup', 'budget')
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(folder, '__init__.py'), submodule_search_locations=[folder])
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-B = _load_budget_module()
+B = import_light('budget.cost_model')
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

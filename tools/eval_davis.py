@@ -10,31 +10,14 @@ columns) to ``--out-dir`` (default: the results folder) and prints the tables. U
 official script, existing CSVs are never reused: the results are always scored again.
 """
 import argparse
-import importlib
-import os.path as osp
 import sys
 import time
-import types
-
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
-def _import_davis_eval() -> types.ModuleType:
-    """``mmsegsup.evaluation.davis_eval`` without running the package ``__init__`` files.
 
-    Those register every model, dataset and metric (mmdet and friends, ~5 s of imports);
-    scoring PNG folders needs none of it, so in this process bare package objects pointing at
-    the repository's folders stand in for ``mmsegsup`` and ``mmsegsup.evaluation``.
-    """
-    for name in ('mmsegsup', 'mmsegsup.evaluation'):
-        if name not in sys.modules:
-            pkg = types.ModuleType(name)
-            pkg.__path__ = [osp.join(REPO, *name.split('.'))]
-            sys.modules[name] = pkg
-    return importlib.import_module('mmsegsup.evaluation.davis_eval')
+from light_import import import_light  # tools/, next to this script
 
-
-evaluation = _import_davis_eval()
+evaluation = import_light('evaluation.davis_eval')
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -12,31 +12,15 @@ Writes ``global_results-<split>.csv`` and ``per-object_results-<split>.csv`` to 
 (default: the results folder) and prints the table.
 """
 import argparse
-import importlib
 import os.path as osp
 import sys
 import time
-import types
-
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
-def _import_youtube_vos_eval() -> types.ModuleType:
-    """``mmsegsup.evaluation.youtube_vos_eval`` without running the package ``__init__`` files.
 
-    As in ``tools/eval_davis.py``: those register every model, dataset and metric (seconds of
-    imports, torch included via ``mmsegsup.utils``); scoring PNG folders needs none of it, so
-    bare package objects pointing at the repository's folders stand in for the packages.
-    """
-    for name in ('mmsegsup', 'mmsegsup.evaluation', 'mmsegsup.utils'):
-        if name not in sys.modules:
-            pkg = types.ModuleType(name)
-            pkg.__path__ = [osp.join(REPO, *name.split('.'))]
-            sys.modules[name] = pkg
-    return importlib.import_module('mmsegsup.evaluation.youtube_vos_eval')
+from light_import import import_light  # tools/, next to this script
 
-
-evaluation = _import_youtube_vos_eval()
+evaluation = import_light('evaluation.youtube_vos_eval')
 
 
 def parse_args(argv=None) -> argparse.Namespace:

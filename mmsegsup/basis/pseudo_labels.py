@@ -15,9 +15,8 @@ redoing or losing finished images. Images are split over DDP ranks by index and 
 index order by rank 0, one image per forward pass, so 1 and 2 processes write identical files.
 """
 import json
-import os
 import os.path as osp
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 import numpy as np
 import pycocotools.mask as mask_utils

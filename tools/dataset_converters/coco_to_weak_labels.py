@@ -10,34 +10,16 @@ The output format is described in ``mmsegsup/datasets/weak_labels.py``; load it 
 unless ``--keep-crowd``. Bad input exits with status 2 and a one-line message.
 """
 import argparse
-import importlib
 import os.path as osp
 import sys
-import types
 from typing import List, Optional
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-def _load_weak_labels_module() -> types.ModuleType:
-    """Import ``mmsegsup/datasets/weak_labels.py`` without running the package ``__init__``s.
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from light_import import import_light  # noqa: E402
 
-    ``import mmsegsup`` first loads torch, mmdet and mmseg (seconds) to register models, while
-    this module needs only the standard library, numpy and OpenCV. Empty stand-ins for the
-    packages it imports from (``utils``, ``budget``) resolve its relative imports to their files.
-    """
-    package = '_mmsegsup_light'
-    name = f'{package}.datasets.weak_labels'
-    if name in sys.modules:
-        return sys.modules[name]
-    for sub in ('', 'datasets', 'utils', 'budget'):
-        stand_in = types.ModuleType(f'{package}.{sub}' if sub else package)
-        stand_in.__path__ = [osp.join(REPO, 'mmsegsup', sub)]
-        sys.modules.setdefault(stand_in.__name__, stand_in)
-    return importlib.import_module(name)
-
-
-W = _load_weak_labels_module()
+W = import_light('datasets.weak_labels')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
