@@ -93,6 +93,11 @@ def test_bad_video_input_names_the_file(tmp_path):
     Image.new('P', (32, 64)).save(ann)
     with pytest.raises(DatasetFormatError, match='00002.png.*frame'):
         ds[1]
+    # A frame of another size than the video's first frame.
+    Image.new('P', (64, 64)).save(ann)
+    Image.new('RGB', (40, 64)).save(seq / '00003.jpg')
+    with pytest.raises(DatasetFormatError, match='00003.jpg: frame is 64x40 but'):
+        ds[1]
     os.remove(seq / '00004.jpg')
     with pytest.raises(DatasetFormatError, match='00004.png.*missing frame'):
         _davis(tmp_path)

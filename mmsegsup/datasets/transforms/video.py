@@ -49,6 +49,11 @@ class LoadVideoObjectAnnotations(BaseTransform):
     def transform(self, results: dict) -> dict:
         h, w = results['img'].shape[:2] if 'img' in results else (results['height'],
                                                                    results['width'])
+        if (h, w) != (results.get('height', h), results.get('width', w)):
+            raise DatasetFormatError(
+                f'{results.get("img_path")}: frame is {h}x{w} but the video\'s first frame is '
+                f'{results["height"]}x{results["width"]}; all frames of a video must have '
+                'one size')
         path = results.get('ann_path')
         ids = np.zeros((0, ), np.int64)
         masks = np.zeros((0, h, w), np.uint8)
