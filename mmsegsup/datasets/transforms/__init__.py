@@ -1,4 +1,6 @@
 from .checks import CheckImageAnnotations
 from .video import LoadVideoObjectAnnotations, VideoClipSample
+from .weak_labels import LoadWeakLabels
 
-__all__ = ['CheckImageAnnotations', 'LoadVideoObjectAnnotations', 'VideoClipSample']
+__all__ = ['CheckImageAnnotations', 'LoadVideoObjectAnnotations', 'LoadWeakLabels',
+           'VideoClipSample']

@@ -91,18 +91,12 @@ class RSISHead(BaseModule):
         num_gt = [len(g) for g in gts]
         num_steps = min(self.max_steps, max(num_gt) + 1)
         out = self(x, num_steps)
-        pad_h, pad_w = batch_data_samples[0].metainfo['batch_input_shape']
-        mask_logits = F.interpolate(out['mask_logits'], size=(pad_h, pad_w), mode='bilinear',
-                                    align_corners=False)
+        mask_logits = self._to_padded(out['mask_logits'], batch_data_samples)
         device = mask_logits.device
-        gt_masks = [self._gt_masks(g, (pad_h, pad_w), device) for g in gts]
+        gt_masks = [self._gt_masks(g, mask_logits.shape[-2:], device) for g in gts]
         matches = self.matcher.match(mask_logits.detach().sigmoid(), gt_masks,
                                      num_preds=[min(n, num_steps) for n in num_gt])
-
-        batch_idx = torch.cat([torch.full_like(p, b) for b, (p, _) in enumerate(matches)])
-        pred_idx = torch.cat([p for p, _ in matches]).to(device)
-        batch_idx = batch_idx.to(device)
-        tgt_masks = torch.cat([gm[g.to(device)] for gm, (_, g) in zip(gt_masks, matches)])
+        batch_idx, pred_idx, tgt_masks = self._gather_matched(matches, gt_masks, device)
         tgt_labels = torch.cat([gt.labels[g.to(device)] for gt, (_, g) in zip(gts, matches)])
         tgt_boxes = torch.cat([
             bbox_xyxy_to_cxcywh(self._boxes(gt, device)[g.to(device)]) /
@@ -125,6 +119,40 @@ class RSISHead(BaseModule):
                                              weight=stop_weight.reshape(-1, 1),
                                              avg_factor=num_stop)
         return losses
+
+    @staticmethod
+    def _to_padded(mask_logits: Tensor, samples: SampleList) -> Tensor:
+        """Decoder mask logits ``(B, T, h, w)`` resized to the padded batch input."""
+        size = tuple(samples[0].metainfo['batch_input_shape'])
+        return F.interpolate(mask_logits, size=size, mode='bilinear', align_corners=False)
+
+    @staticmethod
+    def _gather_matched(matches: List[Tuple[Tensor, Tensor]], gt_masks: List[Tensor],
+                        device: torch.device) -> Tuple[Tensor, Tensor, Tensor]:
+        """``(batch index, step index, target mask)`` of every matched pair of a batch."""
+        batch_idx = torch.cat([torch.full_like(p, b) for b, (p, _) in enumerate(matches)])
+        pred_idx = torch.cat([p for p, _ in matches])
+        tgt_masks = torch.cat([gm[g.to(device)] for gm, (_, g) in zip(gt_masks, matches)])
+        return batch_idx.to(device), pred_idx.to(device), tgt_masks
+
+    @staticmethod
+    def _to_image(probs: Tensor, meta: dict, rescale: bool) -> Tensor:
+        """Per-step probabilities ``(T, H_pad, W_pad)``: padding cropped, and resized to
+        ``ori_shape`` with ``rescale``."""
+        h, w = meta['img_shape'][:2]
+        probs = probs[:, :h, :w]
+        size = tuple(meta['ori_shape'][:2])
+        if rescale and size != (h, w):
+            if not len(probs):
+                return probs.new_zeros((0, ) + size)
+            probs = F.interpolate(probs[None], size=size, mode='bilinear',
+                                  align_corners=False)[0]
+        return probs
+
+    def _class_logits(self, out: Dict[str, Tensor], metas: List[dict]) -> Tensor:
+        """The class logits ``predict`` takes its softmax of (a hook: weak-label heads
+        restrict them to the image's classes)."""
+        return out['cls_logits']
 
     @staticmethod
     def _gt_masks(gt: InstanceData, size: Tuple[int, int], device: torch.device) -> Tensor:
@@ -165,36 +193,28 @@ class RSISHead(BaseModule):
         """Instances per image: steps before the first stop score below ``stop_thr``."""
         out = self(x)
         metas = [s.metainfo for s in batch_data_samples]
-        pad_h, pad_w = metas[0]['batch_input_shape']
-        mask_probs = F.interpolate(out['mask_logits'], size=(pad_h, pad_w), mode='bilinear',
-                                   align_corners=False).sigmoid()
+        mask_probs = self._to_padded(out['mask_logits'], batch_data_samples).sigmoid()
         stop = out['stop_logits'].sigmoid()
-        cls_prob, labels = out['cls_logits'].softmax(-1).max(-1)
+        cls_prob, labels = self._class_logits(out, metas).softmax(-1).max(-1)
         boxes = bbox_cxcywh_to_xyxy(out['bbox_pred'])
         results = []
         for b, meta in enumerate(metas):
             below = (stop[b] < self.test_cfg['stop_thr']).nonzero()
             keep = int(below[0]) if len(below) else stop.shape[1]
-            probs = mask_probs[b, :keep]
+            probs = self._to_image(mask_probs[b, :keep], meta, rescale)
             bboxes = boxes[b, :keep] * self._box_scale(meta, boxes)
-            h, w = meta['img_shape']
-            probs = probs[:, :h, :w]
+            h, w = meta['img_shape'][:2]
             if rescale:
-                oh, ow = meta['ori_shape']
-                if (oh, ow) != (h, w) and keep:
-                    probs = F.interpolate(probs[None], size=(oh, ow), mode='bilinear',
-                                          align_corners=False)[0]
                 sf = meta.get('scale_factor', (1.0, 1.0))
                 bboxes = bboxes / bboxes.new_tensor([sf[0], sf[1], sf[0], sf[1]])
-                h, w = oh, ow
+                h, w = meta['ori_shape'][:2]
             bboxes[:, 0::2] = bboxes[:, 0::2].clamp(0, w)
             bboxes[:, 1::2] = bboxes[:, 1::2].clamp(0, h)
             scores = cls_prob[b, :keep]
             if self.test_cfg['score'] == 'cls_stop':
                 scores = scores * stop[b, :keep]
             res = InstanceData()
-            res.masks = probs > self.test_cfg['mask_thr'] if keep else probs.new_zeros(
-                (0, h, w), dtype=torch.bool)
+            res.masks = probs > self.test_cfg['mask_thr']
             res.bboxes = bboxes
             res.scores = scores
             res.labels = labels[b, :keep]

@@ -1,0 +1,57 @@
+"""The thesis's BASIS claim at toy scale, measured through tools/basis_pipeline.py: with few
+strong labels and many unlabeled images, the student g trained on strong + pseudo-labels beats
+its annotation network f (thesis tables 4.3 / 4.5). Seeded; numbers in benchmarks/README.md."""
+import csv
+import os.path as osp
+
+import pytest
+
+from tools_utils import REPO, run
+
+
+def _run_pipeline(tmp_path, pipeline: str, basis: dict, opts: dict) -> dict:
+    """Run the pipeline config with its data under ``tmp_path`` and ``opts`` for f and g."""
+    root = str(tmp_path / 'data') + '/'
+    opts = dict({f'{split}_dataloader.dataset.data_root': root
+                 for split in ('train', 'val', 'test')}, **opts)
+    if 'val_evaluator.ann_file' in opts:  # COCO evaluators read the ground truth from a file
+        for key in ('val_evaluator.ann_file', 'test_evaluator.ann_file'):
+            opts[key] = root + opts[key]
+    path = tmp_path / 'pipeline.py'
+    settings = dict(basis, annotator_options=opts, student_options=opts)
+    path.write_text(f'_base_ = [{osp.join(REPO, pipeline)!r}]\nbasis = {settings!r}\n')
+    work = tmp_path / 'work'
+    run(['tools/basis_pipeline.py', str(path), '--work-dir', str(work)], timeout=900)
+    with open(work / 'basis_results.csv') as f:
+        return list(csv.DictReader(f))[0]
+
+
+def _schedule(iters: int, milestone_key: str) -> dict:
+    return {'train_cfg.max_iters': iters, 'train_cfg.val_interval': iters,
+            milestone_key: iters}
+
+
+@pytest.mark.slow
+def test_instance_student_beats_rsis_annotator(tmp_path):
+    iters = 700
+    opts = dict(_schedule(iters, 'param_scheduler.1.end'),
+                **{'param_scheduler.1.milestones': [int(iters * 0.8)],
+                   'val_evaluator.ann_file': 'annotations/instances_val.json',
+                   'test_evaluator.ann_file': 'annotations/instances_val.json'})
+    row = _run_pipeline(tmp_path, 'configs/basis/basis_rsis_shapes-64x64_cpu.py',
+                        dict(num_strong=50, seed=0), opts)
+    f, g = float(row['f_score']), float(row['g_score'])
+    print(f'BASIS instance, N=50 strong + {row["num_weak"]} pseudo: RSIS f AP50 {f:.3f}, '
+          f'student g AP50 {g:.3f}, budget {row["budget_days"]} d')
+    assert g > f
+
+
+@pytest.mark.slow
+def test_semantic_student_beats_deeplab_annotator(tmp_path):
+    iters = 600
+    row = _run_pipeline(tmp_path, 'configs/basis/basis_deeplabv3plus_shapes-semantic-64x64_cpu.py',
+                        dict(num_strong=20, seed=0), _schedule(iters, 'param_scheduler.1.end'))
+    f, g = float(row['f_score']), float(row['g_score'])
+    print(f'BASIS semantic, N=20 strong + {row["num_weak"]} pseudo: DeepLabV3+ f mIoU {f:.2f}, '
+          f'student g mIoU {g:.2f}, budget {row["budget_days"]} d')
+    assert g > f
