@@ -1,6 +1,7 @@
 """The BASIS pipeline driver through tools/basis_pipeline.py: stages, CSV row with the budget,
 plot, rerun skipping finished stages, and clear errors for bad settings."""
 import csv
+import json
 import os.path as osp
 
 import pytest
@@ -90,3 +91,32 @@ def test_semantic_pipeline_with_mmseg_models(tmp_path):
         row = list(csv.DictReader(f))[0]
     assert row['metric'] == 'mIoU' and 0 <= float(row['g_score']) <= 100
     assert float(row['budget_days']) == pytest.approx(budget_days(4), abs=1e-6)  # VOC rates
+
+
+@pytest.mark.slow
+def test_weakly_labeled_pool_with_wrsis_annotator(tmp_path):
+    """weak_type: the pool's labels + counts are written, W-RSIS reads them (one instance per
+    token), the budget prices them, and the pseudo-labels' AP50 is logged."""
+    wrsis = osp.join(REPO, 'configs/basis/basis_wrsis_shapes-64x64_cpu.py')
+    cfg = _tiny(tmp_path)
+    text = open(cfg).read().replace(repr(PIPELINE), repr(wrsis))
+    open(cfg, 'w').write(text)
+    work = tmp_path / 'work'
+    proc = run(['tools/basis_pipeline.py', cfg, '--work-dir', str(work)], timeout=900)
+    assert 'pseudo-labels: mask AP50' in proc.stdout
+    run_dir = work / 'N6_seed0'
+    weak = json.load(open(run_dir / 'splits' / 'weak-labels+counts.json'))
+    pseudo = json.load(open(run_dir / 'pseudo' / 'pseudo_instances.json'))
+    per_image = {im['id']: 0 for im in pseudo['images']}
+    for ann in pseudo['annotations']:
+        per_image[ann['image_id']] += 1
+    names = {im['id']: im['file_name'] for im in pseudo['images']}
+    # One instance per token (empty masks of the barely trained W-RSIS are dropped).
+    assert all(n <= sum(weak['images'][names[i]].values()) for i, n in per_image.items())
+    assert len(weak['images']) == 16 and weak['weak_type'] == 'labels+counts'
+    with open(work / 'basis_results.csv') as f:
+        row = list(csv.DictReader(f))[0]
+    stats = stats_from_coco(str(tmp_path / 'data/annotations/instances_train.json'))
+    assert row['weak_type'] == 'labels+counts'
+    assert float(row['budget_days']) == pytest.approx(
+        budget_days(6, 10, 'labels_counts', stats=stats), abs=1e-6)

@@ -86,6 +86,36 @@ def _test_pipeline(cfg: Config) -> List[dict]:
     return _without_annotations(cfg.test_dataloader.dataset.pipeline)
 
 
+def pseudo_label_ap50(pseudo_file: str, split: dict) -> float:
+    """Mask AP50 of the pseudo-instances against the pool images' real annotations (the
+    source file), the quality of what g learns from (thesis table 4.6); pycocotools."""
+    import contextlib
+    import io
+
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+    with open(split['source']) as f:
+        source = json.load(f)
+    with open(pseudo_file) as f:
+        pseudo = json.load(f)
+    pool = {im['id'] for im in pseudo['images']}
+    gt_dict = dict(source, images=[im for im in source['images'] if im['id'] in pool],
+                   annotations=[a for a in source['annotations'] if a['image_id'] in pool])
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = COCO()
+        gt.dataset = gt_dict
+        gt.createIndex()
+        if not pseudo['annotations']:
+            return 0.0
+        dt = gt.loadRes([dict(a, id=i + 1) for i, a in enumerate(pseudo['annotations'])])
+        ev = COCOeval(gt, dt, 'segm')
+        ev.params.imgIds = sorted(pool)
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    return float(ev.stats[1])
+
+
 class BasisRun:
     """One (N, seed) run of the pipeline under ``work_dir/N<N>_seed<S>/``."""
 
@@ -172,13 +202,30 @@ class BasisRun:
         pool = self._with_ann(cfg.train_dataloader.dataset, split['pool'])
         pool.update(test_mode=True, pipeline=_test_pipeline(cfg))
         pool.pop('filter_cfg', None)
-        if 'pseudo_label_dataset' in cfg:  # the annotator's own pool pipeline (W-RSIS)
+        if 'pseudo_label_dataset' in cfg:  # the annotator's own pool pipeline
             pool['pipeline'] = copy.deepcopy(cfg.pseudo_label_dataset.pipeline)
+        if self.basis.weak_type is not None:
+            weak_file = self._weak_labels(split)
+            for step in pool['pipeline']:  # e.g. W-RSIS reads the pool's weak labels
+                if step['type'] == 'LoadWeakLabels':
+                    step.pop('ann_file', None)
+                    step.update(weak_file=weak_file, weak_type=self.basis.weak_type)
         cfg.pseudo_label_dataset = pool
         path = self._dump(cfg, 'f')
         work = osp.join(self.run_dir, 'f')
         self._tool(['tools/train.py', path, '--work-dir', work, '--resume'])
         return dict(config=path, checkpoint=self._last_checkpoint(work))
+
+    def _weak_labels(self, split: dict) -> str:
+        """The weakly labeled pool: its weak labels (``weak_type``) derived from the source
+        annotations, as the thesis simulates VOC's weakly labeled set; the budget prices them."""
+        from ..datasets.weak_labels import save_weak_labels, weak_labels_from_coco
+        if self.basis.task != 'instance':
+            raise ValueError('basis.weak_type is for instance annotators (W-RSIS); semantic '
+                             'pools are unlabeled')
+        path = osp.join(self.run_dir, 'splits', f'weak-{self.basis.weak_type}.json')
+        save_weak_labels(weak_labels_from_coco(split['source'], self.basis.weak_type), path)
+        return path
 
     @staticmethod
     def _last_checkpoint(work: str) -> str:
@@ -198,7 +245,12 @@ class BasisRun:
                         f'{ann_file}: f predicted no instance scored >= {self.basis.score_thr} '
                         'on the pool, so g would learn nothing from it; train f longer or '
                         'lower basis.score_thr (then rerun: finished stages are kept)')
-        return dict(out_dir=out, ann_file=ann_file)
+        result = dict(out_dir=out, ann_file=ann_file)
+        if self.basis.task == 'instance':
+            result['pseudo_ap50'] = pseudo_label_ap50(ann_file, self._stage_output('split'))
+            self.log(f'[basis] pseudo-labels: mask AP50 {result["pseudo_ap50"]:.4f} against the '
+                     'pool\'s real annotations')
+        return result
 
     def train_g(self, split: dict, pseudo: dict) -> dict:
         cfg = self._config('student')
@@ -229,6 +281,10 @@ class BasisRun:
             raise RuntimeError(f'tools/test.py printed no {self.basis.metric!r} for {name}; '
                                f'set basis.metric to one of the printed keys:\n{out[-2000:]}')
         return dict(score=float(found[-1]))
+
+    def _stage_output(self, name: str) -> dict:
+        with open(osp.join(self.run_dir, 'stages', f'{name}.json')) as f:
+            return json.load(f)
 
     # ------------------------------------------------------------------ report
     def budget(self, split: dict) -> float:
