@@ -199,6 +199,12 @@ class BasisRun:
         cfg = self._config('annotator')
         cfg.train_dataloader.dataset = self._with_ann(cfg.train_dataloader.dataset,
                                                       split['strong'])
+        sampler = cfg.train_dataloader.get('sampler', {})
+        if (cfg.train_cfg.get('type') == 'IterBasedTrainLoop'
+                and sampler.get('type') == 'DefaultSampler'):
+            # N small: an epoch is a few iterations, and MMEngine pauses 2 s at every restart
+            # of a finite sampler; the infinite one draws the same kind of shuffled stream.
+            sampler.type = 'InfiniteSampler'
         pool = self._with_ann(cfg.train_dataloader.dataset, split['pool'])
         pool.update(test_mode=True, pipeline=_test_pipeline(cfg))
         pool.pop('filter_cfg', None)
