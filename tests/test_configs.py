@@ -110,3 +110,24 @@ def test_rvos_thesis_configs_match_thesis_settings():
     ft = Config.fromfile(osp.join(REPO, 'configs/rvos/rvos-mask-st_r101_davis-2017-256x448_ft.py'))
     assert ft.train_dataloader.dataset.type == 'DAVISVideoDataset'
     assert ft.load_from.endswith('rvos-mask-st_r101_youtube-vos-256x448_oneshot/epoch_40.pth')
+
+
+BASIS_PIPELINES = sorted(glob.glob(osp.join(REPO, 'configs', 'basis', 'basis_*.py')))
+
+
+@pytest.mark.parametrize('path', BASIS_PIPELINES, ids=osp.basename)
+def test_basis_pipeline_configs_resolve_and_build(path):
+    """Every BASIS pipeline names existing annotator / student configs whose models build."""
+    from mmengine.registry import MODELS as ROOT_MODELS, DefaultScope
+
+    from mmsegsup.basis import load_settings
+    basis = load_settings(path)
+    assert basis.metric and basis.num_strong >= 1
+    for key in ('annotator', 'student'):
+        cfg = Config.fromfile(basis[key])
+        assert 'mmsegsup' in cfg.custom_imports['imports']
+        if cfg.model.get('backbone', {}).get('init_cfg'):
+            cfg.model.backbone.init_cfg = None
+        cfg.model.pop('pretrained', None)
+        with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmdet')):
+            assert ROOT_MODELS.build(cfg.model) is not None

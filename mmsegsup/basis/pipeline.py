@@ -18,7 +18,7 @@ The pipeline config holds a ``basis`` dict:
   'labels+counts' (they carry weak labels, priced by the budget model, consumed by a W-RSIS
   annotator through its own pipeline);
 * ``source_ratio``: images per batch from strong and pseudo (mmdet's ``MultiSourceSampler``,
-  iteration-based schedules);
+  iteration-based schedules); None samples the union uniformly with the student's sampler;
 * ``metric``: the key f and g are compared on (e.g. 'coco/segm_mAP_50', 'mIoU');
 * ``budget_stats``: 'voc' (the thesis's Pascal VOC statistics) or a COCO file whose
   statistics price the images (default: the training annotations for instances).
@@ -44,7 +44,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 ANNOTATION_LOADERS = ('LoadAnnotations', 'CheckImageAnnotations', 'mmseg.LoadAnnotations',
                       'mmdet.LoadAnnotations')
 WEAK_TYPES = (None, 'labels', 'labels+counts')
-DEFAULTS = dict(task='instance', seed=0, score_thr=0.0, weak_type=None, source_ratio=[1, 1],
+DEFAULTS = dict(task='instance', seed=0, score_thr=0.0, weak_type=None, source_ratio=None,
                 annotator_options={}, student_options={}, budget_stats=None,
                 results_csv='basis_results.csv', plot='basis_budget.png')
 
@@ -268,10 +268,16 @@ class BasisRun:
             labelled['data_prefix'] = dict(img_path=img_prefix,
                                            seg_map_path=osp.join(pseudo['out_dir'], 'labels'))
         loader.dataset = ConfigDict(type='ConcatDataset', datasets=[strong, labelled])
-        loader.sampler = ConfigDict(type='mmdet.MultiSourceSampler',
-                                    batch_size=loader.batch_size,
-                                    source_ratio=list(self.basis.source_ratio))
-        loader.batch_sampler = None
+        if self.basis.source_ratio is not None:
+            if cfg.train_cfg.get('type') != 'IterBasedTrainLoop':
+                raise ValueError(
+                    f'{self.basis.student}: basis.source_ratio needs an iteration-based '
+                    "schedule (mmdet's MultiSourceSampler never ends an epoch); set "
+                    'source_ratio=None to sample the union uniformly per epoch')
+            loader.sampler = ConfigDict(type='mmdet.MultiSourceSampler',
+                                        batch_size=loader.batch_size,
+                                        source_ratio=list(self.basis.source_ratio))
+            loader.batch_sampler = None
         path = self._dump(cfg, 'g')
         work = osp.join(self.run_dir, 'g')
         self._tool(['tools/train.py', path, '--work-dir', work, '--resume'])
