@@ -101,3 +101,34 @@ def test_bad_video_input_names_the_file(tmp_path):
     os.remove(seq / '00004.jpg')
     with pytest.raises(DatasetFormatError, match='00004.png.*missing frame'):
         _davis(tmp_path)
+
+
+def test_davis_sequence_with_five_objects(tmp_path):
+    """Official layout written by hand: 5 objects (ids 1..5, 255 void) over 4 frames; training
+    loads every frame's objects, test mode gives the model the first frame's only."""
+    from mmsegsup.datasets.synthetic_videos import DAVIS_PALETTE
+    from mmsegsup.utils.io import imwrite_atomic, save_index_png_atomic
+    seq = 'five-objects'
+    for t in range(4):
+        ids = np.zeros((40, 60), np.uint8)
+        for k in range(1, 6):
+            ids[5:15, 10 * k - 8 + t:10 * k - 2 + t] = k
+        ids[30:, :] = 255  # void
+        imwrite_atomic(np.full((40, 60, 3), 50 * t, np.uint8),
+                       str(tmp_path / 'JPEGImages' / '480p' / seq / f'{t:05d}.jpg'))
+        save_index_png_atomic(ids, str(tmp_path / 'Annotations' / '480p' / seq /
+                                       f'{t:05d}.png'), DAVIS_PALETTE)
+    (tmp_path / 'ImageSets' / '2017').mkdir(parents=True)
+    (tmp_path / 'ImageSets' / '2017' / 'val.txt').write_text(seq + '\n')
+    whole = [dict(PIPELINE[0], num_frames=None),
+             dict(PIPELINE[1], transforms=PIPELINE[1]['transforms'][:2]), PIPELINE[2]]
+    video = _davis(tmp_path, split='val', pipeline=whole)[0]['data_samples']
+    for t in range(4):
+        gt = video[t].gt_instances
+        assert gt.instances_ids.tolist() == [1, 2, 3, 4, 5]
+        masks = gt.masks.to_ndarray()
+        assert masks.shape == (5, 40, 60) and (masks.sum((1, 2)) == 60).all()
+        assert not masks[:, 30:].any()  # void is no object
+    test = _davis(tmp_path, split='val', pipeline=whole, test_mode=True)[0]['data_samples']
+    assert test[0].gt_instances.instances_ids.tolist() == [1, 2, 3, 4, 5]
+    assert all(len(test[t].gt_instances) == 0 for t in range(1, 4))
