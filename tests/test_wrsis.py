@@ -366,7 +366,9 @@ def test_tools_train_and_test_wrsis_then_rsis_ilc(tmp_path):
         tokens = weak.class_tokens(osp.basename(pred['img_path']))
         assert pred['pred_instances']['labels'].tolist() == tokens
     # The RSIS ablations train as RSIS and post-process with the weak labels at test time.
-    ilc = _write(_local_config(tmp_path, RSIS_ILC_CPU), tmp_path / 'ilc.py')
+    ilc_cfg = _local_config(tmp_path, RSIS_ILC_CPU)
+    ilc_cfg.model.test_cfg.stop_thr = 0.0  # a 2-iteration RSIS may stop at once: emit steps
+    ilc = _write(ilc_cfg, tmp_path / 'ilc.py')
     work = str(tmp_path / 'ilc')
     run(['tools/train.py', ilc, '--work-dir', work])
     proc = run(['tools/test.py', ilc, osp.join(work, 'iter_2.pth'), '--work-dir', work])

@@ -26,11 +26,14 @@ def main() -> None:
     parser.add_argument('--num-strong', type=int, nargs='+',
                         help='N values to run (default: basis.num_strong)')
     parser.add_argument('--seeds', type=int, nargs='+', help='default: basis.seed')
+    parser.add_argument('--until', choices=('split', 'train_f', 'pseudo'),
+                        help='stop after this stage (e.g. only make the split files, or '
+                             'compare the pseudo-labels of two annotators)')
     args = parser.parse_args()
     work = args.work_dir or osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
     for n in args.num_strong or [None]:
         for seed in args.seeds or [None]:
-            BasisRun(args.config, work, num_strong=n, seed=seed).run()
+            BasisRun(args.config, work, num_strong=n, seed=seed).run(until=args.until)
 
 
 if __name__ == '__main__':

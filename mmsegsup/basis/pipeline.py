@@ -44,6 +44,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 ANNOTATION_LOADERS = ('LoadAnnotations', 'CheckImageAnnotations', 'mmseg.LoadAnnotations',
                       'mmdet.LoadAnnotations')
 WEAK_TYPES = (None, 'labels', 'labels+counts')
+EARLY_STOPS = ('split', 'train_f', 'pseudo')
 DEFAULTS = dict(task='instance', seed=0, score_thr=0.0, weak_type=None, source_ratio=None,
                 annotator_options={}, student_options={}, budget_stats=None,
                 results_csv='basis_results.csv', plot='basis_budget.png')
@@ -310,10 +311,21 @@ class BasisRun:
         return budget_days(self.basis.num_strong, split['num_pool'] if weak else 0, kind,
                            stats=stats)
 
-    def run(self) -> Dict[str, object]:
-        split = self._stage('split', self.split)
-        f = self._stage('train_f', lambda: self.train_f(split))
-        pseudo = self._stage('pseudo', lambda: self.pseudo(f))
+    def run(self, until: Optional[str] = None) -> Dict[str, object]:
+        """Run (or resume) the stages; with ``until`` ('split', 'train_f' or 'pseudo') stop
+        after that stage and return the outputs so far (e.g. to compare annotators)."""
+        if until not in (None, ) + EARLY_STOPS:
+            raise ValueError(f'until must be one of {EARLY_STOPS}, got {until!r}')
+        done: Dict[str, object] = {}
+        split = done['split'] = self._stage('split', self.split)
+        if until == 'split':
+            return done
+        f = done['train_f'] = self._stage('train_f', lambda: self.train_f(split))
+        if until == 'train_f':
+            return done
+        pseudo = done['pseudo'] = self._stage('pseudo', lambda: self.pseudo(f))
+        if until == 'pseudo':
+            return done
         g = self._stage('train_g', lambda: self.train_g(split, pseudo))
         f_score = self._stage('test_f', lambda: self.test(f, 'f'))['score']
         g_score = self._stage('test_g', lambda: self.test(g, 'g'))['score']
