@@ -57,12 +57,11 @@ def rsis(root: str, size: int):
 
 
 def deeplab(root: str, size: int):
-    cfg = Config.fromfile('configs/basis/deeplabv3plus_r18-c16_shapes-semantic-64x64_cpu.py')
-    stock = Config.fromfile('mmseg::_base_/models/deeplabv3plus_r50-d8.py')
-    model_cfg = stock.model
-    model_cfg.backbone.update(depth=101, norm_cfg=dict(type='BN', requires_grad=True))
+    model_cfg = Config.fromfile('configs/basis/deeplabv3plus_r101_voc12aug-512x512.py').model
+    bn = dict(type='BN', requires_grad=True)  # SyncBN needs a process group
+    model_cfg.backbone.norm_cfg = bn
     for head in ('decode_head', 'auxiliary_head'):
-        model_cfg[head].update(num_classes=21, norm_cfg=dict(type='BN', requires_grad=True))
+        model_cfg[head].norm_cfg = bn
     model_cfg.pretrained = None
     model_cfg.data_preprocessor.size = (size, size)
     with DefaultScope.overwrite_default_scope('mmseg'):
@@ -73,7 +72,6 @@ def deeplab(root: str, size: int):
             data_prefix=dict(img_path='img/', seg_map_path='img/'), img_suffix='.jpg',
             test_mode=True, metainfo=dict(classes=tuple(f'c{i}' for i in range(21))),
             pipeline=[dict(type='LoadImageFromFile'), dict(type='PackSegInputs')]))
-    del cfg
     return model, dataset, 'semantic'
 
 
