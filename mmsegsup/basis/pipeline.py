@@ -189,6 +189,8 @@ class BasisRun:
             write_text_atomic(''.join(n + '\n' for n in names), source)
             strong, pool = split_list(source, self.basis.num_strong, self.basis.seed, out)
             num_pool = len(names) - self.basis.num_strong
+            return dict(source=source, strong=strong, pool=pool, num_pool=num_pool,
+                        img_prefix=prefix)
         return dict(source=source, strong=strong, pool=pool, num_pool=num_pool)
 
     def _with_ann(self, dataset: dict, ann_file: str) -> dict:
@@ -239,7 +241,7 @@ class BasisRun:
         with open(osp.join(work, 'last_checkpoint')) as f:
             return f.read().strip()
 
-    def pseudo(self, f: dict) -> dict:
+    def pseudo(self, f: dict, split: dict) -> dict:
         out = osp.join(self.run_dir, 'pseudo')
         self._tool(['tools/pseudo_label.py', f['config'], f['checkpoint'], '--out-dir', out,
                     '--task', self.basis.task, '--score-thr', str(self.basis.score_thr)])
@@ -254,7 +256,7 @@ class BasisRun:
                         'lower basis.score_thr (then rerun: finished stages are kept)')
         result = dict(out_dir=out, ann_file=ann_file)
         if self.basis.task == 'instance':
-            result['pseudo_ap50'] = pseudo_label_ap50(ann_file, self._stage_output('split'))
+            result['pseudo_ap50'] = pseudo_label_ap50(ann_file, split)
             self.log(f'[basis] pseudo-labels: mask AP50 {result["pseudo_ap50"]:.4f} against the '
                      'pool\'s real annotations')
         return result
@@ -264,9 +266,8 @@ class BasisRun:
         loader = cfg.train_dataloader
         strong = self._with_ann(loader.dataset, split['strong'])
         labelled = self._with_ann(loader.dataset, pseudo['ann_file'])
-        if self.basis.task == 'semantic':
-            img_prefix = self._train_dataset(cfg).data_prefix['img_path']
-            labelled['data_prefix'] = dict(img_path=img_prefix,
+        if self.basis.task == 'semantic':  # the pool's images, the pseudo label maps
+            labelled['data_prefix'] = dict(img_path=split['img_prefix'],
                                            seg_map_path=osp.join(pseudo['out_dir'], 'labels'))
         loader.dataset = ConfigDict(type='ConcatDataset', datasets=[strong, labelled])
         if self.basis.source_ratio is not None:
@@ -295,10 +296,6 @@ class BasisRun:
                                f'set basis.metric to one of the printed keys:\n{out[-2000:]}')
         return dict(score=float(found[-1]))
 
-    def _stage_output(self, name: str) -> dict:
-        with open(osp.join(self.run_dir, 'stages', f'{name}.json')) as f:
-            return json.load(f)
-
     # ------------------------------------------------------------------ report
     def budget(self, split: dict) -> float:
         stats = self.basis.budget_stats
@@ -323,7 +320,7 @@ class BasisRun:
         f = done['train_f'] = self._stage('train_f', lambda: self.train_f(split))
         if until == 'train_f':
             return done
-        pseudo = done['pseudo'] = self._stage('pseudo', lambda: self.pseudo(f))
+        pseudo = done['pseudo'] = self._stage('pseudo', lambda: self.pseudo(f, split))
         if until == 'pseudo':
             return done
         g = self._stage('train_g', lambda: self.train_g(split, pseudo))

@@ -91,28 +91,24 @@ def pseudo_label(model: torch.nn.Module, dataset, out_dir: str, task: str = 'ins
     if task not in TASKS:
         raise ValueError(f'task must be one of {TASKS}, got {task!r}')
     rank, world = get_dist_info()
-    img_prefix = dataset.data_prefix.get('img') if hasattr(dataset, 'data_prefix') else None
-    if img_prefix is None and hasattr(dataset, 'data_prefix'):
-        img_prefix = dataset.data_prefix.get('img_path')
+    prefix = getattr(dataset, 'data_prefix', {})
+    img_prefix = prefix.get('img', prefix.get('img_path'))  # mmdet / mmseg key
+    names = [_file_name(dataset.get_data_info(i), img_prefix) for i in range(len(dataset))]
     mine = [i for i in range(len(dataset)) if i % world == rank]
-    todo = [i for i in mine if not _done(out_dir, task, dataset, i, img_prefix)]
+    todo = [i for i in mine if not _done(out_dir, task, i, names[i])]
     bar = ProgressBar(len(todo)) if progress and rank == 0 and todo else None
     model.eval()
-    cat_ids = getattr(dataset, 'cat_ids', None)
+    cat_ids = getattr(dataset, 'cat_ids', None) or list(range(len(dataset.metainfo['classes'])))
+    colours = palette or dataset.metainfo.get('palette') or [(c, c, c) for c in range(256)]
     for i in todo:
-        info = dataset.get_data_info(i)
         with torch.no_grad():
             sample = model.test_step(pseudo_collate([dataset[i]]))[0]
-        name = _file_name(info, img_prefix)
         if task == 'instance':
-            ids = cat_ids if cat_ids is not None else list(range(
-                len(dataset.metainfo['classes'])))
-            dump_json_atomic(_instance_shard(sample, info, name, ids, score_thr),
-                             _shard_path(out_dir, i))
+            dump_json_atomic(_instance_shard(sample, dataset.get_data_info(i), names[i],
+                                             cat_ids, score_thr), _shard_path(out_dir, i))
         else:
-            colours = palette or dataset.metainfo.get('palette') or [(c, c, c)
-                                                                     for c in range(256)]
-            save_index_png_atomic(_semantic_map(sample), _label_path(out_dir, name), colours)
+            save_index_png_atomic(_semantic_map(sample), _label_path(out_dir, names[i]),
+                                  colours)
         if bar is not None:
             bar.update()
     barrier()
@@ -120,18 +116,16 @@ def pseudo_label(model: torch.nn.Module, dataset, out_dir: str, task: str = 'ins
         return None
     if task == 'instance':
         return merge_instance_shards(out_dir, dataset, len(dataset))
-    names = [osp.splitext(_file_name(dataset.get_data_info(i), img_prefix))[0]
-             for i in range(len(dataset))]
     path = osp.join(out_dir, SEMANTIC_LIST)
-    write_text_atomic(''.join(n + '\n' for n in names), path)
+    write_text_atomic(''.join(osp.splitext(n)[0] + '\n' for n in names), path)
     return path
 
 
-def _done(out_dir: str, task: str, dataset, index: int, img_prefix: Optional[str]) -> bool:
+def _done(out_dir: str, task: str, index: int, file_name: str) -> bool:
+    """Whether image ``index`` was finished by an earlier (interrupted) run."""
     if task == 'instance':
         return osp.isfile(_shard_path(out_dir, index))
-    name = _file_name(dataset.get_data_info(index), img_prefix)
-    return osp.isfile(_label_path(out_dir, name))
+    return osp.isfile(_label_path(out_dir, file_name))
 
 
 def _categories(dataset) -> List[dict]:

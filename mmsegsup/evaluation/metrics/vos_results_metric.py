@@ -1,6 +1,7 @@
 """Shared base of the video object segmentation metrics: write submission PNGs, then score."""
 import os.path as osp
 import shutil
+from abc import abstractmethod
 import tempfile
 from typing import Dict, List, Optional, Sequence
 
@@ -29,11 +30,13 @@ class VOSResultsMetric(BaseMetric):
         self.outfile_dir = outfile_dir
         self._tmp = None
 
+    @abstractmethod
     def frame_path(self, out_dir: str, video: str, frame: str) -> str:
-        raise NotImplementedError
+        """Where the PNG of ``frame`` of ``video`` goes (the benchmark's layout)."""
 
+    @abstractmethod
     def score(self, out_dir: str, videos: List[str]) -> Dict[str, float]:
-        raise NotImplementedError
+        """The benchmark's metrics of the PNGs written under ``out_dir``."""
 
     def finish(self, out_dir: str, videos: List[str]) -> None:
         """Hook after all PNGs are written (e.g. packing a submission archive)."""
