@@ -1,4 +1,5 @@
+from .freeze_segmentation_hook import FreezeSegmentationHook
 from .prev_mask_curriculum_hook import PrevMaskCurriculumHook
 from .pseudo_label_hook import PseudoLabelHook
 
-__all__ = ['PrevMaskCurriculumHook', 'PseudoLabelHook']
+__all__ = ['FreezeSegmentationHook', 'PrevMaskCurriculumHook', 'PseudoLabelHook']

@@ -1,6 +1,8 @@
+from .iou_branch import IOU_TARGETS, MaskIoUBranch, mask_iou
 from .rsis_head import RSISHead
 from .rsis_weak_inference import RSISWeakInferenceHead
 from .rvos_head import RVOSHead
 from .wrsis_head import WRSISHead
 
-__all__ = ['RSISHead', 'RSISWeakInferenceHead', 'RVOSHead', 'WRSISHead']
+__all__ = ['IOU_TARGETS', 'MaskIoUBranch', 'mask_iou', 'RSISHead', 'RSISWeakInferenceHead',
+           'RVOSHead', 'WRSISHead']

@@ -12,6 +12,8 @@ from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from .iou_branch import mask_iou
+
 
 @MODELS.register_module()
 class RSISHead(BaseModule):
@@ -29,6 +31,11 @@ class RSISHead(BaseModule):
         max_steps: most objects per image (recurrent steps).
         matcher: config of the mask matcher (TASK_UTILS).
         loss_mask / loss_cls / loss_bbox / loss_stop: loss configs.
+        iou_branch: config of a :class:`MaskIoUBranch` (IoU-W-RSIS, thesis 5.3): every step
+            also predicts the IoU of its mask, returned as ``ious`` of the instances.
+        encoder_dropout: dropout probability on the encoder features before the decoder (the
+            MC-dropout baseline of thesis 5.4.2 uses 0.5); active in training mode only, or at
+            test time through :func:`mmsegsup.active_learning.enable_mc_dropout`.
         train_cfg / test_cfg: ``test_cfg`` keys ``stop_thr`` (0.5), ``mask_thr`` (0.5) and
             ``score`` ('cls_stop': class probability x stop probability, or 'cls').
     """
@@ -45,6 +52,8 @@ class RSISHead(BaseModule):
                  loss_bbox: ConfigType = dict(type='MSELoss', loss_weight=1.0),
                  loss_stop: ConfigType = dict(type='CrossEntropyLoss', use_sigmoid=True,
                                               loss_weight=1.0),
+                 iou_branch: OptConfigType = None,
+                 encoder_dropout: float = 0.0,
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
@@ -61,6 +70,17 @@ class RSISHead(BaseModule):
         self.loss_cls = MODELS.build(loss_cls)
         self.loss_bbox = MODELS.build(loss_bbox)
         self.loss_stop = MODELS.build(loss_stop)
+        self.iou_branch = None
+        if iou_branch is not None:
+            modes = iou_branch.get('pooling', ('avg', ))
+            self.iou_branch = MODELS.build(dict(
+                iou_branch, type=iou_branch.get('type', 'MaskIoUBranch'),
+                in_channels=self.decoder.pooled_channels_of(modes)))
+        # Set by FreezeSegmentationHook: only the IoU branch trains from then on.
+        self.iou_only = False
+        if not 0.0 <= encoder_dropout < 1.0:
+            raise ValueError(f'encoder_dropout must be in [0, 1), got {encoder_dropout}')
+        self.encoder_dropout = nn.Dropout(encoder_dropout) if encoder_dropout > 0 else None
         self.train_cfg = train_cfg or {}
         self.test_cfg = dict(stop_thr=0.5, mask_thr=0.5, score='cls_stop')
         self.test_cfg.update(test_cfg or {})
@@ -71,19 +91,65 @@ class RSISHead(BaseModule):
         Returns a dict of ``mask_logits (B, T, h, w)`` at the decoder's finest resolution,
         ``cls_logits (B, T, C)``, ``bbox_pred (B, T, 4)`` (cx, cy, w, h in [0, 1] of each
         image's ``img_shape``) and
-        ``stop_logits (B, T)``.
+        ``stop_logits (B, T)``; with an IoU branch also ``iou_pred (B, T)`` (transformed).
         """
-        proj = self.decoder.project(x)
+        proj = self._project(x)
         state = None
-        masks, pooled = [], []
+        masks, pooled, iou_feats = [], [], []
         for _ in range(num_steps or self.max_steps):
             mask, feat, state = self.decoder.step(proj, state)
             masks.append(mask[:, 0])
             pooled.append(feat)
+            iou_feats.append(self._iou_feature(proj, state, mask))
         feats = torch.stack(pooled, 1)
-        return dict(mask_logits=torch.stack(masks, 1), cls_logits=self.fc_cls(feats),
-                    bbox_pred=self.fc_bbox(feats).sigmoid(),
-                    stop_logits=self.fc_stop(feats)[..., 0])
+        out = dict(mask_logits=torch.stack(masks, 1), cls_logits=self.fc_cls(feats),
+                   bbox_pred=self.fc_bbox(feats).sigmoid(),
+                   stop_logits=self.fc_stop(feats)[..., 0])
+        return self._add_iou_pred(out, iou_feats)
+
+    def _project(self, x: Tuple[Tensor]) -> List[Tensor]:
+        """Encoder levels (through the MC-dropout layer if any) projected for the decoder."""
+        if self.encoder_dropout is not None:
+            x = [self.encoder_dropout(f) for f in x]
+        return self.decoder.project(x)
+
+    def _iou_feature(self, proj: List[Tensor], state, mask: Tensor) -> Optional[Tensor]:
+        if self.iou_branch is None:
+            return None
+        return self.decoder.pool(proj, state, mask, self.iou_branch.pooling)
+
+    def _add_iou_pred(self, out: Dict[str, Tensor],
+                      iou_feats: List[Optional[Tensor]]) -> Dict[str, Tensor]:
+        if self.iou_branch is not None:
+            out['iou_pred'] = self.iou_branch(torch.stack(iou_feats, 1))
+        return out
+
+    def _iou_loss(self, out: Dict[str, Tensor], mask_logits: Tensor, batch_idx: Tensor,
+                  pred_idx: Tensor, tgt_masks: Tensor, num_pos: float) -> Dict[str, Tensor]:
+        """L1 between each matched step's predicted and true (transformed) mask IoU.
+
+        Before the branch is switched on (``joint=False`` and no freeze yet) the loss is kept in
+        the graph at weight 0, so DDP sees every parameter used, and logged as ``iou_l1``.
+        """
+        if self.iou_branch is None:
+            return {}
+        binary = mask_logits[batch_idx, pred_idx].detach().sigmoid() > self.test_cfg['mask_thr']
+        target = self.iou_branch.transform(mask_iou(binary, tgt_masks > 0.5))
+        loss = self.iou_branch.loss(out['iou_pred'][batch_idx, pred_idx], target,
+                                    avg_factor=num_pos)
+        if self.iou_branch.joint or self.iou_only:
+            return dict(loss_iou=loss)
+        return dict(loss_iou=loss * 0, iou_l1=loss.detach())
+
+    def _only_iou(self, losses: Dict[str, Tensor]) -> Dict[str, Tensor]:
+        """After the freeze only the IoU loss trains; the frozen losses are not computed into
+        the total (their parameters get no gradient anyway)."""
+        if not self.iou_only:
+            return losses
+        if self.iou_branch is None:
+            raise RuntimeError('the segmentation network is frozen but this head has no IoU '
+                               'branch to train; set model.head.iou_branch')
+        return dict(loss_iou=losses['loss_iou'])
 
     def loss(self, x: Tuple[Tensor], batch_data_samples: SampleList) -> Dict[str, Tensor]:
         """Match steps to objects per image and compute the four losses."""
@@ -118,7 +184,8 @@ class RSISHead(BaseModule):
                                              stop_target.reshape(-1, 1),
                                              weight=stop_weight.reshape(-1, 1),
                                              avg_factor=num_stop)
-        return losses
+        losses.update(self._iou_loss(out, mask_logits, batch_idx, pred_idx, tgt_masks, num_pos))
+        return self._only_iou(losses)
 
     @staticmethod
     def _to_padded(mask_logits: Tensor, samples: SampleList) -> Tensor:
@@ -218,5 +285,7 @@ class RSISHead(BaseModule):
             res.bboxes = bboxes
             res.scores = scores
             res.labels = labels[b, :keep]
+            if self.iou_branch is not None:
+                res.ious = self.iou_branch.to_iou(out['iou_pred'][b, :keep])
             results.append(res)
         return results

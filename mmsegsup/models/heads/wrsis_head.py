@@ -71,20 +71,22 @@ class WRSISHead(RSISHead):
     def forward(self, x: Tuple[Tensor], tokens: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """``tokens (B, T)`` class indices, -1 where an image has fewer than ``T``.
 
-        Returns ``mask_logits (B, T, h, w)`` at the decoder's finest resolution.
+        Returns ``mask_logits (B, T, h, w)`` at the decoder's finest resolution, and
+        ``iou_pred (B, T)`` with an IoU branch (IoU-W-RSIS).
         """
         if tokens is None or tokens.numel() == 0:
             raise ValueError('W-RSIS segments one object per class token: pass tokens (B, T) '
                              'with T >= 1')
-        proj = self.decoder.project(x)
+        proj = self._project(x)
         onehot = F.one_hot(tokens.clamp(min=0), self.num_classes).to(proj[0].dtype)
         onehot = onehot * (tokens >= 0)[..., None]  # padding steps see no class
-        state, masks = None, []
+        state, masks, iou_feats = None, [], []
         for t in range(tokens.shape[1]):
             mask, _, state = self.decoder.step(proj, state,
                                                extra_input=onehot[:, t, :, None, None])
             masks.append(mask[:, 0])
-        return dict(mask_logits=torch.stack(masks, 1))
+            iou_feats.append(self._iou_feature(proj, state, mask))
+        return self._add_iou_pred(dict(mask_logits=torch.stack(masks, 1)), iou_feats)
 
     @staticmethod
     def gt_tokens(labels: Tensor) -> Tensor:
@@ -118,8 +120,10 @@ class WRSISHead(RSISHead):
             allowed=[self.same_class(t, g.labels) for t, g in zip(tokens, gts)])
         batch_idx, pred_idx, tgt_masks = self._gather_matched(matches, gt_masks, device)
         num_pos = reduce_mean(mask_logits.new_tensor(float(len(pred_idx)))).clamp(min=1).item()
-        return dict(loss_mask=self.loss_mask(mask_logits[batch_idx, pred_idx], tgt_masks,
-                                             avg_factor=num_pos))
+        losses = dict(loss_mask=self.loss_mask(mask_logits[batch_idx, pred_idx], tgt_masks,
+                                               avg_factor=num_pos))
+        losses.update(self._iou_loss(out, mask_logits, batch_idx, pred_idx, tgt_masks, num_pos))
+        return self._only_iou(losses)
 
     def predict(self, x: Tuple[Tensor], batch_data_samples: SampleList,
                 rescale: bool = True) -> List[InstanceData]:
@@ -133,8 +137,13 @@ class WRSISHead(RSISHead):
                                  f'{t.tolist()} outside 0..{self.num_classes - 1}')
         out = self(x, self.pad_tokens(tokens, device))
         probs = self._to_padded(out['mask_logits'], batch_data_samples).sigmoid()
-        return [self._instances(probs[b, :len(t)], t.to(device), meta, rescale)
-                for b, (t, meta) in enumerate(zip(tokens, metas))]
+        results = []
+        for b, (t, meta) in enumerate(zip(tokens, metas)):
+            res = self._instances(probs[b, :len(t)], t.to(device), meta, rescale)
+            if self.iou_branch is not None:
+                res.ious = self.iou_branch.to_iou(out['iou_pred'][b, :len(t)])
+            results.append(res)
+        return results
 
     def _instances(self, probs: Tensor, labels: Tensor, meta: dict,
                    rescale: bool) -> InstanceData:

@@ -30,7 +30,9 @@ class RecurrentMaskDecoder(nn.Module):
         pooling: how the branches' feature is pooled from every level: ``'max'`` takes the
             global max of the hidden map (original RSIS); ``'mask'`` averages the hidden map
             and the projected encoder features under this step's predicted mask (detached),
-            which tells the class branch *which* object the step segments. Both may be given.
+            which tells the class branch *which* object the step segments; ``'avg'`` is the
+            global average of the hidden map (the IoU branch of IoU-W-RSIS, thesis fig. 5.2).
+            Several may be given.
     """
 
     def __init__(self, in_channels: Sequence[int], hidden_channels: Sequence[int],
@@ -45,11 +47,7 @@ class RecurrentMaskDecoder(nn.Module):
                              f'uses {len(self.levels)} encoder levels {self.levels}')
         self.hidden_channels = list(hidden_channels)
         self.extra_input_channels = extra_input_channels
-        unknown = set(pooling) - {'max', 'mask'}
-        if unknown or not pooling:
-            raise ValueError("pooling must be a non-empty subset of ('max', 'mask'), "
-                             f'got {pooling}')
-        self.pooling = tuple(pooling)
+        self.pooling = self._check_pooling(pooling)
         self.projections = nn.ModuleList(
             nn.Conv2d(in_channels[lvl], hid, 1) for lvl, hid in zip(self.levels, hidden_channels))
         cells = []
@@ -59,11 +57,26 @@ class RecurrentMaskDecoder(nn.Module):
         self.cells = nn.ModuleList(cells)
         self.conv_mask = nn.Conv2d(hidden_channels[-1], 1, 1)
 
+    POOLING_MODES = ('max', 'mask', 'avg')
+
+    @classmethod
+    def _check_pooling(cls, pooling: Sequence[str]) -> Tuple[str, ...]:
+        unknown = set(pooling) - set(cls.POOLING_MODES)
+        if unknown or not pooling:
+            raise ValueError(f'pooling must be a non-empty subset of {cls.POOLING_MODES}, '
+                             f'got {pooling}')
+        return tuple(pooling)
+
     @property
     def pooled_channels(self) -> int:
         """Length of the pooled multi-resolution feature returned by :meth:`step`."""
-        per_mode = dict(max=sum(self.hidden_channels), mask=2 * sum(self.hidden_channels))
-        return sum(per_mode[m] for m in self.pooling)
+        return self.pooled_channels_of(self.pooling)
+
+    def pooled_channels_of(self, modes: Sequence[str]) -> int:
+        """Length of the feature :meth:`pool` returns for ``modes``."""
+        hid = sum(self.hidden_channels)
+        per_mode = dict(max=hid, mask=2 * hid, avg=hid)
+        return sum(per_mode[m] for m in self._check_pooling(modes))
 
     def project(self, feats: Sequence[Tensor]) -> List[Tensor]:
         """Project the encoder levels once per image; reused by every recurrent step."""
@@ -98,13 +111,17 @@ class RecurrentMaskDecoder(nn.Module):
             new_state.append((h, c))
             h_prev = h
         mask = self.conv_mask(h_prev)
-        return mask, self._pool(proj_feats, new_state, mask), new_state
+        return mask, self.pool(proj_feats, new_state, mask, self.pooling), new_state
 
-    def _pool(self, proj_feats: Sequence[Tensor], state: Sequence[State], mask: Tensor) -> Tensor:
+    def pool(self, proj_feats: Sequence[Tensor], state: Sequence[State], mask: Tensor,
+             modes: Sequence[str]) -> Tensor:
+        """Pool every level of one step into a ``(B, pooled_channels_of(modes))`` feature."""
         pooled = []
-        if 'max' in self.pooling:
+        if 'max' in modes:
             pooled += [torch.amax(h, dim=(2, 3)) for h, _ in state]
-        if 'mask' in self.pooling:
+        if 'avg' in modes:
+            pooled += [h.mean(dim=(2, 3)) for h, _ in state]
+        if 'mask' in modes:
             prob = mask.detach().sigmoid()
             for (h, _), feat in zip(state, proj_feats):
                 weight = F.adaptive_avg_pool2d(prob, feat.shape[-2:])
