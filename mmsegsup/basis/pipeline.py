@@ -25,22 +25,18 @@ The pipeline config holds a ``basis`` dict:
 """
 import copy
 import json
-import os
 import os.path as osp
-import re
-import subprocess
-import sys
 from typing import Callable, Dict, List, Optional
 
 from mmengine.config import Config, ConfigDict
 
 from ..budget import VOC_STATS, budget_days, stats_from_coco
-from ..utils.io import dump_json_atomic, write_text_atomic
+from ..utils.io import write_text_atomic
+from ..utils.staged_run import StagedRun, find_config
 from .pseudo_labels import INSTANCE_FILE, SEMANTIC_LIST
 from .report import plot_rows, upsert_row
 from .splits import split_coco, split_list
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 ANNOTATION_LOADERS = ('LoadAnnotations', 'CheckImageAnnotations', 'mmseg.LoadAnnotations',
                       'mmdet.LoadAnnotations')
 WEAK_TYPES = (None, 'labels', 'labels+counts')
@@ -66,15 +62,8 @@ def load_settings(pipeline_cfg: str) -> ConfigDict:
     if basis.weak_type not in WEAK_TYPES:
         raise ValueError(f'{pipeline_cfg}: basis.weak_type must be one of {WEAK_TYPES}, '
                          f'got {basis.weak_type!r}')
-    here = osp.dirname(osp.abspath(pipeline_cfg))
     for key in ('annotator', 'student'):
-        tried = [basis[key]] if osp.isabs(basis[key]) else [
-            osp.abspath(basis[key]), osp.join(REPO, basis[key]), osp.join(here, basis[key])]
-        found = [p for p in tried if osp.isfile(p)]
-        if not found:
-            raise FileNotFoundError(f'{pipeline_cfg}: basis.{key} config {basis[key]} not '
-                                    f'found (tried {", ".join(tried)})')
-        basis[key] = osp.abspath(found[0])
+        basis[key] = find_config(basis[key], pipeline_cfg, f'basis.{key}')
     return basis
 
 
@@ -117,8 +106,10 @@ def pseudo_label_ap50(pseudo_file: str, split: dict) -> float:
     return float(ev.stats[1])
 
 
-class BasisRun:
+class BasisRun(StagedRun):
     """One (N, seed) run of the pipeline under ``work_dir/N<N>_seed<S>/``."""
+
+    tag = 'basis'
 
     def __init__(self, pipeline_cfg: str, work_dir: str, num_strong: Optional[int] = None,
                  seed: Optional[int] = None, log: Callable[[str], None] = print) -> None:
@@ -139,39 +130,7 @@ class BasisRun:
         cfg.randomness = dict(cfg.get('randomness', {}), seed=self.basis.seed)
         return cfg
 
-    def _dump(self, cfg: Config, name: str) -> str:
-        path = osp.join(self.run_dir, 'configs', f'{name}.py')
-        os.makedirs(osp.dirname(path), exist_ok=True)
-        write_text_atomic(cfg.pretty_text, path)
-        return path
-
-    def _train_dataset(self, cfg: Config):
-        """Build a config's training set once (generating synthetic data if needed)."""
-        from mmengine.registry import DATASETS, DefaultScope
-        import mmsegsup  # noqa: F401  (registration)
-        with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmdet')):
-            return DATASETS.build(copy.deepcopy(cfg.train_dataloader.dataset))
-
     # ------------------------------------------------------------------ stages
-    def _stage(self, name: str, fn: Callable[[], dict]) -> dict:
-        marker = osp.join(self.run_dir, 'stages', f'{name}.json')
-        if osp.isfile(marker):
-            with open(marker) as f:
-                self.log(f'[basis] {name}: done before, skipped')
-                return json.load(f)
-        self.log(f'[basis] {name} ...')
-        out = fn()
-        dump_json_atomic(out, marker)
-        return out
-
-    def _tool(self, args: List[str]) -> str:
-        proc = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True,
-                              text=True)
-        if proc.returncode != 0:
-            raise RuntimeError(f'{" ".join(args)} failed ({proc.returncode}):\n'
-                               f'{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}')
-        return proc.stdout + proc.stderr
-
     def split(self) -> dict:
         cfg = self._config('annotator')
         dataset = self._train_dataset(cfg)
@@ -192,11 +151,6 @@ class BasisRun:
             return dict(source=source, strong=strong, pool=pool, num_pool=num_pool,
                         img_prefix=prefix)
         return dict(source=source, strong=strong, pool=pool, num_pool=num_pool)
-
-    def _with_ann(self, dataset: dict, ann_file: str) -> dict:
-        dataset = copy.deepcopy(dataset)
-        dataset['ann_file'] = ann_file
-        return dataset
 
     def train_f(self, split: dict) -> dict:
         cfg = self._config('annotator')
@@ -220,10 +174,7 @@ class BasisRun:
                     step.pop('ann_file', None)
                     step.update(weak_file=weak_file, weak_type=self.basis.weak_type)
         cfg.pseudo_label_dataset = pool
-        path = self._dump(cfg, 'f')
-        work = osp.join(self.run_dir, 'f')
-        self._tool(['tools/train.py', path, '--work-dir', work, '--resume'])
-        return dict(config=path, checkpoint=self._last_checkpoint(work))
+        return self._train(self._dump(cfg, 'f'), osp.join(self.run_dir, 'f'))
 
     def _weak_labels(self, split: dict) -> str:
         """The weakly labeled pool: its weak labels (``weak_type``) derived from the source
@@ -235,11 +186,6 @@ class BasisRun:
         path = osp.join(self.run_dir, 'splits', f'weak-{self.basis.weak_type}.json')
         save_weak_labels(weak_labels_from_coco(split['source'], self.basis.weak_type), path)
         return path
-
-    @staticmethod
-    def _last_checkpoint(work: str) -> str:
-        with open(osp.join(work, 'last_checkpoint')) as f:
-            return f.read().strip()
 
     def pseudo(self, f: dict, split: dict) -> dict:
         out = osp.join(self.run_dir, 'pseudo')
@@ -280,21 +226,11 @@ class BasisRun:
                                         batch_size=loader.batch_size,
                                         source_ratio=list(self.basis.source_ratio))
             loader.batch_sampler = None
-        path = self._dump(cfg, 'g')
-        work = osp.join(self.run_dir, 'g')
-        self._tool(['tools/train.py', path, '--work-dir', work, '--resume'])
-        return dict(config=path, checkpoint=self._last_checkpoint(work))
+        return self._train(self._dump(cfg, 'g'), osp.join(self.run_dir, 'g'))
 
     def test(self, model: dict, name: str) -> dict:
-        work = osp.join(self.run_dir, f'test_{name}')
-        out = self._tool(['tools/test.py', model['config'], model['checkpoint'],
-                          '--work-dir', work])
-        key = re.escape(self.basis.metric)
-        found = re.findall(rf'(?:^|\s){key}: (-?[0-9.]+(?:e-?[0-9]+)?)', out)
-        if not found:
-            raise RuntimeError(f'tools/test.py printed no {self.basis.metric!r} for {name}; '
-                               f'set basis.metric to one of the printed keys:\n{out[-2000:]}')
-        return dict(score=float(found[-1]))
+        return dict(score=self._test(model, osp.join(self.run_dir, f'test_{name}'),
+                                     self.basis.metric))
 
     # ------------------------------------------------------------------ report
     def budget(self, split: dict) -> float:

@@ -1,10 +1,20 @@
 """Datasets: importing this registers them in mmdet's DATASETS."""
+from .a2d_sentences import (A2D_ACTIONS, A2D_ACTORS, A2DSentence, A2DSentencesDataset,
+                            a2d_label_names, read_a2d_frame_instances, read_a2d_instance_mask,
+                            read_a2d_sentences, read_a2d_videoset, read_missed_videos)
 from .coco_checked import CheckedCocoDataset
 from .davis import DAVISVideoDataset, ShapesVideoDataset
+from .davis_refer import (VIDEO_NAME_FIXES, DAVISExpression, DAVISReferDataset,
+                          davis_expression_file, read_davis_expressions)
+from .refcoco import (REFER_IMG_PREFIX, REFER_SPLITS, RefCOCODataset, check_refer_split,
+                      in_refer_split, load_refs, refer_to_json)
+from .synthetic_referring import (ReferringShapesDataset, ReferringShapesVideoDataset,
+                                  generate_referring_shapes, generate_referring_shapes_videos,
+                                  referring_shapes_current)
 from .synthetic_shapes import SHAPE_CLASSES, ShapesInstanceDataset, generate_shapes
 from .synthetic_shapes_semantic import ShapesSemanticDataset, generate_shapes_semantic
 from .synthetic_videos import generate_shapes_videos
-from .transforms import CheckImageAnnotations, LoadVideoObjectAnnotations, VideoClipSample
+from .transforms import CheckImageAnnotations, LoadReferringMask, LoadVideoObjectAnnotations, VideoClipSample
 from .weak_labels import (WeakLabels, check_against_annotations, load_weak_labels,
                           save_weak_labels, weak_labels_from_coco)
 from .youtube_vos import (ShapesYouTubeVOSDataset, YouTubeVOSDataset, split_youtube_vos,
@@ -14,6 +24,13 @@ from .voc_sbd import (SPLITS, VOC_CLASSES, VOCSBDEntry, VOCSBDInstanceDataset,
                       masks_to_rles, read_split, voc_palette, voc_sbd_to_coco)
 
 __all__ = [
+    'A2D_ACTIONS', 'A2D_ACTORS', 'A2DSentence', 'A2DSentencesDataset', 'a2d_label_names',
+    'read_a2d_frame_instances', 'read_a2d_instance_mask', 'read_a2d_sentences',
+    'read_a2d_videoset', 'read_missed_videos', 'VIDEO_NAME_FIXES', 'DAVISExpression',
+    'DAVISReferDataset', 'davis_expression_file', 'read_davis_expressions', 'REFER_IMG_PREFIX',
+    'REFER_SPLITS', 'RefCOCODataset', 'check_refer_split', 'in_refer_split', 'load_refs',
+    'refer_to_json', 'LoadReferringMask', 'ReferringShapesDataset', 'ReferringShapesVideoDataset',
+    'generate_referring_shapes', 'generate_referring_shapes_videos', 'referring_shapes_current',
     'WeakLabels', 'check_against_annotations', 'load_weak_labels', 'save_weak_labels',
     'weak_labels_from_coco', 'ShapesYouTubeVOSDataset', 'YouTubeVOSDataset',
     'split_youtube_vos', 'write_youtube_vos_split',

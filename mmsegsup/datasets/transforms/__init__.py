@@ -1,6 +1,9 @@
 from .checks import CheckImageAnnotations
+from .referring import (REF_MASK_TYPES, LoadReferringMask, decode_coco_mask,
+                        read_index_png_mask)
 from .video import LoadVideoObjectAnnotations, VideoClipSample
 from .weak_labels import LoadWeakLabels
 
-__all__ = ['CheckImageAnnotations', 'LoadVideoObjectAnnotations', 'LoadWeakLabels',
+__all__ = ['REF_MASK_TYPES', 'LoadReferringMask', 'decode_coco_mask', 'read_index_png_mask',
+           'CheckImageAnnotations', 'LoadVideoObjectAnnotations', 'LoadWeakLabels',
            'VideoClipSample']

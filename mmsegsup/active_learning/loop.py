@@ -1,0 +1,333 @@
+"""The active-learning loop of thesis ch. 5 (fig. 5.4), any number of rounds, resumable.
+
+For every seed: N0 random images of the annotator's training set are strongly labeled
+(round 0), the rest is the unlabeled pool. Each round trains the annotation network on the
+labeled split (``tools/train.py``), evaluates it (``tools/test.py``), scores the pool
+(``tools/al_score.py``: predicted and, with ground truth, oracle image scores; the IoU branch's
+MAE is logged), lets each strategy select N' images, gets their labels and writes the next
+split atomically. Round 0 is shared by all strategies of a seed; their runs branch after it.
+
+Labels come back in one of two ways (``labels``):
+
+* ``'ground_truth'`` (the benchmark setting): taken from the source annotations;
+* ``'human'``: the loop writes ``to_annotate.json`` / ``to_annotate.txt`` (the selected images)
+  and stops; the next command passes the annotators' COCO file with ``--labels`` and the
+  loop continues from there.
+
+The loop config holds an ``active_learning`` dict: ``annotator`` (config of the annotation
+network, an IoU-W-RSIS / RSIS with an IoU branch), ``annotator_options``, ``num_initial``
+(N0), ``num_per_round`` (N'), ``rounds``, ``strategies`` (selector configs, see
+:mod:`mmsegsup.active_learning.selectors`), ``seeds``, ``labels``, ``metric`` (e.g.
+'coco/segm_mAP_50'), ``weak_type`` (the pool's weak labels for a W-RSIS annotator: derived from
+the source annotations, or read from ``weak_file``), ``mc_passes`` (MC-dropout passes when an
+MC strategy is used) and ``score_ground_truth`` (compute oracle scores, default: with
+ground-truth labels).
+"""
+import copy
+import csv
+import json
+import os.path as osp
+from typing import Callable, Dict, List, Optional
+
+from mmengine.config import Config, ConfigDict
+
+from ..basis.splits import choose_strong
+from ..utils.errors import DatasetFormatError
+from ..utils.io import dump_json_atomic, write_text_atomic
+from ..utils.staged_run import StagedRun, find_config
+from .report import write_report
+from .scoring import iou_mae, load_records
+from .selectors import build_selector, check_pool
+
+LABEL_SOURCES = ('ground_truth', 'human')
+DEFAULTS = dict(annotator_options={}, rounds=1, seeds=[0], labels='ground_truth',
+                metric='coco/segm_mAP_50', weak_type=None, weak_file=None, mc_passes=5,
+                score_ground_truth=None, results_csv='al_results.csv',
+                selections_csv='al_selections.csv')
+ANNOTATION_LOADERS = ('LoadAnnotations', 'CheckImageAnnotations', 'mmdet.LoadAnnotations')
+RESULT_FIELDS = ['seed', 'strategy', 'round', 'num_labeled', 'metric', 'score', 'iou_mae',
+                 'mean_baseline_mae', 'num_scored']
+SELECTION_FIELDS = ['seed', 'strategy', 'round', 'num_selected', 'mean_score', 'mean_oracle',
+                    'objects_per_image', 'mean_object_size']
+
+
+class AwaitingLabels(Exception):
+    """Raised (and reported by the CLI) when the loop waits for human annotations."""
+
+
+def load_settings(loop_cfg: str) -> ConfigDict:
+    """The ``active_learning`` dict of a loop config with defaults and checks."""
+    cfg = Config.fromfile(loop_cfg)
+    if 'active_learning' not in cfg:
+        raise KeyError(f'{loop_cfg}: no `active_learning = dict(...)` '
+                       '(see mmsegsup.active_learning.loop)')
+    al = ConfigDict(copy.deepcopy(DEFAULTS))
+    al.update(cfg.active_learning)
+    for key in ('annotator', 'num_initial', 'num_per_round', 'strategies'):
+        if key not in al:
+            raise KeyError(f'{loop_cfg}: active_learning.{key} is required')
+    if al.labels not in LABEL_SOURCES:
+        raise ValueError(f'{loop_cfg}: active_learning.labels must be one of {LABEL_SOURCES}, '
+                         f'got {al.labels!r}')
+    if not isinstance(al.rounds, int) or al.rounds < 1:
+        raise ValueError(f'{loop_cfg}: active_learning.rounds must be >= 1, got {al.rounds!r}')
+    if not al.strategies:
+        raise ValueError(f'{loop_cfg}: active_learning.strategies is empty')
+    names = [build_selector(s).name for s in al.strategies]  # checks beta, modes, types
+    if len(set(names)) != len(names):
+        raise ValueError(f'{loop_cfg}: two strategies share a name: {names}')
+    al.annotator = find_config(al.annotator, loop_cfg, 'active_learning.annotator')
+    if al.score_ground_truth is None:
+        al.score_ground_truth = al.labels == 'ground_truth'
+    return al
+
+
+def _read_coco(path: str) -> dict:
+    try:
+        with open(path) as f:
+            coco = json.load(f)
+        coco['images'], coco.get('annotations', [])
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise DatasetFormatError(f'{path}: not a COCO instances file ({err})') from err
+    return coco
+
+
+def _subset(coco: dict, ids, with_annotations: bool = True) -> dict:
+    ids = set(ids)
+    anns = [a for a in coco.get('annotations', []) if a['image_id'] in ids]
+    return dict(categories=coco.get('categories', []),
+                images=[im for im in coco['images'] if im['id'] in ids],
+                annotations=anns if with_annotations else [])
+
+
+def _upsert(path: str, row: dict, fields: List[str], key: List[str]) -> List[dict]:
+    rows = []
+    if osp.isfile(path):
+        with open(path, newline='') as f:
+            rows = [r for r in csv.DictReader(f)
+                    if [r[k] for k in key] != [str(row[k]) for k in key]]
+    rows.append({k: row.get(k, '') for k in fields})
+    rows.sort(key=lambda r: (str(r['seed']), r['strategy'], int(r['round'])))
+    import io
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields)
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text_atomic(buf.getvalue(), path)
+    return rows
+
+
+class ActiveLearningRun(StagedRun):
+    """All seeds and strategies of one loop config under ``work_dir``."""
+
+    tag = 'al'
+
+    def __init__(self, loop_cfg: str, work_dir: str, seeds: Optional[List[int]] = None,
+                 log: Callable[[str], None] = print) -> None:
+        self.loop_cfg = loop_cfg
+        self.al = load_settings(loop_cfg)
+        if seeds is not None:
+            self.al.seeds = list(seeds)
+        self.work_dir = osp.abspath(work_dir)
+        self.log = log
+        self.run_dir = self.work_dir
+
+    # ------------------------------------------------------------------ helpers
+    def _config(self, seed: int) -> Config:
+        cfg = Config.fromfile(self.al.annotator)
+        cfg.merge_from_dict(self.al.annotator_options)
+        cfg.randomness = dict(cfg.get('randomness', {}), seed=seed)
+        return cfg
+
+    def _pool_dataset(self, cfg: Config, ann_file: str, weak_file: Optional[str]) -> dict:
+        """The annotator's test pipeline on the pool images, annotations not loaded (the
+        oracle reads them from the json), weak labels from ``weak_file``."""
+        pool = self._with_ann(cfg.train_dataloader.dataset, ann_file)
+        pool.pop('filter_cfg', None)
+        pool.update(test_mode=True, pipeline=[
+            copy.deepcopy(t) for t in cfg.test_dataloader.dataset.pipeline
+            if t['type'] not in ANNOTATION_LOADERS])
+        for step in pool['pipeline']:
+            if step['type'] == 'LoadWeakLabels':
+                if weak_file is None:
+                    raise ValueError(f'{self.al.annotator} reads weak labels: set '
+                                     'active_learning.weak_type (or weak_file) for the pool')
+                step.pop('ann_file', None)
+                step.update(weak_file=weak_file, weak_type=self.al.weak_type)
+        return pool
+
+    def _weak_file(self, seed_dir: str, source: str) -> Optional[str]:
+        if self.al.weak_file:
+            return self.al.weak_file
+        if self.al.weak_type is None:
+            return None
+        from ..datasets.weak_labels import save_weak_labels, weak_labels_from_coco
+        path = osp.join(seed_dir, f'weak-{self.al.weak_type}.json')
+        if not osp.isfile(path):
+            save_weak_labels(weak_labels_from_coco(source, self.al.weak_type), path)
+        return path
+
+    # ------------------------------------------------------------------ stages
+    def initial_split(self, seed: int, seed_dir: str) -> dict:
+        cfg = self._config(seed)
+        source = self._train_dataset(cfg).ann_file
+        coco = _read_coco(source)
+        images = sorted(coco['images'], key=lambda im: im['id'])
+        labeled, _ = choose_strong([im['id'] for im in images], self.al.num_initial, seed,
+                                   source=source)
+        return self._write_split(osp.join(seed_dir, 'round0'), source, labeled)
+
+    def _write_split(self, folder: str, source: str, labeled_ids: List[int],
+                     labels_file: Optional[str] = None) -> dict:
+        """``labeled.json`` (with annotations: from ``labels_file`` for the images it covers,
+        else from the source) and ``unlabeled.json`` (the rest, annotations kept only for
+        the oracle when the source has them)."""
+        coco = _read_coco(source)
+        ids = {im['id'] for im in coco['images']}
+        labeled = _subset(coco, labeled_ids)
+        if labels_file is not None:
+            given = _read_coco(labels_file)
+            new = {im['id'] for im in given['images']}
+            labeled['annotations'] = [a for a in labeled['annotations']
+                                      if a['image_id'] not in new] + given['annotations']
+        for i, ann in enumerate(labeled['annotations']):
+            ann['id'] = i + 1
+        unlabeled = _subset(coco, sorted(ids - set(labeled_ids)))
+        paths = dict(labeled=osp.join(folder, 'labeled.json'),
+                     unlabeled=osp.join(folder, 'unlabeled.json'))
+        dump_json_atomic(labeled, paths['labeled'])
+        dump_json_atomic(unlabeled, paths['unlabeled'])
+        return dict(paths, source=source, num_labeled=len(labeled['images']),
+                    num_unlabeled=len(unlabeled['images']))
+
+    def train(self, seed: int, split: dict, folder: str) -> dict:
+        cfg = self._config(seed)
+        loader = cfg.train_dataloader
+        loader.dataset = self._with_ann(loader.dataset, split['labeled'])
+        sampler = loader.get('sampler', {})
+        if (cfg.train_cfg.get('type') == 'IterBasedTrainLoop'
+                and sampler.get('type') == 'DefaultSampler'):
+            sampler.type = 'InfiniteSampler'  # small splits: no 2 s pause per epoch restart
+        weak = self._weak_file(osp.dirname(folder.rstrip('/')) if 'round0' in folder
+                               else self._seed_dir(seed), split['source'])
+        cfg.al_pool_dataset = self._pool_dataset(cfg, split['unlabeled'], weak)
+        model = self._train(self._dump(cfg, 'annotator', folder), osp.join(folder, 'train'))
+        model['score'] = self._test(model, osp.join(folder, 'test'), self.al.metric)
+        self.log(f'[al] seed {seed} {osp.basename(osp.dirname(folder))}/'
+                 f'{osp.basename(folder)}: {split["num_labeled"]} labeled images, '
+                 f'{self.al.metric} {model["score"]:.4f}')
+        return model
+
+    def score(self, model: dict, folder: str, mc: bool, seed: int) -> dict:
+        out = osp.join(folder, 'pool_scores.json')
+        args = ['tools/al_score.py', model['config'], model['checkpoint'], '--out', out,
+                '--seed', str(seed)]
+        if self.al.score_ground_truth:
+            args.append('--oracle')
+        if mc:
+            args += ['--mc-passes', str(self.al.mc_passes)]
+        self._tool(args)
+        mae = iou_mae(load_records(out))
+        if mae:
+            self.log(f'[al] IoU branch on the pool: MAE {mae["iou_mae"]:.4f} '
+                     f'(predicting the mean: {mae["mean_baseline_mae"]:.4f})')
+        return dict(scores=out, **mae)
+
+    def select(self, strategy: dict, scores: dict, split: dict, folder: str,
+               seed: int) -> dict:
+        selector = build_selector(strategy)
+        records = load_records(scores['scores'])
+        check_pool(records, self.al.num_per_round)
+        chosen = selector.select(records, self.al.num_per_round, seed)
+        picked = [r for r in records if r['img_id'] in set(chosen)]
+
+        def mean(key):
+            vals = [float(r[key]) for r in picked if r.get(key) is not None]
+            return sum(vals) / len(vals) if vals else ''
+
+        coco = _read_coco(split['source'])
+        ask = _subset(coco, chosen, with_annotations=False)
+        dump_json_atomic(ask, osp.join(folder, 'to_annotate.json'))
+        write_text_atomic(''.join(im['file_name'] + '\n' for im in ask['images']),
+                          osp.join(folder, 'to_annotate.txt'))
+        return dict(selected=chosen, num_selected=len(chosen), mean_score=mean('score'),
+                    mean_oracle=mean('oracle'), objects_per_image=mean('num_objects'),
+                    mean_object_size=mean('mean_object_size'))
+
+    def next_split(self, split: dict, selection: dict, folder: str,
+                   labels_file: Optional[str]) -> dict:
+        labeled = _read_coco(split['labeled'])
+        ids = [im['id'] for im in labeled['images']] + list(selection['selected'])
+        if self.al.labels == 'human':
+            if labels_file is None:
+                raise AwaitingLabels(
+                    f'{len(selection["selected"])} images to annotate are listed in '
+                    f'{osp.join(folder, "to_annotate.txt")} (COCO images: to_annotate.json); '
+                    'rerun with --labels ANNOTATED.json (a COCO file with their annotations)')
+            given = _read_coco(labels_file)
+            got = {im['id'] for im in given['images']}
+            want = set(selection['selected'])
+            if got != want:
+                raise DatasetFormatError(
+                    f'{labels_file}: expected the annotations of the {len(want)} selected '
+                    f'images; missing {sorted(want - got)[:10]}, unexpected '
+                    f'{sorted(got - want)[:10]}')
+            return self._write_split(folder, split['source'], ids, labels_file)
+        return self._write_split(folder, split['source'], ids)
+
+    # ------------------------------------------------------------------ driver
+    def _seed_dir(self, seed: int) -> str:
+        return osp.join(self.work_dir, f'seed{seed}')
+
+    def run(self, labels_file: Optional[str] = None) -> List[dict]:
+        """Run (or resume) every seed and strategy; returns the result rows."""
+        mc_any = any(build_selector(s).requires == ('mc_std', ) for s in self.al.strategies)
+        rows: List[dict] = []
+        for seed in self.al.seeds:
+            seed_dir = self._seed_dir(seed)
+            self.run_dir = seed_dir
+            split0 = self._stage('round0_split', lambda: self.initial_split(seed, seed_dir))
+            r0 = osp.join(seed_dir, 'round0')
+            model0 = self._stage('round0_train', lambda: self.train(seed, split0, r0))
+            scores0 = self._stage('round0_score',
+                                  lambda: self.score(model0, r0, mc_any, seed))
+            for strategy in self.al.strategies:
+                name = build_selector(strategy).name
+                rows = self._run_strategy(seed, name, strategy, split0, model0, scores0,
+                                          labels_file)
+        return rows
+
+    def _run_strategy(self, seed: int, name: str, strategy: dict, split: dict, model: dict,
+                      scores: dict, labels_file: Optional[str]) -> List[dict]:
+        mc = build_selector(strategy).requires == ('mc_std', )
+        rows = self._record(seed, name, 0, split, model, scores)
+        for r in range(1, self.al.rounds + 1):
+            folder = osp.join(self._seed_dir(seed), name, f'round{r}')
+            prev_split, prev_scores = split, scores
+            selection = self._stage(
+                f'{name}_round{r}_select',
+                lambda: self.select(strategy, prev_scores, prev_split, folder, seed))
+            _upsert(osp.join(self.work_dir, self.al.selections_csv),
+                    dict(seed=seed, strategy=name, round=r, **selection), SELECTION_FIELDS,
+                    ['seed', 'strategy', 'round'])
+            split = self._stage(f'{name}_round{r}_split',
+                                lambda: self.next_split(prev_split, selection, folder,
+                                                        labels_file))
+            labels_file = None  # a labels file answers one round only
+            model = self._stage(f'{name}_round{r}_train',
+                                lambda: self.train(seed, split, folder))
+            mdl = model
+            scores = self._stage(f'{name}_round{r}_score',
+                                 lambda: self.score(mdl, folder, mc, seed))
+            rows = self._record(seed, name, r, split, model, scores)
+        write_report(self.work_dir)
+        return rows
+
+    def _record(self, seed: int, name: str, rnd: int, split: dict, model: dict,
+                scores: dict) -> List[dict]:
+        row = dict(seed=seed, strategy=name, round=rnd, num_labeled=split['num_labeled'],
+                   metric=self.al.metric, score=model['score'],
+                   **{k: scores.get(k, '') for k in ('iou_mae', 'mean_baseline_mae',
+                                                     'num_scored')})
+        return _upsert(osp.join(self.work_dir, self.al.results_csv), row, RESULT_FIELDS,
+                       ['seed', 'strategy', 'round'])

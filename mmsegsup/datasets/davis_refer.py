@@ -1,0 +1,202 @@
+"""DAVIS-2017 with referring expressions (Khoreva et al., ACCV 2018).
+
+Layout read (relative to ``data_root``, the DAVIS-2017 root)::
+
+    JPEGImages/480p/<video>/<NNNNN>.jpg     frames
+    Annotations/480p/<video>/<NNNNN>.png    palette PNGs, pixel value = object id (0 background)
+    ImageSets/2017/{train,val}.txt          one video per line
+    davis_text_annotations/Davis17_annot{1,2}.txt              first-frame expressions
+    davis_text_annotations/Davis17_annot{1,2}_full_video.txt   full-video expressions
+
+Each expression file line reads ``<video> <obj_id> "<expression>"``: ``obj_id`` is the 1-based
+object id, the pixel value of the object in the annotation PNGs, and the expression is the rest
+of the line with its enclosing double quotes removed. Annotator 1's files are UTF-8,
+annotator 2's are Latin-1 (each file is decoded as UTF-8 first, Latin-1 when that fails).
+Three video names are misspelt in the official files and are mapped to the DAVIS folder names:
+``clasic-car``, ``dog-scale``, ``motor-bike`` (see ``VIDEO_NAME_FIXES``).
+"""
+import os
+import os.path as osp
+from typing import Dict, List, NamedTuple, Optional, Set
+
+import numpy as np
+from mmengine.dataset import BaseDataset
+from mmseg.registry import DATASETS
+from PIL import Image
+
+from ..utils.errors import DatasetFormatError
+
+VIDEO_NAME_FIXES = {'clasic-car': 'classic-car', 'dog-scale': 'dogs-scale',
+                    'motor-bike': 'motorbike'}
+EXPRESSION_KINDS = ('first_frame', 'full_video')
+
+
+class DAVISExpression(NamedTuple):
+    """One line of a ``Davis17_annot*.txt`` file (``line`` is 1-based)."""
+    line: int
+    video: str
+    obj_id: int
+    text: str
+
+
+def davis_expression_file(expressions: str, annotator: int) -> str:
+    """The official file name of one annotator's first-frame or full-video expressions."""
+    if expressions not in EXPRESSION_KINDS:
+        raise ValueError(f"expressions must be 'first_frame' or 'full_video', got "
+                         f'{expressions!r}')
+    if annotator not in (1, 2):
+        raise ValueError(f'annotator must be 1 or 2, got {annotator!r}')
+    suffix = '_full_video' if expressions == 'full_video' else ''
+    return f'Davis17_annot{annotator}{suffix}.txt'
+
+
+def read_davis_expressions(path: str) -> List[DAVISExpression]:
+    """Parse an expression file; video names are corrected by ``VIDEO_NAME_FIXES``."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'DAVIS expression file {path} not found '
+                                f'(davis_text_annotations/Davis17_annot<1|2>[_full_video].txt)')
+    with open(path, 'rb') as f:
+        raw = f.read()
+    try:
+        text = raw.decode('utf-8')
+    except UnicodeDecodeError:
+        text = raw.decode('latin-1')
+    expressions, seen = [], {}
+    for line, content in enumerate(text.splitlines(), 1):
+        if not content.strip():
+            continue
+        parts = content.split(maxsplit=2)
+        if len(parts) < 3 or not parts[1].isdigit() or int(parts[1]) < 1:
+            raise DatasetFormatError(f'{path}:{line}: expected <video> <object id >= 1> '
+                                     f'"<expression>", got {content.strip()!r}')
+        video = VIDEO_NAME_FIXES.get(parts[0], parts[0])
+        sentence = parts[2].strip()
+        if len(sentence) >= 2 and sentence[0] == sentence[-1] == '"':
+            sentence = sentence[1:-1].strip()
+        if not sentence:
+            raise DatasetFormatError(f'{path}:{line}: empty expression')
+        key = (video, int(parts[1]))
+        if key in seen:
+            raise DatasetFormatError(f'{path}:{line}: second expression for object {key[1]} '
+                                     f'of {video} (first on line {seen[key]})')
+        seen[key] = line
+        expressions.append(DAVISExpression(line, video, int(parts[1]), sentence))
+    return expressions
+
+
+def _read_split(path: str) -> List[str]:
+    with open(path) as f:
+        return [ln.strip() for ln in f if ln.strip()]
+
+
+def _object_ids(png: str) -> Set[int]:
+    with Image.open(png) as im:
+        if im.mode not in ('P', 'L'):
+            raise DatasetFormatError(f'{png}: expected a palette (P) or gray index PNG, got '
+                                     f'mode {im.mode}')
+        return {int(v) for v in np.unique(np.asarray(im))} - {0}
+
+
+@DATASETS.register_module()
+class DAVISReferDataset(BaseDataset):
+    """One sample per (expression, frame) of the DAVIS-2017 train or val videos.
+
+    Samples follow the referring data contract with ``ref_mask={'type': 'index_png', 'path':
+    <Annotations png>, 'obj_id': k}`` (``{'type': 'none'}`` for a frame without annotation),
+    ``frame_id`` the 0-based frame index, ``frame_name`` the file stem, ``object_id`` = k,
+    ``annotator``, ``expression_type`` and ``trivial=None`` (DAVIS has no object classes).
+    ``expr_id`` is ``"<video>/<obj_id>/<annotator>"``: unique within one dataset (one
+    expression file), shared by the frames of that expression.
+
+    Args:
+        split: 'train' or 'val' (``ImageSets/<year>/<split>.txt``).
+        expressions: 'first_frame' (annotators saw only the first frame) or 'full_video'.
+        annotator: 1 or 2, whose expressions to read.
+        ann_dir: folder of the expression files, relative to ``data_root``.
+        frames: 'annotated', the frames with an annotation PNG (every frame of DAVIS-2017
+            train/val), or 'all' frames; defaults to 'all' in ``test_mode`` (predict the whole
+            video), 'annotated' otherwise.
+    """
+
+    METAINFO = dict(classes=('background', 'object'), palette=[(0, 0, 0), (220, 20, 60)])
+
+    def __init__(self, data_root: str = '', split: str = 'train',
+                 expressions: str = 'first_frame', annotator: int = 1,
+                 ann_dir: str = 'davis_text_annotations', frames: Optional[str] = None,
+                 resolution: str = '480p', year: str = '2017', test_mode: bool = False,
+                 **kwargs) -> None:
+        if split not in ('train', 'val'):
+            raise ValueError(f"split must be 'train' or 'val', got {split!r}")
+        frames = frames or ('all' if test_mode else 'annotated')
+        if frames not in ('all', 'annotated'):
+            raise ValueError(f"frames must be 'all' or 'annotated', got {frames!r}")
+        self.expression_file = davis_expression_file(expressions, annotator)
+        self.split, self.expressions, self.annotator = split, expressions, annotator
+        self.ann_dir, self.frames = ann_dir, frames
+        self.resolution, self.year = resolution, year
+        super().__init__(data_root=data_root, test_mode=test_mode, **kwargs)
+
+    def _path(self, *parts: str) -> str:
+        return osp.join(self.data_root, *parts)
+
+    def load_data_list(self) -> List[dict]:
+        sets_dir = self._path('ImageSets', self.year)
+        split_file = osp.join(sets_dir, f'{self.split}.txt')
+        if not osp.isfile(split_file):
+            raise FileNotFoundError(f'split file {split_file} not found (DAVIS layout expects '
+                                    f'ImageSets/{self.year}/{self.split}.txt)')
+        split_videos = _read_split(split_file)
+        known = set(split_videos)
+        for other in ('train', 'val'):
+            if other != self.split and osp.isfile(osp.join(sets_dir, f'{other}.txt')):
+                known.update(_read_split(osp.join(sets_dir, f'{other}.txt')))
+        expr_path = (self.ann_dir if osp.isabs(self.ann_dir) else self._path(self.ann_dir))
+        expr_path = osp.join(expr_path, self.expression_file)
+        by_video: Dict[str, List[DAVISExpression]] = {}
+        for e in read_davis_expressions(expr_path):
+            if e.video not in known:
+                raise DatasetFormatError(f'{expr_path}:{e.line}: video {e.video!r} is in no '
+                                         f'split file of {sets_dir} (train.txt, val.txt)')
+            by_video.setdefault(e.video, []).append(e)
+        data_list: List[dict] = []
+        for video in split_videos:
+            if video in by_video:
+                data_list += self._video_samples(video, by_video[video], expr_path)
+        return data_list
+
+    def _video_samples(self, video: str, expressions: List[DAVISExpression],
+                       expr_path: str) -> List[dict]:
+        img_dir = self._path('JPEGImages', self.resolution, video)
+        ann_dir = self._path('Annotations', self.resolution, video)
+        if not osp.isdir(img_dir):
+            raise FileNotFoundError(f'frames folder {img_dir} of video {video} (referred to by '
+                                    f'{expr_path}:{expressions[0].line}) not found')
+        frames = sorted(f for f in os.listdir(img_dir) if f.lower().endswith(('.jpg', '.png')))
+        if not frames:
+            raise DatasetFormatError(f'{img_dir}: video {video} has no frames')
+        stems = [osp.splitext(f)[0] for f in frames]
+        annotated = [osp.isfile(osp.join(ann_dir, s + '.png')) for s in stems]
+        if not any(annotated):
+            raise FileNotFoundError(f'no annotation PNG for video {video} in {ann_dir} (the '
+                                    f'first frame at least is needed to check the object ids)')
+        first_png = osp.join(ann_dir, stems[annotated.index(True)] + '.png')
+        present = _object_ids(first_png)
+        samples = []
+        for e in sorted(expressions, key=lambda e: e.obj_id):
+            if e.obj_id not in present:
+                raise DatasetFormatError(f'{expr_path}:{e.line}: object {e.obj_id} of {video} '
+                                         f'is absent from its first annotated frame '
+                                         f'{first_png} (objects there: {sorted(present)})')
+            for t, (frame, stem, has_ann) in enumerate(zip(frames, stems, annotated)):
+                if self.frames == 'annotated' and not has_ann:
+                    continue
+                ref_mask = (dict(type='index_png', path=osp.join(ann_dir, stem + '.png'),
+                                 obj_id=e.obj_id) if has_ann else dict(type='none'))
+                samples.append(dict(
+                    img_path=osp.join(img_dir, frame), expression=e.text,
+                    expr_id=f'{video}/{e.obj_id}/{self.annotator}', ref_mask=ref_mask,
+                    video=video, frame_id=t, frame_name=stem, trivial=None,
+                    object_id=e.obj_id, annotator=self.annotator,
+                    expression_type=self.expressions, split=self.split, seg_fields=[],
+                    reduce_zero_label=False))
+        return samples

@@ -1,0 +1,83 @@
+"""DeepLabv3's ASPP head conditioned on a sentence embedding (RefVOS, thesis 6.3).
+
+The sentence vector is projected to the ASPP width with a Linear layer and fused with the ASPP
+bottleneck features at every pixel: element-wise product (``'mul'``, the thesis's choice, best
+in its Table 6.1), sum (``'add'``) or concatenation followed by a 1x1 conv (``'concat'``). Then
+mmseg's dropout + ``conv_seg`` predict the 2 classes (background, referent).
+"""
+from typing import List, Optional, Tuple
+
+import torch
+import torch.nn as nn
+from mmcv.cnn import ConvModule
+from mmseg.models.decode_heads import ASPPHead
+from mmseg.registry import MODELS
+from mmseg.utils import ConfigType, SampleList
+from torch import Tensor
+
+FUSIONS = ('mul', 'add', 'concat')
+
+
+@MODELS.register_module()
+class RefASPPHead(ASPPHead):
+    """ASPP head whose features are fused with a projected sentence embedding.
+
+    Args:
+        text_channels: size of the sentence embedding (the text encoder's ``out_channels``;
+            RefVOS fills it in when the config leaves it out).
+        fusion: ``'mul'``, ``'add'`` or ``'concat'``.
+        dilations: ASPP rates; the thesis's DeepLabv3 uses (1, 12, 24, 36) at output stride 8.
+        **kwargs: mmseg ``BaseDecodeHead`` arguments (``in_channels``, ``channels`` = 256 in the
+            thesis, ``num_classes`` = 2, ``loss_decode``...).
+
+    ``forward``, ``loss`` and ``predict`` take the ``(B, text_channels)`` embeddings as
+    ``text_feats``; ``loss_by_feat`` / ``predict_by_feat`` are mmseg's.
+    """
+
+    def __init__(self, text_channels: int, fusion: str = 'mul',
+                 dilations: Tuple[int, ...] = (1, 12, 24, 36), **kwargs) -> None:
+        super().__init__(dilations=dilations, **kwargs)
+        if fusion not in FUSIONS:
+            raise ValueError(f'fusion must be one of {FUSIONS}, got {fusion!r}')
+        if not isinstance(text_channels, int) or text_channels < 1:
+            raise ValueError(f'text_channels must be a positive int, got {text_channels!r}')
+        self.text_channels = text_channels
+        self.fusion = fusion
+        self.text_proj = nn.Linear(text_channels, self.channels)
+        if fusion == 'concat':
+            self.fusion_conv = ConvModule(2 * self.channels, self.channels, 1,
+                                          conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg,
+                                          act_cfg=self.act_cfg)
+
+    def fuse(self, feats: Tensor, text_feats: Optional[Tensor]) -> Tensor:
+        """Combine ``(B, C, H, W)`` visual features with ``(B, text_channels)`` sentences."""
+        if text_feats is None:
+            raise ValueError('RefASPPHead needs the sentence embeddings (text_feats); build the '
+                             'model as RefVOS, which encodes data_sample.metainfo["expression"]')
+        if text_feats.dim() != 2 or text_feats.shape[1] != self.text_channels:
+            raise ValueError(f'text_feats must be (B, {self.text_channels}), got '
+                             f'{tuple(text_feats.shape)}')
+        if text_feats.shape[0] != feats.shape[0]:
+            raise ValueError(f'{text_feats.shape[0]} sentence embeddings for a batch of '
+                             f'{feats.shape[0]} images')
+        text = self.text_proj(text_feats.to(feats.dtype))[:, :, None, None]
+        if self.fusion == 'mul':
+            return feats * text
+        if self.fusion == 'add':
+            return feats + text
+        return self.fusion_conv(torch.cat([feats, text.expand_as(feats)], dim=1))
+
+    def forward(self, inputs: List[Tensor], text_feats: Optional[Tensor] = None) -> Tensor:
+        """2-class logits at the feature resolution."""
+        feats = self._forward_feature(inputs)
+        return self.cls_seg(self.fuse(feats, text_feats))
+
+    def loss(self, inputs: Tuple[Tensor], batch_data_samples: SampleList,
+             train_cfg: ConfigType, text_feats: Optional[Tensor] = None) -> dict:
+        """mmseg's decode loss, the logits conditioned on ``text_feats``."""
+        return self.loss_by_feat(self.forward(inputs, text_feats), batch_data_samples)
+
+    def predict(self, inputs: Tuple[Tensor], batch_img_metas: List[dict],
+                test_cfg: ConfigType, text_feats: Optional[Tensor] = None) -> Tensor:
+        """Logits resized to the (padded) input size, conditioned on ``text_feats``."""
+        return self.predict_by_feat(self.forward(inputs, text_feats), batch_img_metas)

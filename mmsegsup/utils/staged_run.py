@@ -1,0 +1,101 @@
+"""Multi-stage experiment drivers (BASIS, active learning) built on the standard tools.
+
+Every stage runs ``tools/*.py`` in a subprocess on a config dumped under the run folder, so a
+step can be rerun by hand. A finished stage leaves ``stages/<name>.json`` with its outputs;
+rerunning skips finished stages and trainings resume from their last checkpoint.
+"""
+import copy
+import json
+import os
+import os.path as osp
+import re
+import subprocess
+import sys
+from typing import Callable, List
+
+from mmengine.config import Config
+
+from .io import dump_json_atomic, write_text_atomic
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def find_config(path: str, owner: str, key: str) -> str:
+    """``path`` as given, relative to the repository or to ``owner``'s folder (the first that
+    exists), with an error naming ``owner`` and ``key`` when none does."""
+    here = osp.dirname(osp.abspath(owner))
+    tried = [path] if osp.isabs(path) else [osp.abspath(path), osp.join(REPO, path),
+                                            osp.join(here, path)]
+    found = [p for p in tried if osp.isfile(p)]
+    if not found:
+        raise FileNotFoundError(f'{owner}: {key} config {path} not found (tried '
+                                f'{", ".join(tried)})')
+    return osp.abspath(found[0])
+
+
+class StagedRun:
+    """Stage bookkeeping shared by the pipeline drivers; subclasses set ``run_dir``."""
+
+    run_dir: str
+    log: Callable[[str], None] = print
+    tag = 'run'
+
+    @staticmethod
+    def _train_dataset(cfg: Config):
+        """Build a config's training set once (generating synthetic data if needed)."""
+        from mmengine.registry import DATASETS, DefaultScope
+        import mmsegsup  # noqa: F401  (registration)
+        with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmdet')):
+            return DATASETS.build(copy.deepcopy(cfg.train_dataloader.dataset))
+
+    @staticmethod
+    def _with_ann(dataset: dict, ann_file: str) -> dict:
+        """A copy of a dataset config reading ``ann_file``."""
+        dataset = copy.deepcopy(dataset)
+        dataset['ann_file'] = ann_file
+        return dataset
+
+    def _stage(self, name: str, fn: Callable[[], dict]) -> dict:
+        marker = osp.join(self.run_dir, 'stages', f'{name}.json')
+        if osp.isfile(marker):
+            with open(marker) as f:
+                self.log(f'[{self.tag}] {name}: done before, skipped')
+                return json.load(f)
+        self.log(f'[{self.tag}] {name} ...')
+        out = fn()
+        dump_json_atomic(out, marker)
+        return out
+
+    def _tool(self, args: List[str]) -> str:
+        proc = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True,
+                              text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f'{" ".join(args)} failed ({proc.returncode}):\n'
+                               f'{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}')
+        return proc.stdout + proc.stderr
+
+    def _dump(self, cfg: Config, name: str, folder: str = '') -> str:
+        path = osp.join(folder or self.run_dir, 'configs', f'{name}.py')
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        write_text_atomic(cfg.pretty_text, path)
+        return path
+
+    @staticmethod
+    def _last_checkpoint(work: str) -> str:
+        with open(osp.join(work, 'last_checkpoint')) as f:
+            return f.read().strip()
+
+    def _train(self, config: str, work: str) -> dict:
+        """``tools/train.py`` (resuming an interrupted run) -> config and last checkpoint."""
+        self._tool(['tools/train.py', config, '--work-dir', work, '--resume'])
+        return dict(config=config, checkpoint=self._last_checkpoint(work))
+
+    def _test(self, model: dict, work: str, metric: str) -> float:
+        """``tools/test.py`` on a trained model; the value of ``metric`` it printed."""
+        out = self._tool(['tools/test.py', model['config'], model['checkpoint'],
+                          '--work-dir', work])
+        found = re.findall(rf'(?:^|\s){re.escape(metric)}: (-?[0-9.]+(?:e-?[0-9]+)?)', out)
+        if not found:
+            raise RuntimeError(f'tools/test.py printed no {metric!r} for {model["config"]}; '
+                               f'set the metric to one of the printed keys:\n{out[-2000:]}')
+        return float(found[-1])

@@ -1,0 +1,314 @@
+"""Mask-guided active learning: selection strategies, pool scoring maths, the loop and report."""
+import csv
+import json
+import os
+import os.path as osp
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from mmsegsup.active_learning import (ClosestToBeta, MCDropoutSelector, OracleBeta,
+                                      RandomSelector, build_selector, iou_mae, load_settings,
+                                      oracle_score, pixel_std, true_ious, write_report)
+from tools_utils import REPO, run
+
+LOOP_CPU = osp.join(REPO, 'configs/active_learning/al_iou-wrsis_shapes-64x64_cpu.py')
+
+
+def _records(scores, oracle=None, mc=None):
+    return [dict(img_id=10 + i, score=s, oracle=None if oracle is None else oracle[i],
+                 mc_std=None if mc is None else mc[i]) for i, s in enumerate(scores)]
+
+
+# ---- strategies ---------------------------------------------------------------------------
+def test_closest_to_beta_picks_nearest_scores():
+    recs = _records([0.05, 0.31, 0.52, 0.48, 0.9, 0.29])
+    assert sorted(ClosestToBeta(0.5).select(recs, 2)) == [12, 13]
+    assert sorted(ClosestToBeta(0.3).select(recs, 3)) == [11, 13, 15]
+    assert ClosestToBeta(0.3).select(recs, 1) in ([11], [15])
+    assert ClosestToBeta(0.0).select(recs, 1) == [10]
+    assert ClosestToBeta(1.0).select(recs, 1) == [14]
+
+
+def test_oracle_beta_reads_the_true_iou():
+    recs = _records([0.9, 0.1, 0.5], oracle=[0.5, 0.9, 0.1])
+    assert OracleBeta(0.5).select(recs, 1) == [10]
+    assert ClosestToBeta(0.5).select(recs, 1) == [12]
+    with pytest.raises(ValueError, match="needs the 'oracle'"):
+        OracleBeta(0.5).select(_records([0.2, 0.3]), 1)
+
+
+def test_mc_dropout_highest_and_lowest():
+    recs = _records([0.5] * 4, mc=[0.2, 0.05, 0.4, 0.1])
+    assert MCDropoutSelector('highest').select(recs, 2) == [12, 10]
+    assert MCDropoutSelector('lowest').select(recs, 2) == [11, 13]
+    with pytest.raises(ValueError, match='mc_passes'):
+        MCDropoutSelector().select(_records([0.5, 0.2]), 1)
+
+
+def test_selection_is_deterministic_given_the_seed():
+    recs = _records(list(np.linspace(0, 1, 50)))
+    a = RandomSelector().select(recs, 10, seed=3)
+    assert a == RandomSelector().select(recs, 10, seed=3)
+    assert a != RandomSelector().select(recs, 10, seed=4)
+    assert len(set(a)) == 10
+    ties = _records([0.5] * 20)  # all tie: the seeded permutation decides, reproducibly
+    assert ClosestToBeta(0.5).select(ties, 5, 1) == ClosestToBeta(0.5).select(ties, 5, 1)
+
+
+@pytest.mark.parametrize('beta', [-0.1, 1.5, 'high', True])
+def test_beta_outside_unit_interval(beta):
+    with pytest.raises(ValueError, match=r'beta must be a number in \[0, 1\]'):
+        ClosestToBeta(beta)
+
+
+def test_pool_errors():
+    with pytest.raises(ValueError, match='pool is empty'):
+        RandomSelector().select([], 1)
+    with pytest.raises(ValueError, match="N'=5 images to select, but the unlabeled pool has "
+                                         'only 3'):
+        ClosestToBeta(0.4).select(_records([0.1, 0.2, 0.3]), 5)
+    with pytest.raises(ValueError, match='positive integer'):
+        RandomSelector().select(_records([0.1]), 0)
+
+
+def test_registry_builds_strategies_by_name():
+    assert build_selector(dict(type='ClosestToBeta', beta=0.3)).name == 'beta0.3'
+    assert build_selector(dict(type='OracleBeta', beta=0.6)).name == 'oracle-beta0.6'
+    assert build_selector(dict(type='MCDropoutSelector', mode='lowest')).name == \
+        'mc-dropout-lowest'
+    with pytest.raises(ValueError, match='a selection strategy is a dict'):
+        build_selector('random')
+    with pytest.raises(KeyError):
+        build_selector(dict(type='Nope'))
+
+
+# ---- scoring maths ------------------------------------------------------------------------
+def _masks(*boxes, size=8):
+    out = np.zeros((len(boxes), size, size), np.uint8)
+    for k, (y0, y1, x0, x1) in enumerate(boxes):
+        out[k, y0:y1, x0:x1] = 1
+    return out
+
+
+def test_true_ious_pair_by_hungarian_and_class():
+    gt = _masks((0, 4, 0, 4), (4, 8, 4, 8))            # 16 px each
+    pred = _masks((4, 8, 4, 8), (0, 4, 0, 2), (0, 1, 7, 8))
+    # pred0 = gt1 exactly, pred1 covers half of gt0, pred2 is unpaired (3 preds, 2 objects)
+    assert true_ious(pred, gt).tolist() == pytest.approx([1.0, 0.5, 0.0])
+    assert oracle_score(pred, gt) == pytest.approx(0.5)
+    # with classes, pred0 may not take gt1 if their classes differ
+    assert true_ious(pred, gt, [0, 0, 1], [0, 1]).tolist() == pytest.approx([0.0, 0.5, 0.0])
+
+
+def test_oracle_score_empty_cases():
+    empty = np.zeros((0, 8, 8), np.uint8)
+    assert oracle_score(empty, empty) == 1.0
+    assert oracle_score(empty, _masks((0, 2, 0, 2))) == 0.0
+    assert oracle_score(_masks((0, 2, 0, 2)), empty) == 0.0
+
+
+def test_iou_mae_and_constant_baseline():
+    recs = _records([0.5, 0.5, 0.9], oracle=[0.4, 0.6, 1.0])
+    out = iou_mae(recs)
+    assert out['iou_mae'] == pytest.approx(0.1)
+    mean = (0.4 + 0.6 + 1.0) / 3
+    assert out['mean_baseline_mae'] == pytest.approx(
+        np.mean([abs(mean - 0.4), abs(mean - 0.6), abs(mean - 1.0)]))
+    assert iou_mae(_records([0.5])) == {}
+
+
+def test_pixel_std_of_passes():
+    import torch
+    same = [torch.ones(2, 4, 4)] * 3
+    assert pixel_std(same) == 0.0
+    # one pixel on in one pass of two: std 0.5 there, 1 pixel of 2*16
+    a, b = torch.zeros(2, 4, 4), torch.zeros(2, 4, 4)
+    b[0, 0, 0] = 1
+    assert pixel_std([a, b]) == pytest.approx(0.5 / 32)
+    # a missing step counts as an empty mask
+    assert pixel_std([torch.ones(1, 4, 4), torch.zeros(0, 4, 4)]) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match='at least 2 passes'):
+        pixel_std([a])
+
+
+# ---- settings and report ------------------------------------------------------------------
+def _loop_config(tmp_path, body: str) -> str:
+    path = tmp_path / 'loop.py'
+    path.write_text(f'_base_ = [{LOOP_CPU!r}]\n{body}\n')
+    return str(path)
+
+
+def test_loop_settings_checked(tmp_path):
+    al = load_settings(LOOP_CPU)
+    assert al.labels == 'ground_truth' and al.annotator.endswith('.py') and al.rounds == 2
+    with pytest.raises(ValueError, match='beta must be'):
+        load_settings(_loop_config(tmp_path, "active_learning = dict(strategies=["
+                                              "dict(type='ClosestToBeta', beta=2)])"))
+    with pytest.raises(ValueError, match='labels must be one of'):
+        load_settings(_loop_config(tmp_path, "active_learning = dict(labels='crowd')"))
+    with pytest.raises(ValueError, match='share a name'):
+        load_settings(_loop_config(tmp_path, "active_learning = dict(strategies=["
+                                              "dict(type='RandomSelector')] * 2)"))
+    with pytest.raises(FileNotFoundError, match='annotator config'):
+        load_settings(_loop_config(tmp_path, "active_learning = dict(annotator='no.py')"))
+
+
+def test_report_tables_and_figures(tmp_path):
+    rows = []
+    for seed in (0, 1):
+        for strategy, gain in (('random', 0.0), ('beta0.3', 0.05), ('beta0.5', 0.02),
+                               ('oracle-beta0.5', 0.03), ('mc-dropout-highest', -0.01)):
+            for rnd, n in enumerate((20, 40)):
+                rows.append(dict(seed=seed, strategy=strategy, round=rnd, num_labeled=n,
+                                 metric='coco/segm_mAP_50',
+                                 score=0.3 + 0.1 * rnd + gain * rnd + 0.01 * seed,
+                                 iou_mae=0.1, mean_baseline_mae=0.2, num_scored=10))
+    with open(tmp_path / 'al_results.csv', 'w', newline='') as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    sel = [dict(seed=0, strategy=s, round=1, num_selected=20, mean_score=0.4, mean_oracle=0.4,
+                objects_per_image=k, mean_object_size=0.1 * k)
+           for k, s in enumerate(('random', 'beta0.3', 'beta0.5'), 1)]
+    with open(tmp_path / 'al_selections.csv', 'w', newline='') as f:
+        w = csv.DictWriter(f, fieldnames=list(sel[0]))
+        w.writeheader()
+        w.writerows(sel)
+    paths = write_report(str(tmp_path))
+    assert set(paths) == {'table_md', 'table_csv', 'metric_vs_n', 'beta', 'selected_sets'}
+    md = open(paths['table_md']).read()
+    # beta0.3 at 40 images: seeds give 0.45 and 0.46
+    assert '| beta0.3 | 0.3050 ± 0.0050 | 0.4550 ± 0.0050 |' in md
+    for key in ('metric_vs_n', 'beta', 'selected_sets'):
+        assert open(paths[key], 'rb').read(8) == b'\x89PNG\r\n\x1a\n'
+    with pytest.raises(FileNotFoundError, match='no results'):
+        write_report(str(tmp_path / 'nothing'))
+
+
+# ---- the loop from the CLI ----------------------------------------------------------------
+def _tiny_loop(tmp_path, strategies: str, rounds: int = 2, labels: str = 'ground_truth',
+               iters: int = 6) -> str:
+    root = str(tmp_path / 'shapes') + '/'
+    val = root + 'annotations/instances_val.json'
+    return _loop_config(tmp_path, f"""
+active_learning = dict(
+    annotator_options={{
+        'train_dataloader.dataset.num_images': 40,
+        'train_dataloader.dataset.data_root': {root!r},
+        'val_dataloader.dataset.data_root': {root!r},
+        'val_dataloader.dataset.num_images': 8,
+        'test_dataloader.dataset.data_root': {root!r},
+        'test_dataloader.dataset.num_images': 8,
+        'val_evaluator.ann_file': {val!r},
+        'test_evaluator.ann_file': {val!r},
+        'val_dataloader.dataset.pipeline.3.ann_file': {val!r},
+        'test_dataloader.dataset.pipeline.3.ann_file': {val!r},
+        'train_cfg.max_iters': {iters},
+        'custom_hooks': [dict(type='FreezeSegmentationHook', freeze_iter={iters * 2 // 3})],
+        'default_hooks.checkpoint.interval': 2,
+        'default_hooks.logger.interval': 2,
+    }},
+    num_initial=10, num_per_round=5, rounds={rounds}, labels={labels!r},
+    strategies={strategies}, seeds=[0])
+""")
+
+
+@pytest.mark.slow
+def test_two_rounds_from_the_cli_and_a_killed_round_resumes(tmp_path):
+    cfg = _tiny_loop(tmp_path, "[dict(type='ClosestToBeta', beta=0.5), "
+                               "dict(type='MCDropoutSelector', mode='highest')]", iters=30)
+    work = tmp_path / 'work'
+    cmd = [sys.executable, 'tools/active_learning.py', cfg, '--work-dir', str(work)]
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    # Kill the loop once round 1 of the first strategy is training, then rerun it.
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    ckpt_dir = work / 'seed0' / 'beta0.5' / 'round1' / 'train'
+    deadline = time.time() + 400
+    while time.time() < deadline and proc.poll() is None:
+        if ckpt_dir.is_dir() and any(p.suffix == '.pth' for p in ckpt_dir.iterdir()):
+            break
+        time.sleep(0.5)
+    assert proc.poll() is None, 'the loop ended before it could be interrupted'
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    stages = work / 'seed0' / 'stages'
+    assert (stages / 'round0_train.json').is_file()
+    assert not (stages / 'beta0.5_round1_train.json').is_file()
+    round0_mtime = (work / 'seed0' / 'round0' / 'labeled.json').stat().st_mtime
+
+    out = run(['tools/active_learning.py', cfg, '--work-dir', str(work)], timeout=900)
+    log = out.stdout + out.stderr
+    assert 'round0_train: done before, skipped' in log
+    assert 'beta0.5_round1_select: done before, skipped' in log
+    assert (work / 'seed0' / 'round0' / 'labeled.json').stat().st_mtime == round0_mtime
+    # resumed from its checkpoint, not restarted
+    train_log = open(next((ckpt_dir).rglob('*.log'))).read() if list(ckpt_dir.rglob('*.log')) \
+        else ''
+    assert 'resumed' in train_log.lower() or 'resume' in log.lower() or train_log == ''
+
+    with open(work / 'al_results.csv', newline='') as f:
+        rows = list(csv.DictReader(f))
+    assert {(r['strategy'], r['round'], r['num_labeled']) for r in rows} == {
+        (s, str(r), str(10 + 5 * r)) for s in ('beta0.5', 'mc-dropout-highest')
+        for r in range(3)}
+    for r in rows:  # the IoU branch's MAE is logged per round, beside the mean baseline
+        assert 0 <= float(r['iou_mae']) <= 1 and 0 <= float(r['mean_baseline_mae']) <= 1
+        assert 0 <= float(r['score']) <= 1
+    # nested, growing splits; selected images come from the previous round's pool
+    def ids(path):
+        with open(path) as f:
+            return {im['id'] for im in json.load(f)['images']}
+    r0 = ids(work / 'seed0' / 'round0' / 'labeled.json')
+    r1 = ids(work / 'seed0' / 'beta0.5' / 'round1' / 'labeled.json')
+    r2 = ids(work / 'seed0' / 'beta0.5' / 'round2' / 'labeled.json')
+    assert r0 < r1 < r2 and len(r2) == 20
+    pool0 = ids(work / 'seed0' / 'round0' / 'unlabeled.json')
+    assert r1 - r0 <= pool0 and not (r0 & pool0)
+    with open(work / 'seed0' / 'round0' / 'pool_scores.json') as f:
+        recs = json.load(f)['records']
+    assert all(r['mc_std'] is not None and r['oracle'] is not None for r in recs)
+    for name in ('al_table.md', 'al_metric_vs_n.png', 'al_selected_sets.png'):
+        assert (work / name).is_file()
+
+
+@pytest.mark.slow
+def test_human_labels_stop_and_continue(tmp_path):
+    cfg = _tiny_loop(tmp_path, "[dict(type='ClosestToBeta', beta=0.4)]", rounds=1,
+                     labels='human', iters=4)
+    work = tmp_path / 'work'
+    out = run(['tools/active_learning.py', cfg, '--work-dir', str(work)], timeout=600)
+    assert 'waiting for labels' in out.stdout
+    folder = work / 'seed0' / 'beta0.4' / 'round1'
+    with open(folder / 'to_annotate.json') as f:
+        ask = json.load(f)
+    assert len(ask['images']) == 5 and not ask['annotations']
+    assert len(open(folder / 'to_annotate.txt').read().split()) == 5
+    # A labels file for other images is refused, naming what is missing.
+    src = tmp_path / 'shapes' / 'annotations' / 'instances_train.json'
+    with open(src) as f:
+        coco = json.load(f)
+    wrong = dict(coco, images=coco['images'][:1], annotations=[])
+    (tmp_path / 'wrong.json').write_text(json.dumps(wrong))
+    bad = subprocess.run([sys.executable, 'tools/active_learning.py', cfg, '--work-dir',
+                          str(work), '--labels', str(tmp_path / 'wrong.json')], cwd=REPO,
+                         capture_output=True, text=True, timeout=600)
+    assert bad.returncode != 0 and 'expected the annotations of the 5 selected' in bad.stderr
+    # The annotators' answer: here the real masks of the asked images.
+    want = {im['id'] for im in ask['images']}
+    answer = dict(coco, images=[im for im in coco['images'] if im['id'] in want],
+                  annotations=[a for a in coco['annotations'] if a['image_id'] in want])
+    (tmp_path / 'answer.json').write_text(json.dumps(answer))
+    done = run(['tools/active_learning.py', cfg, '--work-dir', str(work), '--labels',
+                str(tmp_path / 'answer.json')], timeout=600)
+    assert 'round0_train: done before, skipped' in done.stdout + done.stderr
+    with open(folder / 'labeled.json') as f:
+        labeled = json.load(f)
+    assert len(labeled['images']) == 15
+    assert sum(a['image_id'] in want for a in labeled['annotations']) == \
+        len(answer['annotations'])

@@ -1,0 +1,50 @@
+"""Mask-guided active learning (thesis ch. 5): rounds of train -> score the pool by predicted
+mask IoU -> select N' images per strategy -> label them -> retrain, for several seeds, then
+the report (tables 5.2 / 5.3, figs. 5.5-5.7).
+
+    python tools/active_learning.py configs/active_learning/al_iou-wrsis_shapes-64x64_cpu.py \
+        --work-dir work_dirs/al [--seeds 0 1 2]
+    # labels='human': the loop stops after writing the images to annotate; then
+    python tools/active_learning.py CONFIG --work-dir work_dirs/al --labels annotated.json
+    python tools/active_learning.py CONFIG --work-dir work_dirs/al --report   # tables only
+
+Rerunning skips finished stages and resumes an interrupted training (see
+mmsegsup/active_learning/loop.py for the config keys).
+"""
+import argparse
+import os.path as osp
+import sys
+
+try:
+    from mmsegsup.active_learning import ActiveLearningRun, AwaitingLabels, write_report
+except ImportError:  # run from a checkout without `pip install -e .`
+    sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
+    from mmsegsup.active_learning import ActiveLearningRun, AwaitingLabels, write_report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description='Mask-guided active learning rounds')
+    parser.add_argument('config', help='loop config with an `active_learning = dict(...)`')
+    parser.add_argument('--work-dir', help='default work_dirs/<config name>')
+    parser.add_argument('--seeds', type=int, nargs='+', help='default: active_learning.seeds')
+    parser.add_argument('--labels', help="COCO file with the annotations of the images the "
+                                         "last round selected (labels='human')")
+    parser.add_argument('--report', action='store_true',
+                        help='only rewrite the tables and figures from the CSVs')
+    args = parser.parse_args()
+    work = args.work_dir or osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if args.report:
+        paths = write_report(work)
+    else:
+        try:
+            ActiveLearningRun(args.config, work, seeds=args.seeds).run(labels_file=args.labels)
+        except AwaitingLabels as msg:
+            print(f'[al] waiting for labels: {msg}')
+            return
+        paths = write_report(work)
+    for path in paths.values():
+        print(f'[al] wrote {path}')
+
+
+if __name__ == '__main__':
+    main()
