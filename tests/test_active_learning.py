@@ -221,14 +221,14 @@ active_learning = dict(
 @pytest.mark.slow
 def test_two_rounds_from_the_cli_and_a_killed_round_resumes(tmp_path):
     cfg = _tiny_loop(tmp_path, "[dict(type='ClosestToBeta', beta=0.5), "
-                               "dict(type='MCDropoutSelector', mode='highest')]", iters=30)
+                               "dict(type='MCDropoutSelector', mode='highest')]", iters=12)
     work = tmp_path / 'work'
     cmd = [sys.executable, 'tools/active_learning.py', cfg, '--work-dir', str(work)]
     env = dict(os.environ, OMP_NUM_THREADS='1')
     # Kill the loop once round 1 of the first strategy is training, then rerun it.
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
-    ckpt_dir = work / 'seed0' / 'beta0.5' / 'round1' / 'train'
+    ckpt_dir = work / 'seed0' / 'beta0.5' / 'n5_round1' / 'train'
     deadline = time.time() + 400
     while time.time() < deadline and proc.poll() is None:
         if ckpt_dir.is_dir() and any(p.suffix == '.pth' for p in ckpt_dir.iterdir()):
@@ -239,13 +239,13 @@ def test_two_rounds_from_the_cli_and_a_killed_round_resumes(tmp_path):
     proc.wait()
     stages = work / 'seed0' / 'stages'
     assert (stages / 'round0_train.json').is_file()
-    assert not (stages / 'beta0.5_round1_train.json').is_file()
+    assert not (stages / 'beta0.5_n5_round1_train.json').is_file()
     round0_mtime = (work / 'seed0' / 'round0' / 'labeled.json').stat().st_mtime
 
     out = run(['tools/active_learning.py', cfg, '--work-dir', str(work)], timeout=900)
     log = out.stdout + out.stderr
     assert 'round0_train: done before, skipped' in log
-    assert 'beta0.5_round1_select: done before, skipped' in log
+    assert 'beta0.5_n5_round1_select: done before, skipped' in log
     assert (work / 'seed0' / 'round0' / 'labeled.json').stat().st_mtime == round0_mtime
     # resumed from its checkpoint, not restarted
     train_log = open(next((ckpt_dir).rglob('*.log'))).read() if list(ckpt_dir.rglob('*.log')) \
@@ -265,8 +265,8 @@ def test_two_rounds_from_the_cli_and_a_killed_round_resumes(tmp_path):
         with open(path) as f:
             return {im['id'] for im in json.load(f)['images']}
     r0 = ids(work / 'seed0' / 'round0' / 'labeled.json')
-    r1 = ids(work / 'seed0' / 'beta0.5' / 'round1' / 'labeled.json')
-    r2 = ids(work / 'seed0' / 'beta0.5' / 'round2' / 'labeled.json')
+    r1 = ids(work / 'seed0' / 'beta0.5' / 'n5_round1' / 'labeled.json')
+    r2 = ids(work / 'seed0' / 'beta0.5' / 'n5_round2' / 'labeled.json')
     assert r0 < r1 < r2 and len(r2) == 20
     pool0 = ids(work / 'seed0' / 'round0' / 'unlabeled.json')
     assert r1 - r0 <= pool0 and not (r0 & pool0)
@@ -284,7 +284,7 @@ def test_human_labels_stop_and_continue(tmp_path):
     work = tmp_path / 'work'
     out = run(['tools/active_learning.py', cfg, '--work-dir', str(work)], timeout=600)
     assert 'waiting for labels' in out.stdout
-    folder = work / 'seed0' / 'beta0.4' / 'round1'
+    folder = work / 'seed0' / 'beta0.4' / 'n5_round1'
     with open(folder / 'to_annotate.json') as f:
         ask = json.load(f)
     assert len(ask['images']) == 5 and not ask['annotations']
@@ -312,3 +312,68 @@ def test_human_labels_stop_and_continue(tmp_path):
     assert len(labeled['images']) == 15
     assert sum(a['image_id'] in want for a in labeled['annotations']) == \
         len(answer['annotations'])
+
+
+# ---- configs ------------------------------------------------------------------------------
+@pytest.mark.parametrize('name', ['al_iou-wrsis_shapes-64x64_cpu.py',
+                                  'al_iou-wrsis_r101_voc-sbd.py'])
+def test_loop_configs_resolve_and_their_annotator_builds(name):
+    """Each loop config's annotator, with its options, builds an IoU-W-RSIS whose IoU branch
+    regresses sqrt(IoU) and a freeze hook (thesis 5.3); the VOC one has every strategy of
+    table 5.2 (random, 2 MC-dropout, 11 beta predicted, 11 beta oracle) and 5 seeds."""
+    import torch
+    from mmdet.registry import MODELS
+    from mmsegsup.active_learning import ActiveLearningRun
+    path = osp.join(REPO, 'configs/active_learning', name)
+    run_ = ActiveLearningRun(path, '/nonexistent')
+    cfg = run_._config(0)
+    assert cfg.model.head.iou_branch.target == 'sqrt'
+    assert [h.type for h in cfg.custom_hooks] == ['FreezeSegmentationHook']
+    cfg.model.backbone.init_cfg = None
+    model = MODELS.build(cfg.model)
+    assert model.bbox_head.iou_branch is not None
+    assert isinstance(model.bbox_head.encoder_dropout, torch.nn.Dropout)
+    if 'voc' in name:
+        assert len(run_.al.strategies) == 25 and run_.al.seeds == [0, 1, 2, 3, 4]
+        assert cfg.train_dataloader.dataset.ann_file.endswith('instances_train.json')
+        assert cfg.train_cfg.max_epochs == 400 and cfg.custom_hooks[0].freeze_epoch == 150
+
+
+@pytest.mark.slow
+def test_iou_branch_beats_predicting_the_mean_on_held_out_images(tmp_path):
+    """IoU-W-RSIS trained through tools/train.py (segmentation, then the IoU branch alone),
+    scored on the held-out val images through tools/al_score.py: the MAE of its image scores
+    against the true mean IoUs is clearly below that of predicting the mean IoU everywhere."""
+    root = str(tmp_path / 'shapes') + '/'
+    val = root + 'annotations/instances_val.json'
+    cfg = tmp_path / 'iou_wrsis.py'
+    cfg.write_text(f"""
+_base_ = [{osp.join(REPO, 'configs/active_learning/iou-wrsis_r18-c16_shapes-64x64_cpu.py')!r}]
+data_root = {root!r}
+train_dataloader = dict(dataset=dict(data_root=data_root, num_images=300),
+                        sampler=dict(type='InfiniteSampler'))
+val_dataloader = dict(dataset=dict(data_root=data_root, pipeline=[
+    dict(type='LoadImageFromFile'), dict(type='CheckImageAnnotations'),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='LoadWeakLabels', ann_file={val!r}, weak_type='labels+counts'),
+    dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                                          'scale_factor', 'weak_tokens', 'weak_counts'))]))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file={val!r})
+test_evaluator = val_evaluator
+train_cfg = dict(max_iters=800, val_interval=800)
+custom_hooks = [dict(type='FreezeSegmentationHook', freeze_iter=600)]
+param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50)]
+default_hooks = dict(checkpoint=dict(interval=800), logger=dict(interval=100))
+""")
+    work = tmp_path / 'work'
+    run(['tools/train.py', str(cfg), '--work-dir', str(work)], timeout=900)
+    out = tmp_path / 'scores.json'
+    run(['tools/al_score.py', str(cfg), str(work / 'iter_800.pth'), '--out', str(out),
+         '--oracle'], timeout=600)
+    with open(out) as f:
+        summary = json.load(f)['summary']
+    print(f"held-out IoU MAE {summary['iou_mae']:.4f} vs predicting the mean "
+          f"{summary['mean_baseline_mae']:.4f} ({summary['num_scored']} images)")
+    assert summary['num_scored'] == 100
+    assert summary['iou_mae'] < 0.85 * summary['mean_baseline_mae']

@@ -27,6 +27,9 @@ def main() -> None:
     parser.add_argument('config', help='loop config with an `active_learning = dict(...)`')
     parser.add_argument('--work-dir', help='default work_dirs/<config name>')
     parser.add_argument('--seeds', type=int, nargs='+', help='default: active_learning.seeds')
+    parser.add_argument('--num-per-round', type=int,
+                        help="N' (default: active_learning.num_per_round); runs with other N' "
+                             'in the same work folder share round 0 (table 5.2 columns)')
     parser.add_argument('--labels', help="COCO file with the annotations of the images the "
                                          "last round selected (labels='human')")
     parser.add_argument('--report', action='store_true',
@@ -37,7 +40,8 @@ def main() -> None:
         paths = write_report(work)
     else:
         try:
-            ActiveLearningRun(args.config, work, seeds=args.seeds).run(labels_file=args.labels)
+            ActiveLearningRun(args.config, work, seeds=args.seeds,
+                              num_per_round=args.num_per_round).run(labels_file=args.labels)
         except AwaitingLabels as msg:
             print(f'[al] waiting for labels: {msg}')
             return

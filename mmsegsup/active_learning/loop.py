@@ -45,9 +45,9 @@ DEFAULTS = dict(annotator_options={}, rounds=1, seeds=[0], labels='ground_truth'
                 score_ground_truth=None, results_csv='al_results.csv',
                 selections_csv='al_selections.csv')
 ANNOTATION_LOADERS = ('LoadAnnotations', 'CheckImageAnnotations', 'mmdet.LoadAnnotations')
-RESULT_FIELDS = ['seed', 'strategy', 'round', 'num_labeled', 'metric', 'score', 'iou_mae',
+RESULT_FIELDS = ['seed', 'strategy', 'round', 'num_per_round', 'num_labeled', 'metric', 'score', 'iou_mae',
                  'mean_baseline_mae', 'num_scored']
-SELECTION_FIELDS = ['seed', 'strategy', 'round', 'num_selected', 'mean_score', 'mean_oracle',
+SELECTION_FIELDS = ['seed', 'strategy', 'round', 'num_per_round', 'num_selected', 'mean_score', 'mean_oracle',
                     'objects_per_image', 'mean_object_size']
 
 
@@ -107,7 +107,8 @@ def _upsert(path: str, row: dict, fields: List[str], key: List[str]) -> List[dic
             rows = [r for r in csv.DictReader(f)
                     if [r[k] for k in key] != [str(row[k]) for k in key]]
     rows.append({k: row.get(k, '') for k in fields})
-    rows.sort(key=lambda r: (str(r['seed']), r['strategy'], int(r['round'])))
+    rows.sort(key=lambda r: (str(r['seed']), r['strategy'], int(r['round']),
+                             int(r['num_per_round'] or 0)))
     import io
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=fields)
@@ -123,11 +124,14 @@ class ActiveLearningRun(StagedRun):
     tag = 'al'
 
     def __init__(self, loop_cfg: str, work_dir: str, seeds: Optional[List[int]] = None,
+                 num_per_round: Optional[int] = None,
                  log: Callable[[str], None] = print) -> None:
         self.loop_cfg = loop_cfg
         self.al = load_settings(loop_cfg)
         if seeds is not None:
             self.al.seeds = list(seeds)
+        if num_per_round is not None:
+            self.al.num_per_round = num_per_round
         self.work_dir = osp.abspath(work_dir)
         self.log = log
         self.run_dir = self.work_dir
@@ -301,23 +305,26 @@ class ActiveLearningRun(StagedRun):
                       scores: dict, labels_file: Optional[str]) -> List[dict]:
         mc = build_selector(strategy).requires == ('mc_std', )
         rows = self._record(seed, name, 0, split, model, scores)
+        step = self.al.num_per_round
         for r in range(1, self.al.rounds + 1):
-            folder = osp.join(self._seed_dir(seed), name, f'round{r}')
+            # N' in the names: runs with other N' share round 0 in the same work folder
+            folder = osp.join(self._seed_dir(seed), name, f'n{step}_round{r}')
+            stage = f'{name}_n{step}_round{r}'
             prev_split, prev_scores = split, scores
             selection = self._stage(
-                f'{name}_round{r}_select',
+                f'{stage}_select',
                 lambda: self.select(strategy, prev_scores, prev_split, folder, seed))
             _upsert(osp.join(self.work_dir, self.al.selections_csv),
-                    dict(seed=seed, strategy=name, round=r, **selection), SELECTION_FIELDS,
-                    ['seed', 'strategy', 'round'])
-            split = self._stage(f'{name}_round{r}_split',
+                    dict(seed=seed, strategy=name, round=r, num_per_round=step, **selection),
+                    SELECTION_FIELDS, ['seed', 'strategy', 'round', 'num_per_round'])
+            split = self._stage(f'{stage}_split',
                                 lambda: self.next_split(prev_split, selection, folder,
                                                         labels_file))
             labels_file = None  # a labels file answers one round only
-            model = self._stage(f'{name}_round{r}_train',
+            model = self._stage(f'{stage}_train',
                                 lambda: self.train(seed, split, folder))
             mdl = model
-            scores = self._stage(f'{name}_round{r}_score',
+            scores = self._stage(f'{stage}_score',
                                  lambda: self.score(mdl, folder, mc, seed))
             rows = self._record(seed, name, r, split, model, scores)
         write_report(self.work_dir)
@@ -325,9 +332,10 @@ class ActiveLearningRun(StagedRun):
 
     def _record(self, seed: int, name: str, rnd: int, split: dict, model: dict,
                 scores: dict) -> List[dict]:
-        row = dict(seed=seed, strategy=name, round=rnd, num_labeled=split['num_labeled'],
+        row = dict(seed=seed, strategy=name, round=rnd, num_per_round=self.al.num_per_round,
+                   num_labeled=split['num_labeled'],
                    metric=self.al.metric, score=model['score'],
                    **{k: scores.get(k, '') for k in ('iou_mae', 'mean_baseline_mae',
                                                      'num_scored')})
         return _upsert(osp.join(self.work_dir, self.al.results_csv), row, RESULT_FIELDS,
-                       ['seed', 'strategy', 'round'])
+                       ['seed', 'strategy', 'round', 'num_labeled'])

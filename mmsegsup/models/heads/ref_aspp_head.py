@@ -2,7 +2,8 @@
 
 The sentence vector is projected to the ASPP width with a Linear layer and fused with the ASPP
 bottleneck features at every pixel: element-wise product (``'mul'``, the thesis's choice, best
-in its Table 6.1), sum (``'add'``) or concatenation followed by a 1x1 conv (``'concat'``). Then
+in its Table 6.1), sum (``'add'``) or concatenation followed by a 1x1 conv (``'concat'``);
+``'none'`` ignores the sentence (the visual-only ablation: no projection is built). Then
 mmseg's dropout + ``conv_seg`` predict the 2 classes (background, referent).
 """
 from typing import List, Optional, Tuple
@@ -15,7 +16,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
 from torch import Tensor
 
-FUSIONS = ('mul', 'add', 'concat')
+FUSIONS = ('mul', 'add', 'concat', 'none')
 
 
 @MODELS.register_module()
@@ -24,8 +25,8 @@ class RefASPPHead(ASPPHead):
 
     Args:
         text_channels: size of the sentence embedding (the text encoder's ``out_channels``;
-            RefVOS fills it in when the config leaves it out).
-        fusion: ``'mul'``, ``'add'`` or ``'concat'``.
+            RefVOS fills it in when the config leaves it out; unused with ``fusion='none'``).
+        fusion: ``'mul'``, ``'add'``, ``'concat'`` or ``'none'`` (language ignored).
         dilations: ASPP rates; the thesis's DeepLabv3 uses (1, 12, 24, 36) at output stride 8.
         **kwargs: mmseg ``BaseDecodeHead`` arguments (``in_channels``, ``channels`` = 256 in the
             thesis, ``num_classes`` = 2, ``loss_decode``...).
@@ -34,15 +35,17 @@ class RefASPPHead(ASPPHead):
     ``text_feats``; ``loss_by_feat`` / ``predict_by_feat`` are mmseg's.
     """
 
-    def __init__(self, text_channels: int, fusion: str = 'mul',
+    def __init__(self, text_channels: Optional[int] = None, fusion: str = 'mul',
                  dilations: Tuple[int, ...] = (1, 12, 24, 36), **kwargs) -> None:
         super().__init__(dilations=dilations, **kwargs)
         if fusion not in FUSIONS:
             raise ValueError(f'fusion must be one of {FUSIONS}, got {fusion!r}')
-        if not isinstance(text_channels, int) or text_channels < 1:
-            raise ValueError(f'text_channels must be a positive int, got {text_channels!r}')
         self.text_channels = text_channels
         self.fusion = fusion
+        if fusion == 'none':
+            return  # visual-only ablation: no sentence, nothing to project
+        if not isinstance(text_channels, int) or text_channels < 1:
+            raise ValueError(f'text_channels must be a positive int, got {text_channels!r}')
         self.text_proj = nn.Linear(text_channels, self.channels)
         if fusion == 'concat':
             self.fusion_conv = ConvModule(2 * self.channels, self.channels, 1,
@@ -51,6 +54,8 @@ class RefASPPHead(ASPPHead):
 
     def fuse(self, feats: Tensor, text_feats: Optional[Tensor]) -> Tensor:
         """Combine ``(B, C, H, W)`` visual features with ``(B, text_channels)`` sentences."""
+        if self.fusion == 'none':
+            return feats
         if text_feats is None:
             raise ValueError('RefASPPHead needs the sentence embeddings (text_feats); build the '
                              'model as RefVOS, which encodes data_sample.metainfo["expression"]')

@@ -32,19 +32,27 @@ class RefVOS(EncoderDecoder):
 
     Args:
         text_encoder: config of the sentence encoder (e.g. ``HFTextEncoder``); it must have an
-            ``out_channels`` attribute and map ``List[str] -> (B, out_channels)``.
+            ``out_channels`` attribute and map ``List[str] -> (B, out_channels)``. Not built
+            when the head's ``fusion`` is ``'none'`` (the visual-only ablation: the language
+            is ignored and ``text_encoder`` is None).
         decode_head: a head taking ``text_feats`` (``RefASPPHead``); its ``text_channels`` is
             filled in from the encoder when left out.
         Other arguments are ``EncoderDecoder``'s (an ``auxiliary_head`` sees images only).
     """
 
-    def __init__(self, backbone: ConfigType, decode_head: ConfigType, text_encoder: ConfigType,
+    def __init__(self, backbone: ConfigType, decode_head: ConfigType,
+                 text_encoder: OptConfigType = None,
                  neck: OptConfigType = None, auxiliary_head: OptConfigType = None,
                  train_cfg: OptConfigType = None, test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None, pretrained: Optional[str] = None,
                  init_cfg: OptMultiConfig = None) -> None:
-        encoder = MODELS.build(text_encoder)
-        decode_head = self._with_text_channels(decode_head, int(encoder.out_channels))
+        encoder = None
+        if decode_head.get('fusion') != 'none':
+            if text_encoder is None:
+                raise ValueError("RefVOS needs a text_encoder unless decode_head.fusion is "
+                                 "'none'")
+            encoder = MODELS.build(text_encoder)
+            decode_head = self._with_text_channels(decode_head, int(encoder.out_channels))
         super().__init__(backbone=backbone, decode_head=decode_head, neck=neck,
                          auxiliary_head=auxiliary_head, train_cfg=train_cfg,
                          test_cfg=test_cfg if test_cfg is not None else dict(mode='whole'),
@@ -89,8 +97,10 @@ class RefVOS(EncoderDecoder):
             sentences.append(expr)
         return sentences
 
-    def encode_text(self, batch_img_metas: List[dict]) -> Tensor:
-        """``(B, C)`` embeddings of the samples' expressions."""
+    def encode_text(self, batch_img_metas: List[dict]) -> Optional[Tensor]:
+        """``(B, C)`` embeddings of the samples' expressions (None without an encoder)."""
+        if self.text_encoder is None:
+            return None
         return self.text_encoder(self.expressions(batch_img_metas))
 
     @staticmethod
@@ -120,7 +130,7 @@ class RefVOS(EncoderDecoder):
         """
         if data_samples is not None:
             batch_img_metas = [ds.metainfo for ds in data_samples]
-        elif text_feats is not None:
+        elif text_feats is not None or self.text_encoder is None:
             shape = inputs.shape[2:]
             batch_img_metas = [dict(ori_shape=shape, img_shape=shape, pad_shape=shape,
                                     padding_size=[0, 0, 0, 0])] * inputs.shape[0]
@@ -133,7 +143,7 @@ class RefVOS(EncoderDecoder):
     def _forward(self, inputs: Tensor, data_samples: OptSampleList = None,
                  text_feats: Optional[Tensor] = None) -> Tensor:
         """Raw head logits (feature resolution)."""
-        if text_feats is None:
+        if text_feats is None and self.text_encoder is not None:
             text_feats = self.encode_text(self._metas(data_samples))
         return self.decode_head.forward(self.extract_feat(inputs), text_feats)
 
