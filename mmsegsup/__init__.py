@@ -5,7 +5,7 @@ mmengine registries, which is what ``custom_imports=dict(imports=['mmsegsup'])``
 """
 from .version import __version__
 from .utils.checkpoint import allow_mmengine_checkpoint_globals
-from . import datasets, engine, evaluation, models  # noqa: F401  (registration)
+from . import analysis, datasets, engine, evaluation, models  # noqa: F401  (registration)
 
 allow_mmengine_checkpoint_globals()
 

@@ -223,18 +223,12 @@ def test_majority_vote_two_of_three():
         'e2': {'class_category', 'location'},  # motion: 1 vote only
         'e3': {'class_category', 'static', 'obj_static'},
         'e4': {'class_category', 'appearance'}}
-    assert final['e1'].correctness is None  # ok, ok, wrong: 2 votes -> ok
-    assert [final[e].correctness for e in ('e2', 'e3')] == ['no_re', None]
+    assert [final[e].correctness for e in ('e1', 'e2', 'e3')] == ['ok', 'no_re', None]
     assert final['e3'].trivial is False and final['e3'].note == 'unclear'
     unanimous = majority_vote(_three_annotators(), min_agree=3)
     assert unanimous['e1'].categories == {'class_category'}
     with pytest.raises(ValueError, match='min_agree must be an integer in 1..3'):
         majority_vote(_three_annotators(), min_agree=4)
-
-
-def test_majority_vote_correctness_counts():
-    final = majority_vote(_three_annotators())
-    assert final['e1'].correctness == 'ok'
 
 
 def test_category_kappas_by_hand():
@@ -395,3 +389,20 @@ def test_evaluate_tagger_small_gold_set(tagger):
     with pytest.raises(ValueError, match=r"1 gold expression\(s\) have no prediction, e.g. "
                                          r"'4'"):
         evaluate_tagger({k: v for k, v in pred.items() if k != '4'}, gold)
+
+
+def test_majority_vote_four_annotators_and_ties():
+    anns = [{'e': _ann('e', 'motion', correctness='ok')}, {'e': _ann('e', 'motion')},
+            {'e': _ann('e', 'static', correctness='no_re')},
+            {'e': _ann('e', 'static', correctness='ok')}]
+    final = majority_vote(anns)  # min_agree 2 of 4: both categories kept
+    assert final['e'].categories == {'motion', 'static'} and final['e'].correctness == 'ok'
+    anns[1] = {'e': _ann('e', 'motion', correctness='no_re')}  # ok 2 : no_re 2 -> tie
+    assert majority_vote(anns)['e'].correctness is None
+    assert majority_vote(anns, min_agree=3)['e'].categories == frozenset()
+
+
+def test_yaml_lexicon_file(tmp_path):
+    lex = _write(tmp_path / 'lex.yaml', 'location_prepositions: [north of]\nclass_nouns: [yak]\n')
+    tags = Tagger(lexicon_file=lex).tag('the yak north of the river').triggers
+    assert tags == {C: ('yak', ), L: ('north of', )}

@@ -17,10 +17,11 @@ Per expression an annotator gives (table 6.2 and section 6.4.1):
 
 On-disk format of one annotator's labels, CSV (UTF-8, header row, one row per expression)::
 
-    expr_id,appearance,class_category,location,motion,obj_motion,static,obj_static,trivial,correctness,redundancy,note
+    expr_id,appearance,class_category,location,motion,obj_motion,static,obj_static,<optional>
     v1/1,1,1,0,1,0,0,0,0,ok,redundant,
-    v1/2,0,1,1,0,0,1,1,,no_re,,"holding" is ambiguous here
+    v1/2,0,1,1,0,0,1,1,,no_re,,two girls in the video stand near the woman
 
+where ``<optional>`` is ``trivial,correctness,redundancy,note`` (one header line).
 ``expr_id`` and the seven category columns (``0`` / ``1``) are required; ``trivial`` (``0`` /
 ``1`` / empty), ``correctness`` and ``redundancy`` (a value above or empty) and ``note`` (free
 text) are optional. Column order is free. The thesis's spellings are read too ("class
