@@ -143,14 +143,10 @@ def _scalar_or_array(values: np.ndarray) -> ArrayOrFloat:
     return float(values) if values.ndim == 0 else values
 
 
-def region_similarity(pred: np.ndarray, gt: np.ndarray,
-                      void: Optional[np.ndarray] = None) -> ArrayOrFloat:
-    """Region similarity J (Jaccard index) of binary masks ``(..., H, W)``.
-
-    As official ``db_eval_iou``: void pixels are left out of intersection and union, and an
-    empty union (both masks empty outside void) scores 1. Returns a float for 2-D input, else
-    one value per leading index.
-    """
+def intersection_union_counts(pred: np.ndarray, gt: np.ndarray,
+                              void: Optional[np.ndarray] = None) -> Tuple[np.ndarray, np.ndarray]:
+    """Pixel counts ``|pred & gt|`` and ``|pred | gt|`` of binary masks ``(..., H, W)``, void
+    pixels (mmseg's ignore index, DAVIS's void label) left out of both."""
     pred = np.asarray(pred).astype(bool)
     gt = np.asarray(gt).astype(bool)
     if pred.shape != gt.shape:
@@ -161,8 +157,18 @@ def region_similarity(pred: np.ndarray, gt: np.ndarray,
         keep = ~np.broadcast_to(np.asarray(void).astype(bool), gt.shape)
         inter &= keep
         union &= keep
-    n_inter = np.count_nonzero(inter, axis=(-2, -1))
-    n_union = np.count_nonzero(union, axis=(-2, -1))
+    return np.count_nonzero(inter, axis=(-2, -1)), np.count_nonzero(union, axis=(-2, -1))
+
+
+def region_similarity(pred: np.ndarray, gt: np.ndarray,
+                      void: Optional[np.ndarray] = None) -> ArrayOrFloat:
+    """Region similarity J (Jaccard index) of binary masks ``(..., H, W)``.
+
+    As official ``db_eval_iou``: void pixels are left out of intersection and union, and an
+    empty union (both masks empty outside void) scores 1. Returns a float for 2-D input, else
+    one value per leading index.
+    """
+    n_inter, n_union = intersection_union_counts(pred, gt, void)
     with np.errstate(divide='ignore', invalid='ignore'):
         j = np.asarray(n_inter / n_union, dtype=np.float64)
     j = np.where(n_union == 0, 1.0, j)

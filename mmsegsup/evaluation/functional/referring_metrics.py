@@ -33,6 +33,7 @@ import numpy as np
 
 from ...utils.errors import DatasetFormatError
 from ...utils.io import write_text_atomic
+from .davis_metrics import intersection_union_counts
 
 __all__ = [
     'PRECISION_THRESHOLDS', 'REFERRING_CSV_COLUMNS', 'intersection_and_union', 'sample_ious',
@@ -55,17 +56,8 @@ def intersection_and_union(pred: np.ndarray, gt: np.ndarray,
 
     Pixels where ``ignore`` is true count in neither (mmseg's ``ignore_index`` convention).
     """
-    pred = np.asarray(pred).astype(bool)
-    gt = np.asarray(gt).astype(bool)
-    if pred.shape != gt.shape:
-        raise ValueError(f'prediction {pred.shape} and ground truth {gt.shape} differ in shape')
-    inter = pred & gt
-    union = pred | gt
-    if ignore is not None:
-        keep = ~np.broadcast_to(np.asarray(ignore).astype(bool), gt.shape)
-        inter &= keep
-        union &= keep
-    return int(np.count_nonzero(inter)), int(np.count_nonzero(union))
+    inter, union = intersection_union_counts(pred, gt, ignore)
+    return int(inter), int(union)
 
 
 def _counts(intersections: Iterable[int], unions: Iterable[int]) -> Tuple[np.ndarray, np.ndarray]:
