@@ -86,12 +86,14 @@ def inference_referring(model, images: Union[ImageType, Sequence[ImageType]], ex
     pipelines = _pipelines(model)
     results: List[SegDataSample] = []
     with torch.no_grad():
-        text_feats = model.text_encoder([expression])
+        # the sentence is encoded once for all frames (None: a visual-only ablation model)
+        text_feats = None if model.text_encoder is None else model.text_encoder([expression])
         for start in range(0, len(frames), batch_size):
             chunk = [_load(pipelines, f, expression) for f in frames[start:start + batch_size]]
             data = dict(inputs=[d['inputs'] for d in chunk],
                         data_samples=[d['data_samples'] for d in chunk])
             data = model.data_preprocessor(data, False)
+            feats = None if text_feats is None else text_feats.expand(len(chunk), -1)
             results.extend(model.predict(data['inputs'], data['data_samples'],
-                                         text_feats=text_feats.expand(len(chunk), -1)))
+                                         text_feats=feats))
     return results if is_list else results[0]

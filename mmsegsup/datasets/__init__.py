@@ -8,6 +8,7 @@ from .davis_refer import (VIDEO_NAME_FIXES, DAVISExpression, DAVISReferDataset,
                           davis_expression_file, read_davis_expressions)
 from .refcoco import (REFER_IMG_PREFIX, REFER_SPLITS, RefCOCODataset, check_refer_split,
                       in_refer_split, load_refs, refer_to_json)
+from .referring_variants import ReferringVariantsDataset, variant_labels
 from .synthetic_referring import (ReferringShapesDataset, ReferringShapesVideoDataset,
                                   generate_referring_shapes, generate_referring_shapes_videos,
                                   referring_shapes_current)
@@ -29,7 +30,7 @@ __all__ = [
     'read_a2d_videoset', 'read_missed_videos', 'VIDEO_NAME_FIXES', 'DAVISExpression',
     'DAVISReferDataset', 'davis_expression_file', 'read_davis_expressions', 'REFER_IMG_PREFIX',
     'REFER_SPLITS', 'RefCOCODataset', 'check_refer_split', 'in_refer_split', 'load_refs',
-    'refer_to_json', 'LoadReferringMask', 'ReferringShapesDataset', 'ReferringShapesVideoDataset',
+    'refer_to_json', 'LoadReferringMask', 'ReferringVariantsDataset', 'variant_labels', 'ReferringShapesDataset', 'ReferringShapesVideoDataset',
     'generate_referring_shapes', 'generate_referring_shapes_videos', 'referring_shapes_current',
     'WeakLabels', 'check_against_annotations', 'load_weak_labels', 'save_weak_labels',
     'weak_labels_from_coco', 'ShapesYouTubeVOSDataset', 'YouTubeVOSDataset',

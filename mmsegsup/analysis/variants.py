@@ -1,0 +1,550 @@
+"""Variant expressions of a referent: the information-level study (thesis 6.5.2, table 6.7)
+and A2Dre+-style augmented expressions (section 6.4.3, table 6.6).
+
+**Information levels.** The thesis feeds RefVOS, for every A2D test expression, "only the
+actor, the action, or the actor and action, without formulating any RE", the generic phrase
+"thing", and the full phrase. :func:`make_variants` builds these from the dataset's labels:
+
+=================  ============================  =====================
+level              text                          A2D example
+=================  ============================  =====================
+``generic``        the generic word              "thing"
+``actor``          the actor name                "adult"
+``action``         the action name               "walking"
+``actor_action``   actor then action             "adult walking"
+``full``           the dataset's expression      "man in a suit walking"
+=================  ============================  =====================
+
+Label names are used as words (``_`` read as a space). Generic over the label fields: the
+synthetic shapes have the class as the "actor" and no action, so their levels are
+``generic, actor, full``. A2D labels the action per annotated frame, so it may change along
+a video: the expression's action is the most frequent one over its frames (ties: the
+earliest), and frames with another action get their own ``action`` / ``actor_action`` texts.
+A2D's action ``none`` (the actor does nothing) is no word: there the action-only text is the
+generic word and actor + action is the actor alone (the thesis does not say what it fed; this
+keeps every referent at every level, so the rows of table 6.7 compare the same referents).
+
+Variants file (JSON, UTF-8; read by :func:`read_variants`, written by :func:`write_variants`
+and by ``tools/analyze_referring.py make-variants``)::
+
+    {"format": "mmsegsup-re-variants", "version": 1,
+     "levels": ["generic", "actor", "action", "actor_action", "full"],
+     "titles": {"generic": "Generic", ...},                           # optional
+     "expressions": [
+       {"expr_id": "vid/1",
+        "variants": {"generic": "thing", "actor": "adult", "action": "walking",
+                     "actor_action": "adult walking", "full": "man in a suit walking"},
+        "labels": {"actor": "adult", "action": "walking"},            # optional, free
+        "frames": {"24": {"action": "running", "actor_action": "adult running"}}}]}
+
+``variants`` maps every level to a text, or to ``null`` where the variant does not apply
+(no sample of that level then); ``frames`` (optional) overrides texts on some frames
+(``frame_id`` as a string). Level names are letters, digits, ``_``, ``+`` and ``-`` (no
+``#``: evaluated variants get ids ``"<expr_id>#<level>"``).
+
+**Augmented expressions (A2Dre+).** For each referent and each major category C (appearance,
+location, motion, static), one expression that expresses C and one that does not, obtained
+by editing the original slightly ("girl in yellow dress standing near the woman" -> "girl
+standing near the woman": no appearance). One of the two is usually the original itself
+(:func:`augmented_pair` builds the pair that way); an annotator may find a variant impossible
+("Not Applicable" in fig. 6.7): ``null``. File (JSON, UTF-8)::
+
+    {"format": "mmsegsup-re-augmented", "version": 1,
+     "categories": ["appearance", "location", "motion", "static"],
+     "referents": [
+       {"expr_id": "vid/1", "original": "girl in yellow dress standing near the woman",
+        "original_categories": ["appearance", "class_category", "location", "static"],
+        "expressions": {
+          "appearance": {"with": "girl in yellow dress standing near the woman",
+                         "without": "girl standing near the woman"},
+          "location": {"with": "girl in yellow dress standing near the woman",
+                       "without": "girl in yellow dress standing"},
+          "motion": {"with": "girl in yellow dress walking",
+                     "without": "girl in yellow dress standing near the woman"},
+          "static": {"with": "girl in yellow dress standing near the woman",
+                     "without": null}}}]}
+
+``expr_id`` is the original expression's id in the dataset (its frames and masks are used);
+``original`` and ``original_categories`` are optional; every category of ``categories`` must
+appear in ``expressions`` (both texts may be ``null``), the two texts of a pair must differ.
+:func:`augmented_to_variants` turns it into a variants set with levels ``"<category>+"`` and
+``"<category>-"``, evaluated like the information levels.
+"""
+import json
+import os.path as osp
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import (Dict, FrozenSet, Hashable, Iterable, List, Mapping, Optional, Sequence,
+                    Tuple)
+
+from ..utils.errors import DatasetFormatError
+from ..utils.io import write_text_atomic
+from .categories import MAJOR_CATEGORIES, normalize_category
+
+VARIANTS_FORMAT = 'mmsegsup-re-variants'
+AUGMENTED_FORMAT = 'mmsegsup-re-augmented'
+GENERIC_WORD = 'thing'  # "we consider a generic phrase thing" (6.5.2)
+LEVELS = ('generic', 'actor', 'action', 'actor_action', 'full')
+ACTION_LEVELS = ('action', 'actor_action')
+LEVEL_TITLES = {'generic': 'Generic', 'actor': 'Only Actor', 'action': 'Only Action',
+                'actor_action': 'Actor + Action', 'full': 'Full phrase'}  # table 6.7
+NO_ACTION = ('none', )  # A2D's "no action" label
+_LEVEL_NAME = re.compile(r'^[A-Za-z0-9_+\-]+$')
+
+
+# ---- data model ------------------------------------------------------------------------------
+
+def check_level_name(level: str) -> str:
+    """``level`` if it is a valid level name, else ``ValueError``."""
+    if not isinstance(level, str) or not _LEVEL_NAME.match(level):
+        raise ValueError(f'level names use letters, digits, _, + and - (no "#"), got {level!r}')
+    return level
+
+
+def _text(value: object, where: str, nullable: bool = True) -> Optional[str]:
+    if value is None and nullable:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f'{where} must be a non-empty string{" or null" if nullable else ""}'
+                         f', got {value!r}')
+    return value.strip()
+
+
+@dataclass(frozen=True)
+class ExpressionVariants:
+    """The variant texts of one expression: ``level -> text`` (``None``: not applicable),
+    per-frame overrides ``frame_id -> {level: text}`` and free-form labels."""
+    expr_id: str
+    texts: Mapping[str, Optional[str]]
+    frames: Mapping[int, Mapping[str, str]] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.expr_id, str) or not self.expr_id:
+            raise ValueError(f'expr_id must be a non-empty string, got {self.expr_id!r}')
+        if not isinstance(self.texts, Mapping):
+            raise ValueError(f'{self.expr_id}: variants must map levels to texts')
+        texts = {check_level_name(k): _text(v, f'{self.expr_id}: variant {k!r}')
+                 for k, v in self.texts.items()}
+        frames = {}
+        for frame, over in dict(self.frames).items():
+            if isinstance(frame, bool) or not isinstance(frame, int):
+                raise ValueError(f'{self.expr_id}: frame ids must be integers, got {frame!r}')
+            if not isinstance(over, Mapping):
+                raise ValueError(f'{self.expr_id}: frame {frame} must map levels to texts')
+            unknown = sorted(set(over) - set(texts))
+            if unknown:
+                raise ValueError(f'{self.expr_id}: frame {frame} overrides unknown level(s) '
+                                 f'{", ".join(map(str, unknown))}')
+            frames[frame] = {k: _text(v, f'{self.expr_id}: frame {frame} variant {k!r}', False)
+                             for k, v in over.items()}
+        if not isinstance(self.labels, Mapping):
+            raise ValueError(f'{self.expr_id}: labels must be a mapping')
+        object.__setattr__(self, 'texts', texts)
+        object.__setattr__(self, 'frames', frames)
+        object.__setattr__(self, 'labels', {str(k): v for k, v in self.labels.items()})
+
+    def text(self, level: str, frame_id: Optional[int] = None) -> Optional[str]:
+        """The text of ``level`` on ``frame_id`` (the expression's text without override)."""
+        if level not in self.texts:
+            raise KeyError(f'{self.expr_id}: no variant for level {level!r}')
+        if frame_id is not None and level in self.frames.get(int(frame_id), {}):
+            return self.frames[int(frame_id)][level]
+        return self.texts[level]
+
+    def to_json(self) -> dict:
+        out = {'expr_id': self.expr_id, 'variants': dict(self.texts)}
+        if self.labels:
+            out['labels'] = dict(self.labels)
+        if self.frames:
+            out['frames'] = {str(k): dict(v) for k, v in sorted(self.frames.items())}
+        return out
+
+
+@dataclass(frozen=True)
+class VariantSet:
+    """Variants of many expressions, all with the same ``levels`` (in table order)."""
+    levels: Tuple[str, ...]
+    expressions: Mapping[str, ExpressionVariants]
+    titles: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        levels = tuple(check_level_name(lv) for lv in self.levels)
+        if not levels or len(set(levels)) != len(levels):
+            raise ValueError(f'levels must be a non-empty list without repeats, got {levels}')
+        for e in self.expressions.values():
+            if set(e.texts) != set(levels):
+                raise ValueError(f'{e.expr_id}: variants for {sorted(e.texts)}; expected '
+                                 f'exactly the levels {", ".join(levels)}')
+        object.__setattr__(self, 'levels', levels)
+        object.__setattr__(self, 'titles', {lv: str(self.titles.get(lv, lv)) for lv in levels})
+
+
+# ---- information levels from labels ----------------------------------------------------------
+
+def label_word(name: object) -> str:
+    """A label name as a word: ``teddy_bear`` -> ``teddy bear``."""
+    return ' '.join(str(name).replace('_', ' ').split())
+
+
+def _dominant(values: Sequence[Hashable]) -> Hashable:
+    counts = Counter(values)
+    best = max(counts.values())
+    return next(v for v in values if counts[v] == best)
+
+
+def _level_texts(actor: str, action: Optional[str], full: str, generic: str,
+                 no_action: Sequence[str], with_action: bool) -> Dict[str, str]:
+    texts = {'generic': generic, 'actor': actor}
+    if with_action:
+        if action is None or action in no_action:
+            texts.update(action=generic, actor_action=actor)
+        else:
+            texts.update(action=action, actor_action=f'{actor} {action}')
+    texts['full'] = full
+    return texts
+
+
+def make_variants(data_infos: Iterable[Mapping], actor_key: str = 'actor',
+                  action_key: Optional[str] = 'action',
+                  labels: Optional[Mapping[str, Mapping[str, object]]] = None,
+                  generic: str = GENERIC_WORD, no_action: Sequence[str] = NO_ACTION
+                  ) -> VariantSet:
+    """The information-level variants of every expression of a referring dataset's samples
+    (``expr_id``, ``expression``, the label fields; one sample per frame is fine).
+
+    ``labels`` (``expr_id -> {"actor": ..., "action": ...}``) replaces the label fields of
+    the samples, for datasets whose infos lack them (the synthetic shapes' class). The action
+    levels are made when the samples (or ``labels``) have an action, skipped when none has.
+    """
+    generic = _text(generic, 'the generic word', False)
+    per_expr: Dict[str, dict] = {}
+    for i, info in enumerate(data_infos):
+        if 'expr_id' not in info or 'expression' not in info:
+            raise ValueError(f'data info #{i} lacks expr_id or expression (the referring data '
+                             f'contract)')
+        expr_id = str(info['expr_id'])
+        source = labels.get(expr_id) if labels is not None else info
+        if source is None:
+            raise ValueError(f'data info #{i}: no labels given for expression {expr_id!r}')
+        actor = source.get('actor' if labels is not None else actor_key)
+        if actor is None:
+            raise ValueError(f'data info #{i} (expr_id {expr_id!r}) has no actor field '
+                             f'{actor_key!r}; pass actor_key= or labels=')
+        action = None if action_key is None else \
+            source.get('action' if labels is not None else action_key)
+        entry = per_expr.setdefault(expr_id, dict(actor=actor, full=info['expression'],
+                                                  frames=[]))
+        if entry['actor'] != actor:
+            raise ValueError(f'data info #{i}: expression {expr_id!r} has actor '
+                             f'{entry["actor"]!r} on one frame and {actor!r} on another; the '
+                             f'actor must be fixed per expression')
+        entry['frames'].append((info.get('frame_id'), action))
+    if not per_expr:
+        raise ValueError('no data infos given')
+    has_action = [a is not None for e in per_expr.values() for _, a in e['frames']]
+    with_action = any(has_action)
+    if with_action and not all(has_action):
+        raise ValueError(f'some samples have the action field {action_key!r} and others do '
+                         f'not; every sample needs an action (or none does)')
+    levels = tuple(lv for lv in LEVELS if with_action or lv not in ACTION_LEVELS)
+    out = {}
+    for expr_id, e in per_expr.items():
+        actor = label_word(e['actor'])
+        actions = [None if a is None else label_word(a) for _, a in e['frames']]
+        main = _dominant(actions)
+        texts = _level_texts(actor, main, e['full'], generic, no_action, with_action)
+        frames = {}
+        for (frame, _), action in zip(e['frames'], actions):
+            if action != main and frame is not None:
+                own = _level_texts(actor, action, e['full'], generic, no_action, with_action)
+                frames[int(frame)] = {k: own[k] for k in ACTION_LEVELS if own[k] != texts[k]}
+        lab = {'actor': actor} if not with_action else {'actor': actor, 'action': main}
+        out[expr_id] = ExpressionVariants(expr_id, texts, {k: v for k, v in frames.items()
+                                                           if v}, lab)
+    return VariantSet(levels, out, {lv: LEVEL_TITLES[lv] for lv in levels})
+
+
+def shapes_class_labels(ann_file: str) -> Dict[str, Dict[str, str]]:
+    """``expr_id -> {"actor": class}`` of a synthetic referring-shapes split
+    (``expressions_<split>.json``): the class of each expression's object, the "actor" of
+    :func:`make_variants` (the shapes have no action)."""
+    data = _load_json(ann_file, 'referring-shapes annotation')
+    if not isinstance(data, dict) or not isinstance(data.get('expressions'), list):
+        raise DatasetFormatError(f'{ann_file}: expected an object with "expressions" and '
+                                 f'"images" or "videos"')
+    scenes = list(data.get('images') or []) + list(data.get('videos') or [])
+    class_of = {}
+    for scene in scenes:
+        name = scene.get('image', scene.get('video')) if isinstance(scene, dict) else None
+        for obj in (scene.get('objects') or []) if isinstance(scene, dict) else []:
+            class_of[(name, obj.get('obj_id'))] = obj.get('class')
+    out = {}
+    for i, expr in enumerate(data['expressions']):
+        key = (expr.get('image', expr.get('video')), expr.get('obj_id'))
+        if class_of.get(key) is None:
+            raise DatasetFormatError(f'{ann_file}: expressions[{i}] ({expr.get("expr_id")!r}) '
+                                     f'refers to object {key[1]!r} of {key[0]!r}, which no '
+                                     f'image / video lists with a class')
+        out[str(expr['expr_id'])] = {'actor': class_of[key]}
+    return out
+
+
+# ---- variants file ---------------------------------------------------------------------------
+
+def _load_json(path: str, what: str) -> object:
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{what} file {path} not found')
+    try:
+        with open(path, encoding='utf-8') as f:
+            return json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DatasetFormatError(f'{path}: not valid JSON ({e})') from None
+
+
+def _header(data: object, path: str, fmt: str, items: str) -> None:
+    if not isinstance(data, dict) or data.get('format') != fmt:
+        raise DatasetFormatError(f'{path}: expected an object with "format": "{fmt}"')
+    if data.get('version') != 1:
+        raise DatasetFormatError(f'{path}: unsupported version {data.get("version")!r} '
+                                 f'(expected 1)')
+    if not isinstance(data.get(items), list):
+        raise DatasetFormatError(f'{path}: "{items}" must be a list')
+
+
+def _frames_from_json(value: object) -> Dict[int, Mapping[str, str]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError('"frames" must map frame ids to {level: text} objects')
+    out = {}
+    for key, over in value.items():
+        if not str(key).lstrip('-').isdigit():
+            raise ValueError(f'"frames" keys are frame ids (integers), got {key!r}')
+        out[int(key)] = over
+    return out
+
+
+def variants_from_json(data: object, path: str = 'variants') -> VariantSet:
+    """A :class:`VariantSet` from the parsed JSON of a variants file (module docstring);
+    ``DatasetFormatError`` naming ``path`` and the entry otherwise."""
+    _header(data, path, VARIANTS_FORMAT, 'expressions')
+    levels = data.get('levels')
+    if not isinstance(levels, list) or not levels:
+        raise DatasetFormatError(f'{path}: "levels" must be a non-empty list of level names')
+    try:
+        for level in levels:
+            check_level_name(level)
+    except ValueError as err:
+        raise DatasetFormatError(f'{path}: "levels": {err}') from None
+    if len(set(levels)) != len(levels):
+        raise DatasetFormatError(f'{path}: "levels" lists a level twice: {levels}')
+    titles = data.get('titles', {})
+    if not isinstance(titles, dict):
+        raise DatasetFormatError(f'{path}: "titles" must map levels to titles')
+    known = ('expr_id', 'variants', 'labels', 'frames')
+    out: Dict[str, ExpressionVariants] = {}
+    for i, item in enumerate(data['expressions']):
+        where = f'{path}: expressions[{i}]'
+        if not isinstance(item, dict):
+            raise DatasetFormatError(f'{where}: expected an object, got {item!r}')
+        unknown = sorted(set(item) - set(known))
+        if unknown:
+            raise DatasetFormatError(f'{where}: unknown key(s) {", ".join(unknown)}; expected '
+                                     f'{", ".join(known)}')
+        try:
+            e = ExpressionVariants(item.get('expr_id'), item.get('variants'),
+                                   _frames_from_json(item.get('frames')),
+                                   item.get('labels') or {})
+            missing = [lv for lv in levels if lv not in e.texts]
+            extra = [lv for lv in e.texts if lv not in levels]
+            if missing or extra:
+                raise ValueError(f'variants must cover exactly the levels {levels}: missing '
+                                 f'{missing}, unknown {extra}')
+        except ValueError as err:
+            raise DatasetFormatError(f'{where}: {err}') from None
+        if e.expr_id in out:
+            raise DatasetFormatError(f'{where}: duplicate expr_id {e.expr_id!r}')
+        out[e.expr_id] = e
+    try:
+        return VariantSet(tuple(levels), out, titles)
+    except ValueError as err:
+        raise DatasetFormatError(f'{path}: {err}') from None
+
+
+def read_variants(path: str) -> VariantSet:
+    """Read and validate a variants file (module docstring)."""
+    return variants_from_json(_load_json(path, 'variants'), path)
+
+
+def write_variants(variants: VariantSet, path: str) -> str:
+    """Write a variants file atomically (indented, to be read and edited); returns ``path``."""
+    data = {'format': VARIANTS_FORMAT, 'version': 1, 'levels': list(variants.levels),
+            'titles': dict(variants.titles),
+            'expressions': [e.to_json() for e in variants.expressions.values()]}
+    write_text_atomic(json.dumps(data, indent=1, ensure_ascii=False) + '\n', path)
+    return path
+
+
+# ---- augmented expressions (A2Dre+) ----------------------------------------------------------
+
+Pair = Tuple[Optional[str], Optional[str]]
+
+
+@dataclass(frozen=True)
+class AugmentedReferent:
+    """One referent of A2Dre+: per category the expression with it and the one without."""
+    expr_id: str
+    pairs: Mapping[str, Pair]
+    original: Optional[str] = None
+    original_categories: Optional[FrozenSet[str]] = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.expr_id, str) or not self.expr_id:
+            raise ValueError(f'expr_id must be a non-empty string, got {self.expr_id!r}')
+        pairs = {}
+        for cat, pair in dict(self.pairs).items():
+            name = normalize_category(cat)
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise ValueError(f'{self.expr_id}: {name} needs a (with, without) pair')
+            with_, without = (_text(t, f'{self.expr_id}: {name} {w!r}')
+                              for t, w in zip(pair, ('with', 'without')))
+            if with_ is not None and with_ == without:
+                raise ValueError(f'{self.expr_id}: the {name} texts with and without are the '
+                                 f'same ({with_!r}); they must differ in the category')
+            pairs[name] = (with_, without)
+        if not any(t is not None for p in pairs.values() for t in p):
+            raise ValueError(f'{self.expr_id}: every expression is null')
+        object.__setattr__(self, 'pairs', pairs)
+        object.__setattr__(self, 'original', _text(self.original, f'{self.expr_id}: original'))
+        if self.original_categories is not None:
+            if isinstance(self.original_categories, str):
+                raise ValueError(f'{self.expr_id}: original_categories must be a list')
+            object.__setattr__(self, 'original_categories', frozenset(
+                normalize_category(c) for c in self.original_categories))
+
+
+@dataclass(frozen=True)
+class AugmentedSet:
+    """Augmented expressions of many referents, over the same ``categories``."""
+    categories: Tuple[str, ...]
+    referents: Mapping[str, AugmentedReferent]
+
+    def __post_init__(self) -> None:
+        cats = tuple(normalize_category(c) for c in self.categories)
+        if not cats or len(set(cats)) != len(cats):
+            raise ValueError(f'categories must be a non-empty list without repeats, got {cats}')
+        for r in self.referents.values():
+            if set(r.pairs) != set(cats):
+                raise ValueError(f'{r.expr_id}: expressions for {sorted(r.pairs)}; expected '
+                                 f'every category of {", ".join(cats)} (null texts where not '
+                                 f'applicable)')
+        object.__setattr__(self, 'categories', cats)
+
+
+def augmented_pair(original: str, original_categories: Iterable[str], category: str,
+                   edited: Optional[str]) -> Pair:
+    """The (with, without) pair of ``category`` made as in the thesis: the original is the
+    "with" text when it expresses the category, else the "without" one, and ``edited`` (the
+    original modified slightly to add or remove it; ``None``: not possible) is the other."""
+    cats = {normalize_category(c) for c in original_categories}
+    if normalize_category(category) in cats:
+        return original, edited
+    return edited, original
+
+
+def augmented_from_json(data: object, path: str = 'augmented') -> AugmentedSet:
+    """An :class:`AugmentedSet` from the parsed JSON of an augmented-expressions file."""
+    _header(data, path, AUGMENTED_FORMAT, 'referents')
+    cats = data.get('categories', list(MAJOR_CATEGORIES))
+    if not isinstance(cats, list):
+        raise DatasetFormatError(f'{path}: "categories" must be a list of category names')
+    known = ('expr_id', 'original', 'original_categories', 'expressions')
+    out: Dict[str, AugmentedReferent] = {}
+    for i, item in enumerate(data['referents']):
+        where = f'{path}: referents[{i}]'
+        if not isinstance(item, dict):
+            raise DatasetFormatError(f'{where}: expected an object, got {item!r}')
+        unknown = sorted(set(item) - set(known))
+        if unknown:
+            raise DatasetFormatError(f'{where}: unknown key(s) {", ".join(unknown)}; expected '
+                                     f'{", ".join(known)}')
+        exprs = item.get('expressions')
+        if not isinstance(exprs, dict):
+            raise DatasetFormatError(f'{where}: "expressions" must map categories to '
+                                     f'{{"with": ..., "without": ...}}')
+        pairs = {}
+        for cat, pair in exprs.items():
+            if not isinstance(pair, dict) or set(pair) != {'with', 'without'}:
+                raise DatasetFormatError(f'{where}: expressions[{cat!r}] must be an object with '
+                                         f'exactly "with" and "without" (null if not possible)')
+            pairs[cat] = (pair['with'], pair['without'])
+        try:
+            ref = AugmentedReferent(item.get('expr_id'), pairs, item.get('original'),
+                                    item.get('original_categories'))
+        except ValueError as err:
+            raise DatasetFormatError(f'{where}: {err}') from None
+        if ref.expr_id in out:
+            raise DatasetFormatError(f'{where}: duplicate expr_id {ref.expr_id!r}')
+        out[ref.expr_id] = ref
+    try:
+        return AugmentedSet(tuple(cats), out)
+    except ValueError as err:
+        raise DatasetFormatError(f'{path}: {err}') from None
+
+
+def read_augmented(path: str) -> AugmentedSet:
+    """Read and validate an augmented-expressions file (module docstring)."""
+    return augmented_from_json(_load_json(path, 'augmented-expressions'), path)
+
+
+def write_augmented(augmented: AugmentedSet, path: str) -> str:
+    """Write an augmented-expressions file atomically (indented); returns ``path``."""
+    referents = []
+    for r in augmented.referents.values():
+        item = {'expr_id': r.expr_id}
+        if r.original is not None:
+            item['original'] = r.original
+        if r.original_categories is not None:
+            item['original_categories'] = sorted(r.original_categories)
+        item['expressions'] = {c: {'with': r.pairs[c][0], 'without': r.pairs[c][1]}
+                               for c in augmented.categories}
+        referents.append(item)
+    data = {'format': AUGMENTED_FORMAT, 'version': 1, 'categories': list(augmented.categories),
+            'referents': referents}
+    write_text_atomic(json.dumps(data, indent=1, ensure_ascii=False) + '\n', path)
+    return path
+
+
+def augmented_levels(categories: Sequence[str]) -> List[str]:
+    """The variant levels of augmented expressions: ``appearance+, appearance-, ...``."""
+    return [f'{normalize_category(c)}{s}' for c in categories for s in ('+', '-')]
+
+
+def augmented_to_variants(augmented: AugmentedSet) -> VariantSet:
+    """The augmented expressions as variants with levels ``"<category>+"`` (with) and
+    ``"<category>-"`` (without); null texts stay null (no sample)."""
+    out = {}
+    for r in augmented.referents.values():
+        texts = {}
+        for c in augmented.categories:
+            texts[f'{c}+'], texts[f'{c}-'] = r.pairs[c]
+        out[r.expr_id] = ExpressionVariants(r.expr_id, texts)
+    levels = augmented_levels(augmented.categories)
+    return VariantSet(tuple(levels), out, {lv: ('+' if lv.endswith('+') else '-') + lv[:-1]
+                                           for lv in levels})
+
+
+def count_applicable(variants: VariantSet) -> Dict[str, int]:
+    """Expressions with a text, per level (null texts are not applicable)."""
+    return {lv: sum(e.texts[lv] is not None for e in variants.expressions.values())
+            for lv in variants.levels}
+
+
+__all__ = ['ACTION_LEVELS', 'AUGMENTED_FORMAT', 'AugmentedReferent', 'AugmentedSet',
+           'ExpressionVariants', 'GENERIC_WORD', 'LEVELS', 'LEVEL_TITLES', 'NO_ACTION',
+           'VARIANTS_FORMAT', 'VariantSet', 'augmented_from_json', 'augmented_levels',
+           'augmented_pair', 'augmented_to_variants', 'check_level_name', 'count_applicable',
+           'label_word', 'make_variants', 'read_augmented', 'read_variants',
+           'shapes_class_labels', 'variants_from_json', 'write_augmented', 'write_variants']
