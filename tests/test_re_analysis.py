@@ -491,6 +491,21 @@ default_hooks = dict(checkpoint=dict(interval={E2E_ITERS}), logger=dict(interval
     assert int(app['expressions_with']) + int(app['expressions_without']) == len(rows)
     assert int(app['expressions_with']) > 0
 
+    # The generator's own categories are "manual" labels: the report measures the tagger
+    # against them (precision / recall per category, tagger.md).
+    from mmsegsup.analysis import REAnnotation, write_annotations
+    with open(osp.join(data_root, 'expressions_val.json')) as f:
+        gold = [REAnnotation(e['expr_id'], e['categories'], trivial=e['trivial'])
+                for e in json.load(f)['expressions']]
+    gold_file = write_annotations(gold, osp.join(folder, 'gold.csv'))
+    both = osp.join(folder, 'report_gold')
+    run([TOOL, 'report', csv_file, '--annotations', gold_file, '--tag', cfg,
+         '--out-dir', both])
+    tagger = open(osp.join(both, 'tagger.md')).read()
+    recall = {ln.split('|')[1].strip(): float(ln.split('|')[3]) for ln in tagger.splitlines()[2:]}
+    for category in ('appearance', 'class_category', 'location'):
+        assert recall[category] > 0.9, tagger
+
     variants = osp.join(folder, 'variants.json')
     run([TOOL, 'make-variants', cfg, '--out', variants])
     assert read_variants(variants).levels == ('generic', 'actor', 'full')

@@ -124,6 +124,12 @@ def cmd_report(args: argparse.Namespace) -> None:
             kappas = api.agreement.category_kappas(annotators)
             sections.append(st.write_tables(st.kappa_table(kappas), out('kappas.md'),
                                             out('kappas.csv'), "Fleiss' kappa per category"))
+        if args.tag:  # manual labels exist: measure the automatic tagger against them
+            from mmsegsup.analysis.tagger import evaluate_tagger, format_tagger_report
+            tagged = _tagged(api, args.tag, args.loader, args.lexicon)
+            table = format_tagger_report(evaluate_tagger(tagged, annotations))
+            api.io.write_text_atomic(table, out('tagger.md'))
+            sections.append(f'## Automatic tagger vs. the {source}\n\n{table}')
     elif args.tag:
         annotations = _tagged(api, args.tag, args.loader, args.lexicon)
         source = f'tagger on {args.tag}'
@@ -251,11 +257,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help='tables and figures from a per-expression results CSV')
     p.add_argument('results', help='per-expression CSV of ReferringMetric')
     p.add_argument('--out-dir', required=True, help='folder for the tables and PNGs')
-    src = p.add_mutually_exclusive_group()
-    src.add_argument('--annotations', nargs='+', metavar='FILE',
-                     help='annotator category files (.csv / .json); several: majority vote')
-    src.add_argument('--tag', metavar='CONFIG',
-                     help="tag the expressions of CONFIG's dataset with the rule-based tagger")
+    p.add_argument('--annotations', nargs='+', metavar='FILE',
+                   help='annotator category files (.csv / .json); several: majority vote')
+    p.add_argument('--tag', metavar='CONFIG',
+                   help="tag the expressions of CONFIG's dataset with the rule-based tagger "
+                        '(with --annotations: its precision / recall against them, tagger.md)')
     p.add_argument('--lexicon', help='extra tagger lexicon (JSON / YAML) for --tag')
     p.add_argument('--min-agree', type=int, default=2,
                    help='annotators needed to keep a category (thesis: 2 of 3)')
