@@ -323,3 +323,12 @@ def all_objects_overall_iou(data_root: str, split: str) -> float:
         inter += int((ref & every).sum())
         union += int((ref | every).sum())
     return 100.0 * inter / union
+
+
+def test_init_referring_model_keeps_the_default_scope():
+    """mmseg's init_model makes 'mmseg' the default scope of the whole process, after which
+    mmdet configs (RSIS...) no longer build; ours restores the scope it found."""
+    from mmsegsup.apis import init_referring_model
+    scope = DefaultScope.get_current_instance().scope_name
+    init_referring_model(CPU_CONFIG)
+    assert DefaultScope.get_current_instance().scope_name == scope == 'mmdet'

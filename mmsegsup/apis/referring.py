@@ -25,10 +25,15 @@ GT_LOADERS = ('LoadAnnotations', 'LoadReferringMask')
 
 def init_referring_model(config: Union[str, Config], checkpoint: Optional[str] = None,
                          device: str = 'cpu', cfg_options: Optional[dict] = None):
-    """Build a RefVOS (or any mmseg) model in eval mode with mmseg's ``init_model``."""
+    """Build a RefVOS (or any mmseg) model in eval mode with mmseg's ``init_model``.
+
+    mmseg's ``init_model`` makes 'mmseg' the process-wide default scope; it is built inside a
+    temporary scope instead, so that mmdet models built afterwards (RSIS...) still resolve.
+    """
     import mmsegsup  # noqa: F401  (registers RefVOS, safe checkpoint loading)
     from mmseg.apis import init_model
-    return init_model(config, checkpoint, device=device, cfg_options=cfg_options)
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        return init_model(config, checkpoint, device=device, cfg_options=cfg_options)
 
 
 def _type_name(step: dict) -> str:
