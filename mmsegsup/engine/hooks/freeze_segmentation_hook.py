@@ -37,6 +37,7 @@ class FreezeSegmentationHook(Hook):
         self.freeze_epoch = freeze_epoch
         self.trainable = tuple(trainable)
         self._frozen = False
+        self._frozen_modules: list = []
 
     def _due(self, runner) -> bool:
         if self.freeze_iter is not None:
@@ -47,23 +48,32 @@ class FreezeSegmentationHook(Hook):
         return any(key in name for key in self.trainable)
 
     def freeze(self, model: nn.Module) -> None:
-        """Stop every parameter but the trainable ones and put their modules in eval mode."""
-        kept = 0
-        for name, param in model.named_parameters():
-            keep = self._keeps_training(name)
-            param.requires_grad_(keep)
-            kept += keep
-        if not kept:
-            raise ValueError(f'FreezeSegmentationHook: no parameter name contains any of '
-                             f'{self.trainable}; does the model have an IoU branch?')
-        for name, module in model.named_modules():
-            if name and not self._keeps_training(name) and not any(
-                    self._keeps_training(f'{name}.{p}') for p, _ in module.named_parameters()):
-                module.eval()
-        for module in model.modules():  # heads with an IoU branch train only its loss now
-            if hasattr(module, 'iou_only'):
-                module.iou_only = True
-        self._frozen = True
+        """Stop every parameter but the trainable ones and put their modules in eval mode.
+
+        The frozen modules (those owning no trainable parameter) are found once; later calls
+        only switch them back to eval mode, which the train loop may have undone.
+        """
+        if not self._frozen:
+            kept = 0
+            for name, param in model.named_parameters():
+                keep = self._keeps_training(name)
+                param.requires_grad_(keep)
+                kept += keep
+            if not kept:
+                raise ValueError(f'FreezeSegmentationHook: no parameter name contains any of '
+                                 f'{self.trainable}; does the model have an IoU branch?')
+            owners = {name.rsplit('.', 1)[0] for name, param in model.named_parameters()
+                      if param.requires_grad}
+            self._frozen_modules = [
+                module for name, module in model.named_modules()
+                if name and not self._keeps_training(name)
+                and not any(o == name or o.startswith(name + '.') for o in owners)]
+            for module in model.modules():  # heads with an IoU branch train only its loss now
+                if hasattr(module, 'iou_only'):
+                    module.iou_only = True
+            self._frozen = True
+        for module in self._frozen_modules:
+            module.eval()
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
         if not self._due(runner):
@@ -72,5 +82,4 @@ class FreezeSegmentationHook(Hook):
         if not self._frozen:
             runner.logger.info(f'FreezeSegmentationHook: from iteration {runner.iter} only '
                                f'parameters named like {self.trainable} train')
-        # Again every iteration: the train loop may have put the model back in train mode.
         self.freeze(model)
