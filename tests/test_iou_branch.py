@@ -1,6 +1,7 @@
 """IoU-W-RSIS: the mask-IoU branch, its target transforms, MC-dropout and the freeze hook."""
 import copy
 import os.path as osp
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -130,11 +131,7 @@ def test_mc_dropout_only_in_training_mode():
 class _Runner:
     def __init__(self, model, it):
         self.model, self.iter, self.epoch = model, it, 0
-
-        class _Log:
-            def info(self, msg):
-                pass
-        self.logger = _Log()
+        self.logger = SimpleNamespace(info=lambda msg: None)
 
 
 def test_freeze_really_freezes():

@@ -25,6 +25,7 @@ ground-truth labels).
 """
 import copy
 import csv
+import io
 import json
 import os.path as osp
 from typing import Callable, Dict, List, Optional
@@ -109,7 +110,6 @@ def _upsert(path: str, row: dict, fields: List[str], key: List[str]) -> List[dic
     rows.append({k: row.get(k, '') for k in fields})
     rows.sort(key=lambda r: (str(r['seed']), r['strategy'], int(r['round']),
                              int(r['num_per_round'] or 0)))
-    import io
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=fields)
     writer.writeheader()
@@ -212,8 +212,7 @@ class ActiveLearningRun(StagedRun):
         if (cfg.train_cfg.get('type') == 'IterBasedTrainLoop'
                 and sampler.get('type') == 'DefaultSampler'):
             sampler.type = 'InfiniteSampler'  # small splits: no 2 s pause per epoch restart
-        weak = self._weak_file(osp.dirname(folder.rstrip('/')) if 'round0' in folder
-                               else self._seed_dir(seed), split['source'])
+        weak = self._weak_file(self._seed_dir(seed), split['source'])
         cfg.al_pool_dataset = self._pool_dataset(cfg, split['unlabeled'], weak)
         model = self._train(self._dump(cfg, 'annotator', folder), osp.join(folder, 'train'))
         model['score'] = self._test(model, osp.join(folder, 'test'), self.al.metric)
@@ -323,9 +322,8 @@ class ActiveLearningRun(StagedRun):
             labels_file = None  # a labels file answers one round only
             model = self._stage(f'{stage}_train',
                                 lambda: self.train(seed, split, folder))
-            mdl = model
             scores = self._stage(f'{stage}_score',
-                                 lambda: self.score(mdl, folder, mc, seed))
+                                 lambda: self.score(model, folder, mc, seed))
             rows = self._record(seed, name, r, split, model, scores)
         write_report(self.work_dir)
         return rows

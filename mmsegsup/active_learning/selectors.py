@@ -8,6 +8,7 @@ are registered in :data:`SELECTORS` and built from config dicts such as
 ``dict(type='ClosestToBeta', beta=0.3)``. Given the records and the seed, every choice is
 deterministic; ties are broken by a seeded permutation of the pool.
 """
+from abc import ABC, abstractmethod
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -32,18 +33,20 @@ def _tie_rank(records: Sequence[Record], seed: int) -> np.ndarray:
     return np.random.default_rng(seed).permutation(len(records))
 
 
-class BaseSelector:
+class BaseSelector(ABC):
     """Pick ``num`` image ids of ``records``; subclasses define :meth:`keys` (lower first)."""
 
     #: record fields the strategy needs (scoring computes ``mc_std`` only when asked)
     requires: tuple = ()
 
     @property
+    @abstractmethod
     def name(self) -> str:
-        raise NotImplementedError
+        """The strategy's name in run folders and tables."""
 
+    @abstractmethod
     def keys(self, records: Sequence[Record]) -> np.ndarray:
-        raise NotImplementedError
+        """One sort key per record; the lowest are selected."""
 
     def select(self, records: Sequence[Record], num: int, seed: int = 0) -> List[int]:
         check_pool(records, num)
