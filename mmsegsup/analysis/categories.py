@@ -39,8 +39,8 @@ import os.path as osp
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import (Dict, FrozenSet, Hashable, Iterable, List, Mapping, Optional, Sequence,
-                    Tuple)
+from typing import (Dict, FrozenSet, Hashable, Iterable, Iterator, List, Mapping, Optional,
+                    Sequence, Tuple)
 
 from ..utils.errors import DatasetFormatError
 from ..utils.io import dump_json_atomic, write_text_atomic
@@ -317,6 +317,22 @@ def write_annotations_csv(annotations: Iterable[REAnnotation], path: str) -> str
 
 # ---- JSON ------------------------------------------------------------------------------------
 
+
+def json_objects(items: list, path: str, field: str,
+                 known: Sequence[str]) -> Iterator[Tuple[str, dict]]:
+    """``(where, item)`` for each entry of a JSON list ``field`` of the file ``path``, checked to
+    be an object with only ``known`` keys (``where`` names the entry in error messages)."""
+    for i, item in enumerate(items):
+        where = f'{path}: {field}[{i}]'
+        if not isinstance(item, dict):
+            raise DatasetFormatError(f'{where}: expected an object, got {item!r}')
+        unknown = sorted(set(item) - set(known))
+        if unknown:
+            raise DatasetFormatError(f'{where}: unknown key(s) {", ".join(unknown)}; expected '
+                                     f'{", ".join(known)}')
+        yield where, item
+
+
 def read_annotations_json(path: str) -> Dict[str, REAnnotation]:
     """One annotator's JSON (module docstring) as ``expr_id -> REAnnotation``, in file order."""
     if not osp.isfile(path):
@@ -332,14 +348,7 @@ def read_annotations_json(path: str) -> Dict[str, REAnnotation]:
         raise DatasetFormatError(f'{path}: "expressions" must be a list')
     out: Dict[str, REAnnotation] = {}
     first_seen: Dict[str, str] = {}
-    for i, item in enumerate(data['expressions']):
-        where = f'{path}: expressions[{i}]'
-        if not isinstance(item, dict):
-            raise DatasetFormatError(f'{where}: expected an object, got {item!r}')
-        unknown = sorted(set(item) - set(JSON_KEYS))
-        if unknown:
-            raise DatasetFormatError(f'{where}: unknown key(s) {", ".join(unknown)}; expected '
-                                     f'{", ".join(JSON_KEYS)}')
+    for where, item in json_objects(data['expressions'], path, 'expressions', JSON_KEYS):
         if not isinstance(item.get('categories'), list):
             raise DatasetFormatError(f'{where}: "categories" must be a list of category names')
         try:

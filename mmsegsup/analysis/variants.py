@@ -80,7 +80,7 @@ from typing import (Dict, FrozenSet, Hashable, Iterable, List, Mapping, Optional
 
 from ..utils.errors import DatasetFormatError
 from ..utils.io import write_text_atomic
-from .categories import MAJOR_CATEGORIES, normalize_category
+from .categories import MAJOR_CATEGORIES, json_objects, normalize_category
 
 VARIANTS_FORMAT = 'mmsegsup-re-variants'
 AUGMENTED_FORMAT = 'mmsegsup-re-augmented'
@@ -345,14 +345,7 @@ def variants_from_json(data: object, path: str = 'variants') -> VariantSet:
         raise DatasetFormatError(f'{path}: "titles" must map levels to titles')
     known = ('expr_id', 'variants', 'labels', 'frames')
     out: Dict[str, ExpressionVariants] = {}
-    for i, item in enumerate(data['expressions']):
-        where = f'{path}: expressions[{i}]'
-        if not isinstance(item, dict):
-            raise DatasetFormatError(f'{where}: expected an object, got {item!r}')
-        unknown = sorted(set(item) - set(known))
-        if unknown:
-            raise DatasetFormatError(f'{where}: unknown key(s) {", ".join(unknown)}; expected '
-                                     f'{", ".join(known)}')
+    for where, item in json_objects(data['expressions'], path, 'expressions', known):
         try:
             e = ExpressionVariants(item.get('expr_id'), item.get('variants'),
                                    _frames_from_json(item.get('frames')),
@@ -462,14 +455,7 @@ def augmented_from_json(data: object, path: str = 'augmented') -> AugmentedSet:
         raise DatasetFormatError(f'{path}: "categories" must be a list of category names')
     known = ('expr_id', 'original', 'original_categories', 'expressions')
     out: Dict[str, AugmentedReferent] = {}
-    for i, item in enumerate(data['referents']):
-        where = f'{path}: referents[{i}]'
-        if not isinstance(item, dict):
-            raise DatasetFormatError(f'{where}: expected an object, got {item!r}')
-        unknown = sorted(set(item) - set(known))
-        if unknown:
-            raise DatasetFormatError(f'{where}: unknown key(s) {", ".join(unknown)}; expected '
-                                     f'{", ".join(known)}')
+    for where, item in json_objects(data['referents'], path, 'referents', known):
         exprs = item.get('expressions')
         if not isinstance(exprs, dict):
             raise DatasetFormatError(f'{where}: "expressions" must map categories to '
