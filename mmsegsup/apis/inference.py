@@ -5,6 +5,7 @@ from typing import Optional, Sequence, Union
 import numpy as np
 from mmcv.transforms import Compose
 from mmdet.apis import inference_detector, init_detector
+from mmengine.registry import DefaultScope
 from mmdet.structures import DetDataSample
 from mmdet.utils import get_test_pipeline_cfg
 from mmengine.config import Config
@@ -16,8 +17,13 @@ ImageType = Union[str, np.ndarray]
 
 def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
                device: str = 'cpu', cfg_options: Optional[dict] = None):
-    """Build an mmsegsup (or any mmdet) model in eval mode, weights loaded when given."""
-    return init_detector(config, checkpoint, device=device, cfg_options=cfg_options)
+    """Build an mmsegsup (or any mmdet) model in eval mode, weights loaded when given.
+
+    Built inside a temporary 'mmdet' scope: mmdet's ``init_detector`` would otherwise make it
+    the default scope of the whole process (see ``init_referring_model`` for mmseg's twin).
+    """
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        return init_detector(config, checkpoint, device=device, cfg_options=cfg_options)
 
 
 def inference_image(model, images: Union[ImageType, Sequence[ImageType]]
@@ -31,4 +37,5 @@ def inference_image(model, images: Union[ImageType, Sequence[ImageType]]
     pipeline = copy.deepcopy(get_test_pipeline_cfg(model.cfg))
     if isinstance(first, np.ndarray):
         pipeline[0] = dict(pipeline[0], type='mmdet.LoadImageFromNDArray')
-    return inference_detector(model, images, test_pipeline=Compose(pipeline))
+    with DefaultScope.overwrite_default_scope(model.cfg.get('default_scope', 'mmdet')):
+        return inference_detector(model, images, test_pipeline=Compose(pipeline))
