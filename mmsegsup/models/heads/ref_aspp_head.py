@@ -5,14 +5,22 @@ bottleneck features at every pixel: element-wise product (``'mul'``, the thesis'
 in its Table 6.1), sum (``'add'``) or concatenation followed by a 1x1 conv (``'concat'``);
 ``'none'`` ignores the sentence (the visual-only ablation: no projection is built). Then
 mmseg's dropout + ``conv_seg`` predict the 2 classes (background, referent).
+
+Thesis-exact options (the original code's torchvision ``DeepLabHeadEmb``; see
+``configs/_base_/models/refvos_r101.py`` for our default): ``pool_last=True`` (image pooling
+after the atrous branches), ``bottleneck_kernel=1`` + ``bottleneck_dropout=0.5`` (the ASPP
+project), ``text_norm_cfg=dict(type='BN1d')`` (Linear + BatchNorm1d on the sentence) and
+``post_fusion=((1, 0.5), (3, 0.0))`` (1x1 conv-BN-ReLU-Dropout(0.5), 3x3 conv-BN-ReLU after
+the product), with ``dropout_ratio=0``.
 """
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-from mmcv.cnn import ConvModule
+from mmcv.cnn import ConvModule, build_norm_layer
 from mmseg.models.decode_heads import ASPPHead
-from mmseg.registry import MODELS
+from mmseg.models.utils import resize
+from mmsegsup.registry import SEG_MODELS as MODELS
 from mmseg.utils import ConfigType, SampleList
 from torch import Tensor
 
@@ -36,8 +44,29 @@ class RefASPPHead(ASPPHead):
     """
 
     def __init__(self, text_channels: Optional[int] = None, fusion: str = 'mul',
-                 dilations: Tuple[int, ...] = (1, 12, 24, 36), **kwargs) -> None:
+                 dilations: Tuple[int, ...] = (1, 12, 24, 36), pool_last: bool = False,
+                 bottleneck_kernel: int = 3, bottleneck_dropout: float = 0.0,
+                 text_norm_cfg: Optional[dict] = None,
+                 post_fusion: Sequence[Tuple[int, float]] = (), **kwargs) -> None:
         super().__init__(dilations=dilations, **kwargs)
+        if bottleneck_kernel not in (1, 3):
+            raise ValueError(f'bottleneck_kernel must be 1 or 3, got {bottleneck_kernel!r}')
+        self.pool_last = pool_last
+        if bottleneck_kernel != 3:  # torchvision's ASPP project is a 1x1 conv
+            self.bottleneck = ConvModule((len(dilations) + 1) * self.channels, self.channels,
+                                         bottleneck_kernel, padding=bottleneck_kernel // 2,
+                                         conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg,
+                                         act_cfg=self.act_cfg)
+        # nn.Dropout (element-wise) as torchvision, not mmseg's channel-wise Dropout2d
+        self.bottleneck_dropout = (nn.Dropout(bottleneck_dropout) if bottleneck_dropout > 0
+                                   else nn.Identity())
+        layers: List[nn.Module] = []
+        for kernel, drop in post_fusion:
+            layers.append(ConvModule(self.channels, self.channels, int(kernel),
+                                     padding=int(kernel) // 2, conv_cfg=self.conv_cfg,
+                                     norm_cfg=self.norm_cfg, act_cfg=self.act_cfg))
+            layers.append(nn.Dropout(drop) if drop > 0 else nn.Identity())
+        self.post_fusion = nn.Sequential(*layers)
         if fusion not in FUSIONS:
             raise ValueError(f'fusion must be one of {FUSIONS}, got {fusion!r}')
         self.text_channels = text_channels
@@ -47,10 +76,25 @@ class RefASPPHead(ASPPHead):
         if not isinstance(text_channels, int) or text_channels < 1:
             raise ValueError(f'text_channels must be a positive int, got {text_channels!r}')
         self.text_proj = nn.Linear(text_channels, self.channels)
+        self.text_norm = (build_norm_layer(text_norm_cfg, self.channels)[1]
+                          if text_norm_cfg is not None else nn.Identity())
         if fusion == 'concat':
             self.fusion_conv = ConvModule(2 * self.channels, self.channels, 1,
                                           conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg,
                                           act_cfg=self.act_cfg)
+
+    def project_text(self, text_feats: Tensor) -> Tensor:
+        """``(B, channels)`` sentence factor of the fusion (Linear, then the optional norm)."""
+        return self.text_norm(self.text_proj(text_feats))
+
+    def _forward_feature(self, inputs: List[Tensor]) -> Tensor:
+        """ASPP features; with ``pool_last`` the image pooling branch is concatenated last."""
+        x = self._transform_inputs(inputs)
+        pooled = resize(self.image_pool(x), size=x.size()[2:], mode='bilinear',
+                        align_corners=self.align_corners)
+        branches = self.aspp_modules(x)
+        outs = branches + [pooled] if self.pool_last else [pooled] + branches
+        return self.bottleneck_dropout(self.bottleneck(torch.cat(outs, dim=1)))
 
     def fuse(self, feats: Tensor, text_feats: Optional[Tensor]) -> Tensor:
         """Combine ``(B, C, H, W)`` visual features with ``(B, text_channels)`` sentences."""
@@ -65,7 +109,7 @@ class RefASPPHead(ASPPHead):
         if text_feats.shape[0] != feats.shape[0]:
             raise ValueError(f'{text_feats.shape[0]} sentence embeddings for a batch of '
                              f'{feats.shape[0]} images')
-        text = self.text_proj(text_feats.to(feats.dtype))[:, :, None, None]
+        text = self.project_text(text_feats.to(feats.dtype))[:, :, None, None]
         if self.fusion == 'mul':
             return feats * text
         if self.fusion == 'add':
@@ -75,7 +119,7 @@ class RefASPPHead(ASPPHead):
     def forward(self, inputs: List[Tensor], text_feats: Optional[Tensor] = None) -> Tensor:
         """2-class logits at the feature resolution."""
         feats = self._forward_feature(inputs)
-        return self.cls_seg(self.fuse(feats, text_feats))
+        return self.cls_seg(self.post_fusion(self.fuse(feats, text_feats)))
 
     def loss(self, inputs: Tuple[Tensor], batch_data_samples: SampleList,
              train_cfg: ConfigType, text_feats: Optional[Tensor] = None) -> dict:

@@ -1,0 +1,56 @@
+"""Key mapping from the original RefVOS code's ``'model'`` state_dict to our RefVOS (issue 14).
+
+The original (miriambellver/refvos) is torchvision's ``deeplabv3_resnet101`` with its
+``DeepLabHeadEmb``. Its ResNet-101 with ``replace_stride_with_dilation=[False, True, True]`` is
+mmseg's ``ResNet`` (not V1c) with ``style='pytorch'``, ``strides=(1, 2, 1, 1)``,
+``dilations=(1, 1, 2, 4)``, ``contract_dilation=True``: same 7x7 stem, stride on conv2, first
+block of layer3/4 at half dilation, and the same parameter names, so ``backbone.*`` keys map
+unchanged. The head maps onto ``RefASPPHead`` with the thesis-exact options
+(:data:`THESIS_HEAD_OPTIONS`).
+"""
+from typing import Dict
+
+# RefASPPHead options reproducing DeepLabHeadEmb (pass with in_channels=2048, channels=256,
+# dilations=(1, 12, 24, 36), num_classes=2, fusion='mul')
+THESIS_HEAD_OPTIONS: Dict[str, object] = dict(
+    pool_last=True, bottleneck_kernel=1, bottleneck_dropout=0.5,
+    text_norm_cfg=dict(type='BN1d'), post_fusion=((1, 0.5), (3, 0.0)), dropout_ratio=0.0)
+
+# original prefix -> ours (longest prefix first); BN params keep their suffixes
+_HEAD_PREFIXES = (
+    ('classifier.aspp.convs.0.0.', 'decode_head.aspp_modules.0.conv.'),
+    ('classifier.aspp.convs.0.1.', 'decode_head.aspp_modules.0.bn.'),
+    ('classifier.aspp.convs.1.0.', 'decode_head.aspp_modules.1.conv.'),
+    ('classifier.aspp.convs.1.1.', 'decode_head.aspp_modules.1.bn.'),
+    ('classifier.aspp.convs.2.0.', 'decode_head.aspp_modules.2.conv.'),
+    ('classifier.aspp.convs.2.1.', 'decode_head.aspp_modules.2.bn.'),
+    ('classifier.aspp.convs.3.0.', 'decode_head.aspp_modules.3.conv.'),
+    ('classifier.aspp.convs.3.1.', 'decode_head.aspp_modules.3.bn.'),
+    ('classifier.aspp.convs.4.1.', 'decode_head.image_pool.1.conv.'),
+    ('classifier.aspp.convs.4.2.', 'decode_head.image_pool.1.bn.'),
+    ('classifier.aspp.embedding_project.0.', 'decode_head.text_proj.'),
+    ('classifier.aspp.embedding_project.1.', 'decode_head.text_norm.'),
+    ('classifier.aspp.project.0.', 'decode_head.bottleneck.conv.'),
+    ('classifier.aspp.project.1.', 'decode_head.bottleneck.bn.'),
+    ('classifier.aspp.project_final.0.', 'decode_head.post_fusion.0.conv.'),
+    ('classifier.aspp.project_final.1.', 'decode_head.post_fusion.0.bn.'),
+    ('classifier.conv.', 'decode_head.post_fusion.2.conv.'),
+    ('classifier.bn.', 'decode_head.post_fusion.2.bn.'),
+    ('classifier.conv_2.', 'decode_head.conv_seg.'),
+)
+
+
+def original_model_key(key: str) -> str:
+    """Our RefVOS key for a key of the original ``'model'`` state_dict; KeyError if unknown."""
+    if key.startswith('backbone.'):
+        return key
+    for old, new in _HEAD_PREFIXES:
+        if key.startswith(old):
+            return new + key[len(old):]
+    raise KeyError(f'{key!r} is not a key of the original RefVOS model (backbone.* / '
+                   'classifier.*)')
+
+
+def original_bert_key(key: str) -> str:
+    """Our key for a key of the original ``'bert_model'`` (a transformers ``BertModel``)."""
+    return 'text_encoder.model.' + key
