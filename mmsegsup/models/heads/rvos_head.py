@@ -4,7 +4,7 @@ from typing import Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequenc
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmdet.registry import MODELS, TASK_UTILS
+from mmsegsup.registry import MODELS, TASK_UTILS
 from mmdet.structures import DetDataSample, TrackDataSample
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig, reduce_mean
 from mmengine.model import BaseModule
@@ -17,6 +17,7 @@ from ..layers.conv_lstm import State
 LevelStates = List[State]
 RECURRENCES = ('S', 'T', 'ST')
 SLOT_ASSIGNMENTS = (None, 'first_frame')
+PROTOCOLS = ('mmsegsup', 'original')
 
 
 class FrameOutput(NamedTuple):
@@ -76,6 +77,13 @@ class RVOSHead(BaseModule):
         test_cfg: ``mask_thr`` (0.5) binarises the masks passed to the next frame and output;
             ``stop_thr`` (0.5) empties slots whose stop probability is lower (stop branch);
             ``slot_assignment`` (None or 'first_frame') picks the zero-shot protocol.
+        protocol: ``'mmsegsup'`` (above) or ``'original'``, the wiring and inference protocol of
+            imatge-upc/rvos: every cell sees a temporal hidden map (zeros for RVOS-S, which
+            never passes it on; RVOS-T resets the spatial state once a temporal one exists),
+            object id ``i`` sits at step ``i - 1`` of all ``num_slots`` (``maxseqlen``) steps,
+            the previous masks are the soft outputs (frame 1 still sees frame 0's ground
+            truth), a late object's ground truth replaces its slot at its first frame, and the
+            masks are upsampled with ``align_corners=True``.
     """
 
     def __init__(self,
@@ -94,8 +102,12 @@ class RVOSHead(BaseModule):
                  loss_stop: ConfigType = dict(type='CrossEntropyLoss', use_sigmoid=True,
                                               loss_weight=1.0),
                  test_cfg: OptConfigType = None,
+                 protocol: str = 'mmsegsup',
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if protocol not in PROTOCOLS:
+            raise ValueError(f'protocol must be one of {PROTOCOLS}, got {protocol!r}')
+        self.protocol = protocol
         if recurrence not in RECURRENCES:
             raise ValueError(f'recurrence must be one of {RECURRENCES}, got {recurrence!r}')
         if with_stop and one_shot:
@@ -105,7 +117,8 @@ class RVOSHead(BaseModule):
         self.one_shot = one_shot
         self.decoder = MODELS.build(dict(decoder, in_channels=list(in_channels),
                                          extra_input_channels=int(one_shot),
-                                         num_extra_hidden=int(recurrence == 'ST')))
+                                         num_extra_hidden=int(recurrence == 'ST'
+                                                              or protocol == 'original')))
         feat = self.decoder.pooled_channels
         self.fc_cls = nn.Linear(feat, num_classes) if num_classes else None
         self.fc_stop = nn.Linear(feat, 1) if with_stop else None
@@ -125,7 +138,11 @@ class RVOSHead(BaseModule):
     def _object_step(self, proj: List[Tensor], spatial: Optional[LevelStates],
                      temporal: Optional[LevelStates], prev_mask: Optional[Tensor]
                      ) -> Tuple[Tensor, Tensor, LevelStates]:
-        if self.recurrence == 'S':
+        if self.protocol == 'original':  # test.py: gates always see a temporal map
+            state = None if self.recurrence == 'T' and temporal is not None else spatial
+            extra = [[None if temporal is None or self.recurrence == 'S' else temporal[k][0]]
+                     for k in range(len(proj))]
+        elif self.recurrence == 'S':
             state, extra = spatial, None
         elif self.recurrence == 'T':
             state, extra = temporal, None
@@ -288,6 +305,9 @@ class RVOSHead(BaseModule):
         Only the recurrent states and the previous masks are kept between frames, so a video
         of any length runs in constant memory when its frames are fed lazily.
         """
+        if self.protocol == 'original':
+            yield from self._propagate_original(frame_feats, frames)
+            return
         ids: List[int] = [] if self.one_shot else list(range(1, self.num_slots + 1))
         slot_of: Dict[int, int] = {}  # zero-shot thesis protocol: object id -> slot index
         temporal, prev = None, None
@@ -317,6 +337,39 @@ class RVOSHead(BaseModule):
             if not self.one_shot and self.test_cfg['slot_assignment'] == 'first_frame':
                 result = self._assigned(result, sample, slot_of)
             yield result
+
+    def _propagate_original(self, frame_feats: Iterable[Tuple[Tensor]],
+                            frames: Iterable[DetDataSample]) -> Iterator[Propagated]:
+        """imatge-upc/rvos's eval protocol (``protocol='original'``): all ``num_slots`` steps
+        run, object ``i`` at step ``i - 1``; soft previous masks from frame 1 on."""
+        known: List[int] = []
+        temporal, prev = None, None
+        for t, (feats, sample) in enumerate(zip(frame_feats, frames)):
+            size = tuple(sample.metainfo['batch_input_shape'])
+            if self.one_shot:
+                if prev is None:
+                    prev = feats[0].new_zeros((1, self.num_slots) + size)
+                entering = [i for i in self._given_ids(sample) if i not in known]
+                too_big = [i for i in entering if not 1 <= i <= self.num_slots]
+                if too_big:
+                    raise ValueError(f'object ids {too_big} do not fit the {self.num_slots} '
+                                     'steps of this model (maxseqlen)')
+                if entering:
+                    prev = prev.clone()
+                    prev[:, [i - 1 for i in entering]] = self._given_masks(
+                        sample, entering, size, feats[0].device)
+                    known = sorted(known + entering)
+            out = self.frame(feats, temporal, prev, self.num_slots)
+            temporal = out.states
+            probs = F.interpolate(out.mask_logits, size=size, mode='bilinear',
+                                  align_corners=True).sigmoid()[0]
+            if self.one_shot and t > 0:
+                prev = probs[None]
+            ids = known if self.one_shot else list(range(1, self.num_slots + 1))
+            slots = [i - 1 for i in ids]
+            stop = None if out.stop_logits is None else out.stop_logits[0].sigmoid()[slots]
+            cls = None if out.cls_logits is None else out.cls_logits[0].softmax(-1)[slots]
+            yield Propagated(list(ids), probs[slots], stop, cls)
 
     def _assigned(self, out: Propagated, sample: DetDataSample,
                   slot_of: Dict[int, int]) -> Propagated:

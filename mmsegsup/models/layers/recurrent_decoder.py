@@ -4,7 +4,7 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmdet.registry import MODELS
+from mmsegsup.registry import MODELS
 from torch import Tensor
 
 from .conv_lstm import ConvLSTMCell, State
@@ -33,13 +33,35 @@ class RecurrentMaskDecoder(nn.Module):
             which tells the class branch *which* object the step segments; ``'avg'`` is the
             global average of the hidden map (the IoU branch of IoU-W-RSIS, thesis fig. 5.2).
             Several may be given.
+        skip_channels: output channels of the skip projections, coarsest first (``None``: the
+            ``hidden_channels``). Original RVOS: ``(h, h, h/2, h/4)`` for hidden ``(h, ..., h/8)``.
+        proj_kernel_size: kernel of the skip projections (1; original RVOS / RSIS: ``kernel_size``).
+        proj_norm: BatchNorm after each projection, no ReLU (the original's ``skN`` + ``bnN``).
+        align_corners: bilinear upsampling of the hidden maps with ``align_corners=True`` (the
+            original's ``UpsamplingBilinear2d``) instead of False.
+        final_upsample: upsample the finest hidden map x2 before the mask conv (the original's
+            masks at 1/2 of the input when the finest level is at 1/4).
+        mask_kernel_size: kernel of the mask conv (1; original: ``kernel_size``, ``conv_out``).
+        extra_input_mode: how the extra input (previous mask) reaches each level: ``'resize'``
+            (bilinear) or ``'maxpool'`` (the original's pyramid: 2x2 ceil max-pool once, then once
+            per level, coarsest level last pooled; the input is then at full image resolution).
     """
 
     def __init__(self, in_channels: Sequence[int], hidden_channels: Sequence[int],
                  use_levels: Optional[Sequence[int]] = None, extra_input_channels: int = 0,
                  num_extra_hidden: int = 0, kernel_size: int = 3,
-                 pooling: Sequence[str] = ('max', 'mask')) -> None:
+                 pooling: Sequence[str] = ('max', 'mask'),
+                 skip_channels: Optional[Sequence[int]] = None, proj_kernel_size: int = 1,
+                 proj_norm: bool = False, align_corners: bool = False,
+                 final_upsample: bool = False, mask_kernel_size: int = 1,
+                 extra_input_mode: str = 'resize') -> None:
         super().__init__()
+        if extra_input_mode not in ('resize', 'maxpool'):
+            raise ValueError(f"extra_input_mode must be 'resize' or 'maxpool', got "
+                             f'{extra_input_mode!r}')
+        self.align_corners = align_corners
+        self.final_upsample = final_upsample
+        self.extra_input_mode = extra_input_mode
         levels = list(range(len(in_channels))) if use_levels is None else list(use_levels)
         self.levels = sorted(levels, reverse=True)  # coarsest first
         if len(hidden_channels) != len(self.levels):
@@ -48,14 +70,42 @@ class RecurrentMaskDecoder(nn.Module):
         self.hidden_channels = list(hidden_channels)
         self.extra_input_channels = extra_input_channels
         self.pooling = self._check_pooling(pooling)
+        skips = list(hidden_channels) if skip_channels is None else list(skip_channels)
+        if len(skips) != len(self.levels):
+            raise ValueError(f'skip_channels has {len(skips)} entries, expected '
+                             f'{len(self.levels)}')
         self.projections = nn.ModuleList(
-            nn.Conv2d(in_channels[lvl], hid, 1) for lvl, hid in zip(self.levels, hidden_channels))
+            self._projection(in_channels[lvl], out, proj_kernel_size, proj_norm)
+            for lvl, out in zip(self.levels, skips))
         cells = []
         for k, hid in enumerate(hidden_channels):
-            cin = hid + extra_input_channels + (hidden_channels[k - 1] if k > 0 else 0)
+            cin = skips[k] + extra_input_channels + (hidden_channels[k - 1] if k > 0 else 0)
             cells.append(ConvLSTMCell(cin, hid, kernel_size, num_extra_hidden))
         self.cells = nn.ModuleList(cells)
-        self.conv_mask = nn.Conv2d(hidden_channels[-1], 1, 1)
+        self.conv_mask = nn.Conv2d(hidden_channels[-1], 1, mask_kernel_size,
+                                   padding=mask_kernel_size // 2)
+
+    @staticmethod
+    def _projection(cin: int, cout: int, kernel: int, norm: bool) -> nn.Module:
+        """A plain conv (keys ``projections.i.*``) or conv + BN (``projections.i.{0,1}.*``)."""
+        conv = nn.Conv2d(cin, cout, kernel, padding=kernel // 2)
+        return nn.Sequential(conv, nn.BatchNorm2d(cout)) if norm else conv
+
+    def extra_pyramid(self, extra: Tensor, sizes: Sequence[Tuple[int, int]]) -> List[Tensor]:
+        """The extra input at every level's size, coarsest first (see ``extra_input_mode``)."""
+        if self.extra_input_mode == 'resize':
+            return [F.interpolate(extra, size=s, mode='bilinear', align_corners=False)
+                    for s in sizes]
+        pooled, out = F.max_pool2d(extra, 2, ceil_mode=True), []
+        for _ in sizes:
+            pooled = F.max_pool2d(pooled, 2, ceil_mode=True)
+            out.append(pooled)
+        out = out[::-1]
+        for p, s in zip(out, sizes):
+            if tuple(p.shape[-2:]) != tuple(s):
+                raise ValueError(f'max-pooled previous mask is {tuple(p.shape[-2:])} at a level '
+                                 f'of size {tuple(s)}: give it at the input resolution')
+        return out
 
     POOLING_MODES = ('max', 'mask', 'avg')
 
@@ -95,22 +145,29 @@ class RecurrentMaskDecoder(nn.Module):
         """
         new_state: List[State] = []
         h_prev: Optional[Tensor] = None
+        extras: List[Optional[Tensor]] = [None] * len(proj_feats)
+        if self.extra_input_channels:
+            if extra_input is None:
+                raise ValueError('this decoder was built with extra_input_channels='
+                                 f'{self.extra_input_channels}; pass extra_input')
+            extras = self.extra_pyramid(extra_input, [f.shape[-2:] for f in proj_feats])
         for k, (cell, feat) in enumerate(zip(self.cells, proj_feats)):
             parts = [feat]
             if h_prev is not None:
                 parts.insert(0, F.interpolate(h_prev, size=feat.shape[-2:], mode='bilinear',
-                                              align_corners=False))
-            if self.extra_input_channels:
-                if extra_input is None:
-                    raise ValueError('this decoder was built with extra_input_channels='
-                                     f'{self.extra_input_channels}; pass extra_input')
-                parts.append(F.interpolate(extra_input, size=feat.shape[-2:], mode='bilinear',
-                                           align_corners=False))
+                                              align_corners=self.align_corners))
+            if extras[k] is not None:
+                parts.append(extras[k])
             h, c = cell(torch.cat(parts, dim=1), None if state is None else state[k],
                         () if extra_hidden is None else extra_hidden[k])
             new_state.append((h, c))
             h_prev = h
-        mask = self.conv_mask(h_prev)
+        top = h_prev
+        if self.final_upsample:
+            size = (2 * h_prev.shape[-2], 2 * h_prev.shape[-1])
+            top = F.interpolate(h_prev, size=size, mode='bilinear',
+                                align_corners=self.align_corners)
+        mask = self.conv_mask(top)
         return mask, self.pool(proj_feats, new_state, mask, self.pooling), new_state
 
     def pool(self, proj_feats: Sequence[Tensor], state: Sequence[State], mask: Tensor,

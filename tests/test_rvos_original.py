@@ -1,0 +1,134 @@
+"""Published RVOS checkpoints: convert, load through the public API, equal the original code."""
+import os.path as osp
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from mmdet.structures import DetDataSample
+from mmdet.structures.mask import BitmapMasks
+from mmengine.structures import InstanceData
+
+from original_refs_utils import load_case, write_published
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.join(ROOT, 'tools', 'model_converters'))
+import rvos_to_mmsegsup  # noqa: E402
+
+from mmsegsup.apis import init_model  # noqa: E402
+
+CASES = ['rvos_oneshot_st_r101', 'rvos_oneshot_s_r101', 'rvos_oneshot_t_r101',
+         'rvos_oneshot_st_r101_late_object', 'rvos_zeroshot_st_r101']
+
+
+def _convert(tmp_path, meta, **kw):
+    folder = write_published(str(tmp_path / 'published'), meta, **kw)
+    out = str(tmp_path / 'converted')
+    assert rvos_to_mmsegsup.main([folder, out]) == 0
+    return out
+
+
+def _samples(meta, data):
+    """Per frame, the ground truth of the objects that appear first at that frame."""
+    num = data['all_masks'].shape[1]
+    first = {i: 0 for i in range(1, num + 1)}
+    first.update({int(k): int(v) for k, v in meta['late_objects'].items()})
+    h, w = data['frames'].shape[-2:]
+    for t in range(data['frames'].shape[0]):
+        ids = [i for i in range(1, num + 1) if first[i] == t]
+        masks = np.stack([data['all_masks'][t, i - 1] for i in ids]) if ids else np.zeros(
+            (0, h, w), np.uint8)
+        sample = DetDataSample(metainfo=dict(batch_input_shape=(h, w), img_shape=(h, w),
+                                             ori_shape=(h, w)))
+        sample.gt_instances = InstanceData(masks=BitmapMasks(masks, h, w),
+                                           instances_ids=torch.tensor(ids, dtype=torch.long))
+        yield sample
+
+
+def _run(out, meta, data):
+    model = init_model(osp.join(out, 'config.py'), osp.join(out, 'model.pth'))
+    frames = torch.from_numpy(data['frames'])
+    feats = (model.backbone(frames[t:t + 1]) for t in range(len(frames)))
+    return list(model.head.propagate(feats, _samples(meta, data)))
+
+
+def _compare(results, data):
+    for t, res in enumerate(results):
+        ref = data['probs'][t, [i - 1 for i in res.ids]]
+        np.testing.assert_allclose(res.probs.numpy(), ref, atol=2e-5, err_msg=f'frame {t}')
+
+
+@pytest.mark.parametrize('case', CASES)
+def test_fixture_equals_original(tmp_path, case):
+    meta, data = load_case('rvos', case)
+    results = _run(_convert(tmp_path, meta), meta, data)
+    assert len(results) == data['frames'].shape[0]
+    _compare(results, data)
+
+
+def test_legacy_python2_module_prefix(tmp_path):
+    meta, data = load_case('rvos', 'rvos_oneshot_s_r101')
+    out = _convert(tmp_path, meta, module_prefix=True, legacy=True, pickle_protocol=0)
+    _compare(_run(out, meta, data), data)
+
+
+class _Evil:
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, 'w'))
+
+
+def test_malicious_args_refused(tmp_path, capsys):
+    meta, _ = load_case('rvos', 'rvos_oneshot_s_r101')
+    folder = write_published(str(tmp_path / 'published'), meta)
+    marker = tmp_path / 'pwned'
+    with open(osp.join(folder, 'args.pkl'), 'wb') as f:
+        pickle.dump(_Evil(str(marker)), f, protocol=0)
+    assert rvos_to_mmsegsup.main([folder, str(tmp_path / 'out')]) == 1
+    assert not marker.exists()
+    assert 'refused' in capsys.readouterr().err
+
+
+def test_errors_name_file_key_shape(tmp_path, capsys):
+    meta, _ = load_case('rvos', 'rvos_oneshot_s_r101')
+    folder = write_published(str(tmp_path / 'p'), meta)
+    dec = torch.load(osp.join(folder, 'decoder.pt'))
+    dec['conv_out.weight'] = torch.zeros(1, 16, 5, 5)
+    torch.save(dec, osp.join(folder, 'decoder.pt'))
+    assert rvos_to_mmsegsup.main([folder, str(tmp_path / 'o')]) == 1
+    err = capsys.readouterr().err
+    assert 'head.decoder.conv_mask.weight' in err and '(1, 16, 3, 3)' in err
+    dec['extra.weight'] = torch.zeros(1)
+    dec['conv_out.weight'] = torch.zeros(1, 16, 3, 3)
+    torch.save(dec, osp.join(folder, 'decoder.pt'))
+    assert rvos_to_mmsegsup.main([folder, str(tmp_path / 'o')]) == 1
+    assert 'decoder.extra.weight' in capsys.readouterr().err
+    del dec['extra.weight'], dec['conv_out.bias']
+    torch.save(dec, osp.join(folder, 'decoder.pt'))
+    assert rvos_to_mmsegsup.main([folder, str(tmp_path / 'o')]) == 1
+    assert 'missing' in capsys.readouterr().err
+    import os
+    os.remove(osp.join(folder, 'encoder.pt'))
+    assert rvos_to_mmsegsup.main([folder, str(tmp_path / 'o')]) == 1
+    assert 'encoder.pt: file not found' in capsys.readouterr().err
+    enc = {'sk1.weight': torch.zeros(1)}
+    torch.save(enc, osp.join(folder, 'encoder.pt'))
+    assert rvos_to_mmsegsup.main([folder, str(tmp_path / 'o')]) == 1
+    assert 'RSIS' in capsys.readouterr().err
+
+
+def test_cli_subprocess(tmp_path):
+    meta, _ = load_case('rvos', 'rvos_oneshot_s_r101')
+    folder = write_published(str(tmp_path / 'p'), meta)
+    out = tmp_path / 'o'
+    proc = subprocess.run([sys.executable, osp.join(ROOT, 'tools', 'model_converters',
+                                                    'rvos_to_mmsegsup.py'), folder, str(out)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    ckpt = torch.load(out / 'model.pth', weights_only=True)
+    assert set(ckpt) == {'state_dict', 'meta'}
+    assert (out / 'config.py').is_file()
