@@ -74,3 +74,26 @@ def test_logits_equal_original(vision_model, case):
         logits = vision_model.encode_decode(images, metas, emb)
     np.testing.assert_allclose(logits.numpy(), arr['logits'], atol=ATOL)
     assert (logits.argmax(1).numpy() == arr['mask']).mean() > 0.999
+
+
+def test_metrics_equal_original_test_py():
+    """refvos_metrics: our functions with empty_union_iou=0 print test.py's numbers."""
+    from mmsegsup.evaluation.functional.referring_metrics import (intersection_and_union,
+                                                                   referring_scores,
+                                                                   sample_ious)
+    meta, arr = load_case('refvos_metrics')
+    counts = [intersection_and_union(p.astype(bool), arr['targets'][k].astype(bool))
+              for p, k in zip(arr['preds'], arr['sample_image'])]
+    assert [list(c) for c in counts] == meta['I_U']
+    inter, union = zip(*counts)
+    np.testing.assert_allclose(sample_ious(inter, union, empty_union_iou=0.0), meta['iou'])
+    scores = referring_scores(inter, union, empty_union_iou=0.0)
+    exact = meta['exact']
+    assert scores['mean_iou'] * 100 == pytest.approx(exact['mean_iou'], abs=1e-9)
+    assert scores['overall_iou'] * 100 == pytest.approx(exact['overall_iou'], abs=1e-9)
+    printed = [f"{scores['mean_iou'] * 100:.2f}", f"{scores['overall_iou'] * 100:.2f}"]
+    assert printed == [f"{meta['parsed']['mean_iou']:.2f}", f"{meta['parsed']['overall_iou']:.2f}"]
+    for k, v in exact['precision'].items():
+        assert scores[f'prec@{float(k):g}'] * 100 == pytest.approx(v, abs=1e-9)
+    # today's default (empty union = 1.0) differs exactly on the U == 0 sample
+    assert referring_scores(inter, union)['mean_iou'] > scores['mean_iou']

@@ -70,11 +70,15 @@ def _counts(intersections: Iterable[int], unions: Iterable[int]) -> Tuple[np.nda
     return inter, union
 
 
-def sample_ious(intersections: Iterable[int], unions: Iterable[int]) -> np.ndarray:
-    """Per-sample IoU ``I / U`` (float64); 1.0 where the union is empty (as DAVIS J)."""
+def sample_ious(intersections: Iterable[int], unions: Iterable[int],
+                empty_union_iou: float = 1.0) -> np.ndarray:
+    """Per-sample IoU ``I / U`` (float64); ``empty_union_iou`` where the union is empty.
+
+    1.0 (default) as DAVIS J; 0.0 is the original RefVOS ``test.py`` convention (issue 14).
+    """
     inter, union = _counts(intersections, unions)
     with np.errstate(divide='ignore', invalid='ignore'):
-        return np.where(union == 0, 1.0, inter / union.astype(np.float64))
+        return np.where(union == 0, float(empty_union_iou), inter / union.astype(np.float64))
 
 
 def overall_iou(intersections: Iterable[int], unions: Iterable[int]) -> float:
@@ -86,9 +90,10 @@ def overall_iou(intersections: Iterable[int], unions: Iterable[int]) -> float:
     return 1.0 if total == 0 else int(inter.sum()) / total
 
 
-def mean_iou(intersections: Iterable[int], unions: Iterable[int]) -> float:
+def mean_iou(intersections: Iterable[int], unions: Iterable[int],
+             empty_union_iou: float = 1.0) -> float:
     """Mean of the per-sample IoUs (:func:`sample_ious`); nan without samples."""
-    ious = sample_ious(intersections, unions)
+    ious = sample_ious(intersections, unions, empty_union_iou)
     return float(ious.mean()) if ious.size else math.nan
 
 
@@ -114,11 +119,17 @@ def precision_key(threshold: float) -> str:
 
 
 def referring_scores(intersections: Iterable[int], unions: Iterable[int],
-                     thresholds: Sequence[float] = PRECISION_THRESHOLDS) -> Dict[str, float]:
-    """``overall_iou``, ``mean_iou`` and ``prec@K`` of the samples, as fractions in [0, 1]."""
+                     thresholds: Sequence[float] = PRECISION_THRESHOLDS,
+                     empty_union_iou: float = 1.0) -> Dict[str, float]:
+    """``overall_iou``, ``mean_iou`` and ``prec@K`` of the samples, as fractions in [0, 1].
+
+    ``empty_union_iou=0.0`` gives the original RefVOS ``test.py`` numbers (an empty union is a
+    sample of IoU 0); the overall IoU does not depend on it.
+    """
     inter, union = _counts(intersections, unions)
-    out = {'overall_iou': overall_iou(inter, union), 'mean_iou': mean_iou(inter, union)}
-    precision = precision_at(sample_ious(inter, union), thresholds)
+    out = {'overall_iou': overall_iou(inter, union),
+           'mean_iou': mean_iou(inter, union, empty_union_iou)}
+    precision = precision_at(sample_ious(inter, union, empty_union_iou), thresholds)
     out.update((precision_key(k), v) for k, v in precision.items())
     return out
 
