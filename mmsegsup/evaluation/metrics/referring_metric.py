@@ -4,7 +4,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
-from mmseg.registry import METRICS
+from mmsegsup.registry import SEG_METRICS as METRICS
 
 from ..functional.referring_metrics import (PRECISION_THRESHOLDS, intersection_and_union,
                                             per_expression_rows, referring_scores,
@@ -60,14 +60,18 @@ class ReferringMetric(BaseMetric):
         ignore_index: ground-truth label excluded from intersection and union.
         csv_file: if given, write the per-expression CSV there (columns
             :data:`REFERRING_CSV_COLUMNS`; read it with ``load_referring_results_csv``).
+        empty_union_iou: IoU of a sample whose prediction and ground truth are both empty:
+            1.0 (default, as DAVIS J) or 0.0 (the original RefVOS ``test.py``, issue 14).
     """
 
     default_prefix: Optional[str] = None
 
     def __init__(self, thresholds: Sequence[float] = PRECISION_THRESHOLDS,
                  ignore_index: Optional[int] = 255, csv_file: Optional[str] = None,
-                 collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
+                 collect_device: str = 'cpu', prefix: Optional[str] = None,
+                 empty_union_iou: float = 1.0) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        self.empty_union_iou = float(empty_union_iou)
         self.thresholds = tuple(float(k) for k in thresholds)
         if not self.thresholds or any(not 0 <= k <= 1 for k in self.thresholds):
             raise ValueError(f'thresholds must be a non-empty list in [0, 1], got {thresholds}')
@@ -115,5 +119,6 @@ class ReferringMetric(BaseMetric):
 
     def _scores(self, results: List[dict], prefix: str) -> Dict[str, float]:
         scores = referring_scores([r['intersection'] for r in results],
-                                  [r['union'] for r in results], self.thresholds)
+                                  [r['union'] for r in results], self.thresholds,
+                                  empty_union_iou=self.empty_union_iou)
         return {prefix + k: 100.0 * v for k, v in scores.items()}
