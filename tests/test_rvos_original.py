@@ -72,6 +72,11 @@ def test_legacy_python2_module_prefix(tmp_path):
     meta, data = load_case('rvos', 'rvos_oneshot_s_r101')
     out = _convert(tmp_path, meta, module_prefix=True, legacy=True, pickle_protocol=0)
     _compare(_run(out, meta, data), data)
+    # Odd sizes (as DAVIS's 240x427): the ceil max-pool pyramid meets every level's size.
+    odd = dict(frames=data['frames'][:2, :, :67, :101],
+               all_masks=data['all_masks'][:2, :, :67, :101])
+    results = _run(out, meta, odd)
+    assert [tuple(r.probs.shape) for r in results] == [(2, 67, 101)] * 2
 
 
 class _Evil:
