@@ -43,7 +43,7 @@ def make_images(root: str, num: int, size: int) -> str:
 def rsis(root: str, size: int):
     cfg = Config.fromfile('configs/rsis/rsis_r101_voc-sbd_256x256.py')
     cfg.model.backbone.init_cfg = None
-    with DefaultScope.overwrite_default_scope('mmdet'):
+    with DefaultScope.overwrite_default_scope('mmsegsup'):
         model = MODELS.build(cfg.model)
         model.init_weights()
         dataset = DATASETS.build(dict(
@@ -64,7 +64,7 @@ def deeplab(root: str, size: int):
         model_cfg[head].norm_cfg = bn
     model_cfg.pretrained = None
     model_cfg.data_preprocessor.size = (size, size)
-    with DefaultScope.overwrite_default_scope('mmseg'):
+    with DefaultScope.overwrite_default_scope('mmsegsup_seg'):
         model = MODELS.build(model_cfg)
         model.init_weights()
         dataset = DATASETS.build(dict(
@@ -89,7 +89,7 @@ def main() -> None:
         for name, build in (('RSIS R101 (10 steps), COCO json', rsis),
                             ('DeepLabV3+ R101, PNG label maps', deeplab)):
             model, dataset, task = build(root, args.size)
-            scope = 'mmdet' if task == 'instance' else 'mmseg'
+            scope = 'mmsegsup' if task == 'instance' else 'mmsegsup_seg'
             with DefaultScope.overwrite_default_scope(scope):
                 pseudo_label(model, dataset, osp.join(tmp, f'warm_{task}'), task=task,
                              progress=False)  # warm-up run

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 import torch
-from mmdet.registry import MODELS, TASK_UTILS
+from mmsegsup.registry import MODELS, TASK_UTILS
 from mmdet.testing import demo_mm_inputs
 from mmdet.utils import register_all_modules
 from mmengine.config import Config

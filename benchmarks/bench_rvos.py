@@ -14,7 +14,7 @@ import time
 from itertools import repeat
 
 import torch
-from mmdet.registry import MODELS
+from mmsegsup.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmdet.structures.mask import BitmapMasks
 from mmdet.utils import register_all_modules

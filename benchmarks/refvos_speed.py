@@ -41,12 +41,12 @@ def bert_base_folder(tmp: str) -> str:
 def build(size: int):
     """The thesis's RefVOS (random weights) with the MiniLM encoder, in eval mode."""
     import mmsegsup  # noqa: F401
-    from mmseg.registry import MODELS
+    from mmsegsup.registry import SEG_MODELS as MODELS
     cfg = Config.fromfile(BASE_MODEL)
     cfg.model.backbone.init_cfg = None
     cfg.model.data_preprocessor.size = (size, size)
     cfg.model.text_encoder.model_name_or_path = 'minilm-offline'
-    with DefaultScope.overwrite_default_scope('mmseg'):
+    with DefaultScope.overwrite_default_scope('mmsegsup_seg'):
         model = MODELS.build(cfg.model)
     return model.eval()
 

@@ -1,14 +1,14 @@
-"""Shared fixtures: the repository root and a seeded torch."""
+"""Shared fixtures: the repository root and a seeded torch.
+
+No process-wide default scope is set: tests build through ``mmsegsup.registry`` (whose
+children find mmdet's / mmseg's modules through their parents) or inside a scope they open.
+"""
 import os.path as osp
 
 import pytest
 import torch
-from mmdet.utils import register_all_modules
 
 import mmsegsup  # noqa: F401
-
-# Instance-segmentation parts live in mmdet's scope; RefVOS tests switch to mmseg themselves.
-register_all_modules(init_default_scope=True)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from mmcv.transforms import LoadImageFromFile
 from mmseg.datasets.transforms import PackSegInputs
-from mmseg.registry import DATASETS
+from mmsegsup.registry import SEG_DATASETS as DATASETS
 from PIL import Image
 
 from mmsegsup.datasets.a2d_sentences import (A2DSentencesDataset, a2d_label_names,

@@ -322,7 +322,7 @@ def test_loop_configs_resolve_and_their_annotator_builds(name):
     regresses sqrt(IoU) and a freeze hook (thesis 5.3); the VOC one has every strategy of
     table 5.2 (random, 2 MC-dropout, 11 beta predicted, 11 beta oracle) and 5 seeds."""
     import torch
-    from mmdet.registry import MODELS
+    from mmsegsup.registry import MODELS
     from mmsegsup.active_learning import ActiveLearningRun
     path = osp.join(REPO, 'configs/active_learning', name)
     run_ = ActiveLearningRun(path, '/nonexistent')

@@ -5,7 +5,7 @@ import os
 import cv2
 import numpy as np
 import pytest
-from mmdet.registry import DATASETS, TRANSFORMS
+from mmsegsup.registry import DATASETS, TRANSFORMS
 from mmengine.dataset import Compose
 
 from mmsegsup.datasets import generate_shapes

@@ -5,7 +5,7 @@ import os.path as osp
 import mmdet
 import pytest
 import torch
-from mmdet.registry import MODELS
+from mmsegsup.registry import MODELS
 from mmdet.testing import demo_mm_inputs
 from mmengine.config import Config
 
@@ -67,7 +67,7 @@ RVOS_CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'rvos', '*.py')))
 @pytest.fixture(scope='module')
 def video_batch(tmp_path_factory):
     """Two 3-frame synthetic clips through the CPU config's training pipeline."""
-    from mmdet.registry import DATASETS
+    from mmsegsup.registry import DATASETS
     from mmengine.dataset import pseudo_collate
     cfg = Config.fromfile(osp.join(REPO, 'configs/rvos/'
                                          'rvos-st_r18-c16_shapes-videos-64x64_oneshot_cpu.py'))
@@ -129,5 +129,5 @@ def test_basis_pipeline_configs_resolve_and_build(path):
         if cfg.model.get('backbone', {}).get('init_cfg'):
             cfg.model.backbone.init_cfg = None
         cfg.model.pop('pretrained', None)
-        with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmdet')):
+        with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmsegsup')):
             assert ROOT_MODELS.build(cfg.model) is not None

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from mmdet.registry import MODELS
+from mmsegsup.registry import MODELS
 from mmdet.testing import demo_mm_inputs
 from mmengine.config import Config
 

@@ -4,7 +4,7 @@ import itertools
 import numpy as np
 import pytest
 import torch
-from mmdet.registry import TASK_UTILS
+from mmsegsup.registry import TASK_UTILS
 
 import mmsegsup  # noqa: F401
 from mmsegsup.models.losses import soft_iou

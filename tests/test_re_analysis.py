@@ -12,7 +12,7 @@ import sys
 
 import pytest
 from mmengine.registry import DefaultScope
-from mmseg.registry import DATASETS
+from mmsegsup.registry import SEG_DATASETS as DATASETS
 
 from mmsegsup.analysis import (LEVELS, AugmentedReferent, AugmentedSet, ExpressionVariants,
                                Tagger, VariantSet, augmented_effect, augmented_pair,
@@ -312,7 +312,7 @@ PIPELINE = [dict(type='LoadImageFromFile'), dict(type='LoadReferringMask'),
 def test_variants_dataset_wraps_synthetic_referring_videos(tmp_path):
     inner = dict(type='ReferringShapesVideoDataset', data_root=str(tmp_path / 'data'),
                  split='val', num_videos=2, num_frames=2, seed=3, pipeline=PIPELINE)
-    with DefaultScope.overwrite_default_scope('mmseg'):
+    with DefaultScope.overwrite_default_scope('mmsegsup_seg'):
         base = DATASETS.build(dict(inner, pipeline=[]))
         labels = variant_labels(base)
         infos = [base.get_data_info(i) for i in range(len(base))]

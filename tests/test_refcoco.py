@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 from mmengine.registry import DefaultScope
-from mmseg.registry import DATASETS, TRANSFORMS
+from mmsegsup.registry import SEG_DATASETS as DATASETS, SEG_TRANSFORMS as TRANSFORMS
 from PIL import Image
 from pycocotools import mask as mask_utils
 
@@ -125,8 +125,8 @@ def refer_root(tmp_path) -> str:
 
 
 def _dataset(root, split='train', **kwargs) -> RefCOCODataset:
-    """Built as a config would be: in mmseg's scope (the conftest sets mmdet's)."""
-    with DefaultScope.overwrite_default_scope('mmseg'):
+    """Built as a config would be: in mmseg's scope (the mmseg family's)."""
+    with DefaultScope.overwrite_default_scope('mmsegsup_seg'):
         return DATASETS.build(dict(type='RefCOCODataset', data_root=root, split=split,
                                    **kwargs))
 

@@ -30,9 +30,9 @@ def _type(step) -> str:
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
 def test_config_builds(path):
     import mmsegsup  # noqa: F401
-    from mmseg.registry import MODELS
+    from mmsegsup.registry import SEG_MODELS as MODELS
     cfg = Config.fromfile(path)
-    assert cfg.default_scope == 'mmseg'
+    assert cfg.default_scope == 'mmsegsup_seg'
     assert 'mmsegsup' in cfg.custom_imports['imports']
     for loader in ('train_dataloader', 'test_dataloader'):
         steps = [_type(s) for s in cfg[loader].dataset.pipeline]
@@ -42,7 +42,7 @@ def test_config_builds(path):
         assert {'expression', 'expr_id', 'trivial', 'video', 'frame_id'} <= set(pack.meta_keys)
     cfg.model.backbone.init_cfg = None
     cfg.model.text_encoder.model_name_or_path = 'minilm-offline'
-    with DefaultScope.overwrite_default_scope('mmseg'):
+    with DefaultScope.overwrite_default_scope('mmsegsup_seg'):
         model = MODELS.build(cfg.model)
     assert type(model).__name__ == 'RefVOS'
     assert model.decode_head.num_classes == 2 and model.decode_head.fusion == 'mul'
@@ -52,11 +52,11 @@ def test_config_builds(path):
 def test_visual_only_ablation_builds_no_text_encoder():
     import mmsegsup  # noqa: F401
     from mmengine.structures import PixelData
-    from mmseg.registry import MODELS
+    from mmsegsup.registry import SEG_MODELS as MODELS
     from mmseg.structures import SegDataSample
     cfg = Config.fromfile(CPU_CONFIG)
     cfg.model.decode_head.fusion = 'none'
-    with DefaultScope.overwrite_default_scope('mmseg'):
+    with DefaultScope.overwrite_default_scope('mmsegsup_seg'):
         model = MODELS.build(cfg.model)
     assert model.text_encoder is None and not hasattr(model.decode_head, 'text_proj')
     samples = []
@@ -326,9 +326,9 @@ def all_objects_overall_iou(data_root: str, split: str) -> float:
 
 
 def test_init_referring_model_keeps_the_default_scope():
-    """mmseg's init_model makes 'mmseg' the default scope of the whole process, after which
-    mmdet configs (RSIS...) no longer build; ours restores the scope it found."""
+    """mmseg's init_model makes the config's scope the default of the whole process, after
+    which mmdet-family configs (RSIS...) no longer build; ours restores the scope it found."""
     from mmsegsup.apis import init_referring_model
-    scope = DefaultScope.get_current_instance().scope_name
-    init_referring_model(CPU_CONFIG)
-    assert DefaultScope.get_current_instance().scope_name == scope == 'mmdet'
+    with DefaultScope.overwrite_default_scope('mmsegsup'):
+        init_referring_model(CPU_CONFIG)
+        assert DefaultScope.get_current_instance().scope_name == 'mmsegsup'

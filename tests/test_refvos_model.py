@@ -15,7 +15,7 @@ from mmengine.optim import OptimWrapper
 from mmengine.registry import DefaultScope
 from mmengine.runner import save_checkpoint
 from mmengine.structures import PixelData
-from mmseg.registry import DATASETS, MODELS
+from mmsegsup.registry import SEG_DATASETS as DATASETS, SEG_MODELS as MODELS
 from mmseg.structures import SegDataSample
 from safetensors.torch import load_file
 
@@ -32,8 +32,8 @@ META_KEYS = ('img_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor', 
 
 @pytest.fixture(autouse=True)
 def mmseg_scope():
-    """The conftest sets mmdet's scope; mmseg's models and transforms are found in mmseg's."""
-    with DefaultScope.overwrite_default_scope('mmseg'):
+    """Build inside the mmseg family's scope, as its configs do."""
+    with DefaultScope.overwrite_default_scope('mmsegsup_seg'):
         yield
 
 
@@ -271,7 +271,7 @@ def test_init_referring_model_loads_a_checkpoint(tmp_path):
     save_checkpoint(dict(state_dict=model.state_dict(), meta=dict(
         dataset_meta=dict(classes=('background', 'referent'), palette=[[0, 0, 0], [255, 0, 0]]))),
         ckpt)
-    cfg = Config(dict(model=model_cfg(), default_scope='mmseg', test_pipeline=[
+    cfg = Config(dict(model=model_cfg(), default_scope='mmsegsup_seg', test_pipeline=[
         dict(type='LoadImageFromFile'), dict(type='PackSegInputs', meta_keys=META_KEYS)]))
     loaded = init_referring_model(cfg, ckpt, device='cpu')
     assert isinstance(loaded, RefVOS) and not loaded.training
@@ -337,7 +337,7 @@ class _Expressions(BaseDataset):
 
 def test_mlm_expressions_from_a_dataset_config(tmp_path):
     cfg = tmp_path / 'cfg.py'
-    cfg.write_text("default_scope = 'mmseg'\ntrain_dataloader = dict(dataset=dict(type="
+    cfg.write_text("default_scope = 'mmsegsup_seg'\ntrain_dataloader = dict(dataset=dict(type="
                    "'RepeatDataset', times=3, dataset=dict(type='_RefvosTestExpressions', "
                    "pipeline=[])))\n")
     # one per expression: video frames share one, repeats do not count, equal texts do

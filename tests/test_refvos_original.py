@@ -5,7 +5,8 @@ import torch
 from mmengine.registry import DefaultScope
 
 import mmsegsup  # noqa: F401
-from mmsegsup.models.segmentors.refvos_original import (THESIS_HEAD_OPTIONS, original_model_key)
+from mmsegsup.models.segmentors.refvos_original import (THESIS_HEAD_OPTIONS, original_bert_key,
+                                                           original_model_key)
 from mmsegsup.registry import SEG_MODELS
 from refvos_refs_utils import CASES, load_case, rule_state_dict
 
@@ -27,30 +28,28 @@ def thesis_vision_cfg() -> dict:
                          dilations=(1, 12, 24, 36), num_classes=2, fusion='mul',
                          text_channels=768, norm_cfg=norm_cfg, align_corners=False,
                          **THESIS_HEAD_OPTIONS),
-        # the BERT part is checked on the fixture's embedding; a text encoder is attached
-        # by the converter (remaining work), so build with a stand-in that is never called
-        text_encoder=dict(type='mmsegsup.RefOriginalNoText'),
+        # BertModel(BertConfig()) built offline; the checkpoint's 'bert_model' fills it
+        text_encoder=dict(type='HFTextEncoder', model_name_or_path='bert-base-uncased',
+                          model_config=dict(model_type='bert'), pooling='cls',
+                          attn_implementation='eager', truncation='slice', max_length=20,
+                          eval_mode=True),
         test_cfg=dict(mode='whole'))
 
 
 @pytest.fixture(scope='module')
 def vision_model():
-    import torch.nn as nn
-    from mmengine.registry import MODELS as ROOT
-
-    @ROOT.register_module(name='RefOriginalNoText', force=True)
-    class NoText(nn.Module):  # the fixture's embedding is fed as text_feats
-        out_channels = 768
-
     with DefaultScope.overwrite_default_scope('mmsegsup_seg'):
         model = SEG_MODELS.build(thesis_vision_cfg())
     meta, _ = load_case(CASES[0])
     orig = rule_state_dict(meta['model_state_dict'])
     mapped = {original_model_key(k): v for k, v in orig.items()}
-    ours = {k for k in model.state_dict() if not k.startswith('text_encoder.')}
+    bert = rule_state_dict(meta['bert_state_dict'])
+    # the pooler is unused ([CLS] of the last hidden state) and dropped by HFTextEncoder
+    mapped.update((original_bert_key(k), v) for k, v in bert.items()
+                  if not k.startswith('pooler.'))
+    ours = set(model.state_dict())
     assert ours == set(mapped), (sorted(ours - set(mapped))[:5], sorted(set(mapped) - ours)[:5])
-    missing, unexpected = model.load_state_dict(mapped, strict=False)
-    assert not unexpected and not [k for k in missing if not k.startswith('text_encoder.')]
+    model.load_state_dict(mapped, strict=True)
     return model.eval()
 
 
@@ -62,9 +61,11 @@ def test_logits_equal_original(vision_model, case):
     data = vision_model.data_preprocessor(dict(inputs=list(bgr)), False)
     np.testing.assert_allclose(data['inputs'].numpy(), arr['images'], atol=1e-5)
     images = torch.from_numpy(arr['images'])
-    emb = torch.from_numpy(arr['embedding'])
     head = vision_model.decode_head
     with torch.no_grad():
+        emb = vision_model.text_encoder.encode_ids(torch.from_numpy(arr['input_ids']),
+                                                   torch.from_numpy(arr['attention_mask']))
+        np.testing.assert_allclose(emb.numpy(), arr['embedding'], atol=ATOL)
         np.testing.assert_allclose(head.project_text(emb).numpy(), arr['lang_proj'], atol=ATOL)
         feats = vision_model.extract_feat(images)
         np.testing.assert_allclose(head.forward(feats, emb).numpy(), arr['logits_lowres'],

@@ -3,7 +3,7 @@ import os.path as osp
 
 import pytest
 import torch
-from mmdet.registry import MODELS
+from mmsegsup.registry import MODELS
 from mmdet.testing import demo_mm_inputs
 from mmengine.config import Config
 

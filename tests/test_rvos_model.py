@@ -3,7 +3,7 @@ import os.path as osp
 
 import pytest
 import torch
-from mmdet.registry import DATASETS, MODELS
+from mmsegsup.registry import DATASETS, MODELS
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 

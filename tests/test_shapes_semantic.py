@@ -10,7 +10,7 @@ import pytest
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import DefaultScope
-from mmseg.registry import DATASETS, MODELS
+from mmsegsup.registry import SEG_DATASETS as DATASETS, SEG_MODELS as MODELS
 from PIL import Image
 from pycocotools.coco import COCO
 
@@ -28,8 +28,8 @@ TEST_PIPELINE = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
 
 @pytest.fixture
 def mmseg_scope():
-    """The conftest sets mmdet's scope; mmseg's datasets and models are found in mmseg's."""
-    with DefaultScope.overwrite_default_scope('mmseg'):
+    """Build inside the mmseg family's scope, as its configs do."""
+    with DefaultScope.overwrite_default_scope('mmsegsup_seg'):
         yield
 
 
@@ -121,7 +121,7 @@ def test_ann_file_selects_a_subset(tmp_path, mmseg_scope):
 
 def test_cpu_config_builds_and_takes_a_step(tmp_path, mmseg_scope):
     cfg = Config.fromfile(SEM_CONFIG)
-    assert cfg.default_scope == 'mmseg' and 'mmsegsup' in cfg.custom_imports['imports']
+    assert cfg.default_scope == 'mmsegsup_seg' and 'mmsegsup' in cfg.custom_imports['imports']
     assert cfg.model.pretrained is None and cfg.model.backbone.norm_cfg.type == 'BN'
     assert cfg.model.decode_head.type == 'DepthwiseSeparableASPPHead'
     assert cfg.model.decode_head.num_classes == 4

@@ -9,7 +9,7 @@ from typing import Dict, List
 import numpy as np
 import pytest
 from mmengine.registry import DefaultScope
-from mmseg.registry import DATASETS
+from mmsegsup.registry import SEG_DATASETS as DATASETS
 from PIL import Image
 
 from mmsegsup.datasets import synthetic_referring as sr
@@ -25,7 +25,7 @@ CONTRACT_KEYS = {'img_path', 'expression', 'expr_id', 'ref_mask', 'video', 'fram
 
 @pytest.fixture
 def mmseg_scope():
-    with DefaultScope.overwrite_default_scope('mmseg'):
+    with DefaultScope.overwrite_default_scope('mmsegsup_seg'):
         yield
 
 

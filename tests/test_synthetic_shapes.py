@@ -4,7 +4,7 @@ import json
 import os.path as osp
 
 import numpy as np
-from mmdet.registry import DATASETS
+from mmsegsup.registry import DATASETS
 from pycocotools.coco import COCO
 
 import mmsegsup  # noqa: F401

@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 import pytest
-from mmdet.registry import DATASETS
+from mmsegsup.registry import DATASETS
 from PIL import Image
 
 from mmsegsup.datasets import generate_shapes_videos

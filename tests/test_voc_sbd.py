@@ -224,7 +224,7 @@ def pipeline():
 
 
 def test_dataset_with_mmdet_load_annotations(tree):
-    from mmdet.registry import DATASETS
+    from mmsegsup.registry import DATASETS
     ds = DATASETS.build(
         dict(type='VOCSBDInstanceDataset', voc_root=str(tree['voc']), sbd_root=str(tree['sbd']),
              split='train_aug', pipeline=pipeline()))
@@ -252,7 +252,7 @@ def test_dataset_with_mmdet_load_annotations(tree):
 
 
 def test_dataset_filter_and_class_subset(tree):
-    from mmdet.registry import DATASETS
+    from mmsegsup.registry import DATASETS
     base = dict(type='VOCSBDInstanceDataset', voc_root=str(tree['voc']), split='train',
                 pipeline=[], serialize_data=False)  # skips a slow gc.collect per build
     assert len(DATASETS.build(base)) == 2
@@ -278,7 +278,7 @@ def test_dataset_filter_and_class_subset(tree):
 
 
 def test_voc_sbd_to_coco(tree, tmp_path):
-    from mmdet.registry import DATASETS
+    from mmsegsup.registry import DATASETS
     from pycocotools.coco import COCO
     out = tmp_path / 'ann' / 'train_aug.json'
     counts = voc_sbd_to_coco(str(tree['voc']), str(tree['sbd']), 'train_aug', str(out))

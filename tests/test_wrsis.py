@@ -6,7 +6,7 @@ import time
 
 import pytest
 import torch
-from mmdet.registry import DATASETS, MODELS, TASK_UTILS
+from mmsegsup.registry import DATASETS, MODELS, TASK_UTILS
 from mmdet.testing import demo_mm_inputs
 from mmengine.config import Config
 from mmengine.structures import InstanceData

@@ -10,7 +10,7 @@ import zipfile
 import numpy as np
 import pytest
 import torch
-from mmdet.registry import DATASETS, MODELS
+from mmsegsup.registry import DATASETS, MODELS
 from mmdet.structures import DetDataSample
 from mmdet.structures.mask import BitmapMasks
 from mmengine.config import Config

@@ -27,22 +27,16 @@ import sys
 import types
 from typing import Dict, List, Optional, Tuple
 
-from light_import import import_light  # tools/, next to this script
-
 TOOLS = osp.dirname(osp.abspath(__file__))
 VARIANTS_MODULE = 'mmsegsup.datasets.referring_variants'
 _MODULES = ('analysis.categories', 'analysis.agreement', 'analysis.study', 'analysis.plots',
             'analysis.variants', 'evaluation.functional.referring_metrics', 'utils.io')
 
 
-def _api(heavy: bool) -> types.SimpleNamespace:
-    """The analysis modules: the real package when datasets or models are needed, else
-    light copies that skip ``import mmsegsup`` (torch, mmdet, mmseg)."""
-    if heavy:
-        import importlib
-        mods = [importlib.import_module('mmsegsup.' + m) for m in _MODULES]
-    else:
-        mods = [import_light(m) for m in _MODULES]
+def _api(heavy: bool = False) -> types.SimpleNamespace:
+    """The analysis modules (``import mmsegsup`` is light: no models or datasets load)."""
+    import importlib
+    mods = [importlib.import_module('mmsegsup.' + m) for m in _MODULES]
     names = ('categories', 'agreement', 'study', 'plots', 'variants', 'metrics', 'io')
     return types.SimpleNamespace(**dict(zip(names, mods)))
 
@@ -53,13 +47,13 @@ def build_dataset(config: str, loader: str = 'test_dataloader'):
     from mmengine.registry import DefaultScope
 
     import mmsegsup  # noqa: F401  (registers the datasets)
-    from mmseg.registry import DATASETS
+    from mmsegsup.registry import SEG_DATASETS as DATASETS
     cfg = Config.fromfile(config)
     if loader not in cfg or 'dataset' not in cfg[loader]:
         raise ValueError(f'{config}: no {loader}.dataset to build (use --loader)')
     ds_cfg = copy.deepcopy(cfg[loader].dataset)
     ds_cfg['pipeline'] = []
-    with DefaultScope.overwrite_default_scope('mmseg'):
+    with DefaultScope.overwrite_default_scope('mmsegsup_seg'):
         dataset = DATASETS.build(ds_cfg)
     if hasattr(dataset, 'full_init'):
         dataset.full_init()

@@ -16,11 +16,7 @@ import sys
 import tempfile
 from typing import List, Sequence
 
-
-
-from light_import import import_light  # tools/, next to this script
-
-B = import_light('budget.cost_model')
+import mmsegsup.budget.cost_model as B
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -13,11 +13,7 @@ import argparse
 import sys
 import time
 
-
-
-from light_import import import_light  # tools/, next to this script
-
-evaluation = import_light('evaluation.davis_eval')
+from mmsegsup.evaluation import davis_eval as evaluation
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -16,11 +16,7 @@ import os.path as osp
 import sys
 import time
 
-
-
-from light_import import import_light  # tools/, next to this script
-
-evaluation = import_light('evaluation.youtube_vos_eval')
+from mmsegsup.evaluation import youtube_vos_eval as evaluation
 
 
 def parse_args(argv=None) -> argparse.Namespace:

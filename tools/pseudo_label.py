@@ -55,7 +55,7 @@ def main() -> None:
     runner.load_checkpoint(args.checkpoint, map_location='cpu')
     dataset_cfg = cfg.get('pseudo_label_dataset') or cfg.test_dataloader.dataset
     dataset = DATASETS.build(dataset_cfg)
-    task = args.task or ('semantic' if cfg.get('default_scope') == 'mmseg' else 'instance')
+    task = args.task or ('semantic' if cfg.get('default_scope') in ('mmseg', 'mmsegsup_seg') else 'instance')
     path = pseudo_label(runner.model, dataset, args.out_dir, task=task,
                         score_thr=args.score_thr)
     if path is not None:

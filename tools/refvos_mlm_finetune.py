@@ -90,7 +90,7 @@ def dataset_expressions(config: str) -> List[str]:
     cfg = Config.fromfile(config)
     if 'train_dataloader' not in cfg or 'dataset' not in cfg.train_dataloader:
         raise ValueError(f'{config}: no train_dataloader.dataset')
-    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmseg')):
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmsegsup_seg')):
         dataset = DATASETS.build(cfg.train_dataloader.dataset)
     while isinstance(dataset, (RepeatDataset, ClassBalancedDataset)):
         dataset = dataset.dataset  # repeats would count expressions several times

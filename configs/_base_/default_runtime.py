@@ -1,5 +1,6 @@
-# Runtime shared by every mmsegsup config (mmdet scope; RefVOS configs switch to mmseg).
-default_scope = 'mmdet'
+# Runtime shared by every mmsegsup config: the mmsegsup scope (children of mmdet's registries);
+# mmseg-family configs (RefVOS, DeepLabV3+) say default_scope = 'mmsegsup_seg'.
+default_scope = 'mmsegsup'
 custom_imports = dict(imports=['mmsegsup'], allow_failed_imports=False)
 
 default_hooks = dict(

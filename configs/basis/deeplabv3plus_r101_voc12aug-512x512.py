@@ -5,6 +5,7 @@
 # rest. Make the list once: cat ImageSets/Segmentation/{train,aug}.txt > .../trainaug.txt
 # (see mmseg's docs/en/user_guides/2_dataset_prepare.md for SegmentationClassAug).
 _base_ = ['mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb4-40k_voc12aug-512x512.py']
+default_scope = 'mmsegsup_seg'
 custom_imports = dict(imports=['mmsegsup'], allow_failed_imports=False)
 train_dataloader = dict(
     dataset=dict(

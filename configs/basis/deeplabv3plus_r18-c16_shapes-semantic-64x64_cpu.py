@@ -6,7 +6,7 @@ _base_ = [
     'mmseg::_base_/models/deeplabv3plus_r50-d8.py', '../_base_/datasets/shapes_semantic.py',
     'mmseg::_base_/default_runtime.py'
 ]
-default_scope = 'mmseg'
+default_scope = 'mmsegsup_seg'
 custom_imports = dict(imports=['mmsegsup'], allow_failed_imports=False)
 
 num_classes = 4  # background + SHAPE_CLASSES

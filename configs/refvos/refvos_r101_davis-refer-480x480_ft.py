@@ -5,7 +5,7 @@ _base_ = [
     '../_base_/models/refvos_r101.py', '../_base_/datasets/davis_refer.py',
     'mmseg::_base_/default_runtime.py'
 ]
-default_scope = 'mmseg'
+default_scope = 'mmsegsup_seg'
 custom_imports = dict(imports=['mmsegsup'], allow_failed_imports=False)
 
 # all weights come from the RefCOCO checkpoint: no ImageNet init needed

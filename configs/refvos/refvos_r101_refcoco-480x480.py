@@ -15,7 +15,7 @@ _base_ = [
     '../_base_/models/refvos_r101.py', '../_base_/datasets/refcoco.py',
     'mmseg::_base_/default_runtime.py'
 ]
-default_scope = 'mmseg'
+default_scope = 'mmsegsup_seg'
 custom_imports = dict(imports=['mmsegsup'], allow_failed_imports=False)
 
 max_epochs = 45

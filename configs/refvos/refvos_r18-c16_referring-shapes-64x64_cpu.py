@@ -9,7 +9,7 @@ _base_ = [
     '../_base_/models/refvos_r101.py', '../_base_/datasets/referring_shapes.py',
     'mmseg::_base_/default_runtime.py'
 ]
-default_scope = 'mmseg'
+default_scope = 'mmsegsup_seg'
 custom_imports = dict(imports=['mmsegsup'], allow_failed_imports=False)
 
 crop_size = (64, 64)

@@ -2,6 +2,7 @@
 # runtime) and replace the detector by RSIS on the same Swin-T levels. Needs data/coco/ and,
 # for the ImageNet weights named by mmdet's config, their file in your cache.
 _base_ = 'mmdet::swin/mask-rcnn_swin-t-p4-w7_fpn_1x_coco.py'
+default_scope = 'mmsegsup'
 custom_imports = dict(imports=['mmsegsup'], allow_failed_imports=False)
 
 model = dict(

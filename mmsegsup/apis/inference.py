@@ -19,10 +19,10 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
                device: str = 'cpu', cfg_options: Optional[dict] = None):
     """Build an mmsegsup (or any mmdet) model in eval mode, weights loaded when given.
 
-    Built inside a temporary 'mmdet' scope: mmdet's ``init_detector`` would otherwise make it
+    Built inside a temporary scope: mmdet's ``init_detector`` would otherwise make it
     the default scope of the whole process (see ``init_referring_model`` for mmseg's twin).
     """
-    with DefaultScope.overwrite_default_scope('mmdet'):
+    with DefaultScope.overwrite_default_scope('mmsegsup'):
         return init_detector(config, checkpoint, device=device, cfg_options=cfg_options)
 
 
@@ -37,5 +37,5 @@ def inference_image(model, images: Union[ImageType, Sequence[ImageType]]
     pipeline = copy.deepcopy(get_test_pipeline_cfg(model.cfg))
     if isinstance(first, np.ndarray):
         pipeline[0] = dict(pipeline[0], type='mmdet.LoadImageFromNDArray')
-    with DefaultScope.overwrite_default_scope(model.cfg.get('default_scope', 'mmdet')):
+    with DefaultScope.overwrite_default_scope(model.cfg.get('default_scope', 'mmsegsup')):
         return inference_detector(model, images, test_pipeline=Compose(pipeline))

@@ -27,12 +27,12 @@ def init_referring_model(config: Union[str, Config], checkpoint: Optional[str] =
                          device: str = 'cpu', cfg_options: Optional[dict] = None):
     """Build a RefVOS (or any mmseg) model in eval mode with mmseg's ``init_model``.
 
-    mmseg's ``init_model`` makes 'mmseg' the process-wide default scope; it is built inside a
+    mmseg's ``init_model`` makes the config's scope the process-wide default; it is built inside a
     temporary scope instead, so that mmdet models built afterwards (RSIS...) still resolve.
     """
     import mmsegsup  # noqa: F401  (registers RefVOS, safe checkpoint loading)
     from mmseg.apis import init_model
-    with DefaultScope.overwrite_default_scope('mmseg'):
+    with DefaultScope.overwrite_default_scope('mmsegsup_seg'):
         return init_model(config, checkpoint, device=device, cfg_options=cfg_options)
 
 
@@ -53,7 +53,7 @@ def _pipelines(model) -> dict:
         raise ValueError('cfg.test_pipeline must start with an image loading step, got '
                          f'{[_type_name(s) for s in steps]}')
     from_array = [dict(steps[0], type='mmseg.LoadImageFromNDArray')] + steps[1:]
-    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmseg')):
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmsegsup_seg')):
         return dict(path=Compose(steps), array=Compose(from_array))
 
 

@@ -34,7 +34,7 @@ import h5py
 import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
-from mmseg.registry import DATASETS
+from mmsegsup.registry import SEG_DATASETS as DATASETS
 
 from ..utils.errors import DatasetFormatError
 

@@ -3,7 +3,7 @@ import json
 from typing import List, Union
 
 from mmdet.datasets import CocoDataset
-from mmdet.registry import DATASETS
+from mmsegsup.registry import DATASETS
 
 from ..utils.errors import DatasetFormatError
 

@@ -4,7 +4,7 @@ import os.path as osp
 from typing import List, Optional
 
 from mmengine.dataset import BaseDataset
-from mmdet.registry import DATASETS
+from mmsegsup.registry import DATASETS
 from PIL import Image
 
 from ..utils.errors import DatasetFormatError

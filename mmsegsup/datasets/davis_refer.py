@@ -21,7 +21,7 @@ from typing import Dict, List, NamedTuple, Optional, Set
 
 import numpy as np
 from mmengine.dataset import BaseDataset
-from mmseg.registry import DATASETS
+from mmsegsup.registry import SEG_DATASETS as DATASETS
 from PIL import Image
 
 from ..utils.errors import DatasetFormatError

@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
-from mmseg.registry import DATASETS
+from mmsegsup.registry import SEG_DATASETS as DATASETS
 
 from ..utils.errors import DatasetFormatError
 from ..utils.io import dump_json_atomic

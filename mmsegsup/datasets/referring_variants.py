@@ -23,7 +23,7 @@ from typing import Dict, List, Optional, Sequence, Union
 
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
-from mmseg.registry import DATASETS
+from mmsegsup.registry import SEG_DATASETS as DATASETS
 
 from ..analysis.variants import read_variants, shapes_class_labels
 from ..utils.errors import DatasetFormatError

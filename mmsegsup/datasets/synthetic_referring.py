@@ -31,7 +31,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 from mmengine.dataset import BaseDataset
-from mmseg.registry import DATASETS
+from mmsegsup.registry import SEG_DATASETS as DATASETS
 
 from ..utils.errors import DatasetFormatError
 from ..utils.io import dump_json_atomic, imwrite_atomic, save_index_png_atomic

@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import pycocotools.mask as mask_utils
-from mmdet.registry import DATASETS
+from mmsegsup.registry import DATASETS
 
 from .coco_checked import CheckedCocoDataset
 from .shape_drawing import (SHAPE_CLASSES, SHAPES_PALETTE, class_colour, draw_background,

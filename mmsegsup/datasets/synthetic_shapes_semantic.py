@@ -15,7 +15,7 @@ from typing import Iterator, List, Optional, Tuple
 
 import numpy as np
 from mmseg.datasets import BaseSegDataset
-from mmseg.registry import DATASETS
+from mmsegsup.registry import SEG_DATASETS as DATASETS
 
 from ..utils.errors import DatasetFormatError
 from ..utils.io import dump_json_atomic, imwrite_atomic, save_index_png_atomic, write_text_atomic

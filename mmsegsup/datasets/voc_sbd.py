@@ -35,7 +35,7 @@ import numpy as np
 import pycocotools.mask as mask_util
 import scipy.io
 from mmdet.datasets.base_det_dataset import BaseDetDataset
-from mmdet.registry import DATASETS
+from mmsegsup.registry import DATASETS
 from mmengine.dist import is_main_process
 from mmengine.utils import track_iter_progress
 from PIL import Image

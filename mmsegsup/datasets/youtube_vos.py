@@ -4,7 +4,7 @@ import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-from mmdet.registry import DATASETS
+from mmsegsup.registry import DATASETS
 from mmengine.dataset import BaseDataset
 from PIL import Image
 

@@ -45,7 +45,7 @@ class StagedRun:
         """Build a config's training set once (generating synthetic data if needed)."""
         from mmengine.registry import DATASETS, DefaultScope
         import mmsegsup  # noqa: F401  (registration)
-        with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmdet')):
+        with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmsegsup')):
             return DATASETS.build(copy.deepcopy(cfg.train_dataloader.dataset))
 
     @staticmethod

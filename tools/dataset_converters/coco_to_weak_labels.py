@@ -10,16 +10,10 @@ The output format is described in ``mmsegsup/datasets/weak_labels.py``; load it 
 unless ``--keep-crowd``. Bad input exits with status 2 and a one-line message.
 """
 import argparse
-import os.path as osp
 import sys
 from typing import List, Optional
 
-
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from light_import import import_light  # noqa: E402
-
-W = import_light('datasets.weak_labels')
+import mmsegsup.datasets.weak_labels as W
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

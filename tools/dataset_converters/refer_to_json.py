@@ -9,14 +9,10 @@ pickle is opened again). The pickle is read with a loader that refuses every glo
 tampered file cannot run code. Bad input exits with status 2 and a one-line message.
 """
 import argparse
-import os.path as osp
 import sys
 from typing import List, Optional
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from light_import import import_light  # noqa: E402
-
-R = import_light('datasets.refcoco')
+import mmsegsup.datasets.refcoco as R
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

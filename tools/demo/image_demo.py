@@ -10,7 +10,7 @@ from typing import List
 import mmcv
 from mmengine.utils import ProgressBar
 
-from mmdet.registry import VISUALIZERS
+from mmsegsup.registry import VISUALIZERS
 
 from mmsegsup.apis import inference_image, init_model
 

@@ -1,6 +1,6 @@
 """Pipeline checks that turn silent shape mismatches into errors naming the image."""
 from mmcv.transforms import BaseTransform
-from mmdet.registry import TRANSFORMS
+from mmsegsup.registry import TRANSFORMS
 
 from ...utils.errors import DatasetFormatError
 

@@ -12,7 +12,7 @@ from typing import Optional, Tuple, Union
 
 import numpy as np
 from mmcv.transforms import BaseTransform
-from mmseg.registry import TRANSFORMS
+from mmsegsup.registry import SEG_TRANSFORMS as TRANSFORMS
 
 from ...utils.errors import DatasetFormatError
 

@@ -4,7 +4,7 @@ from typing import Dict, List, Optional
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmdet.datasets.transforms import BaseFrameSample
-from mmdet.registry import TRANSFORMS
+from mmsegsup.registry import TRANSFORMS
 from mmdet.structures.mask import BitmapMasks
 from PIL import Image
 

@@ -5,7 +5,7 @@ import os.path as osp
 from typing import Optional, Sequence, Tuple
 
 from mmcv.transforms import BaseTransform
-from mmdet.registry import TRANSFORMS
+from mmsegsup.registry import TRANSFORMS
 
 from ..weak_labels import (WEAK_LABELS_COUNTS, WeakLabels, load_weak_labels,
                            normalize_weak_type, weak_labels_from_coco)

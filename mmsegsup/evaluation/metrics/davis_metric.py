@@ -1,7 +1,7 @@
 """DAVIS J&F as an MMEngine metric: writes the submission PNGs, scores them officially."""
 from typing import Dict, List, Optional
 
-from mmdet.registry import METRICS
+from mmsegsup.registry import METRICS
 
 from ..davis_eval import GLOBAL_COLUMNS, evaluate_davis
 from .vos_results_metric import VOSResultsMetric, frame_png

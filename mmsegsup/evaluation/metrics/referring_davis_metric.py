@@ -7,7 +7,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 import torch
-from mmseg.registry import METRICS
+from mmsegsup.registry import SEG_METRICS as METRICS
 
 from ...datasets.synthetic_videos import DAVIS_PALETTE
 from ...utils.io import save_index_png_atomic

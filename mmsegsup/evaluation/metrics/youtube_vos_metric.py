@@ -4,7 +4,7 @@ import os.path as osp
 import zipfile
 from typing import Dict, List, Optional, Sequence
 
-from mmdet.registry import METRICS
+from mmsegsup.registry import METRICS
 
 from ..youtube_vos_eval import GLOBAL_COLUMNS, evaluate_youtube_vos
 from .vos_results_metric import VOSResultsMetric, frame_png

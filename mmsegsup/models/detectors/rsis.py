@@ -1,6 +1,6 @@
 """RSIS: recurrent semantic instance segmentation (Salvador et al., 2017) as an mmdet detector."""
 from mmdet.models.detectors import SingleStageDetector
-from mmdet.registry import MODELS
+from mmsegsup.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 
 

@@ -3,7 +3,7 @@ from typing import Sequence
 
 import torch
 import torch.nn as nn
-from mmdet.registry import MODELS
+from mmsegsup.registry import MODELS
 from mmdet.utils import ConfigType
 from torch import Tensor
 

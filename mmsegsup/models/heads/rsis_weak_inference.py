@@ -3,7 +3,7 @@ from collections import Counter
 from typing import Dict, List, Optional, Tuple
 
 import torch
-from mmdet.registry import MODELS
+from mmsegsup.registry import MODELS
 from mmdet.structures import SampleList
 from mmengine.structures import InstanceData
 from torch import Tensor

@@ -3,7 +3,7 @@ from typing import Optional
 
 import torch
 import torch.nn as nn
-from mmdet.registry import MODELS
+from mmsegsup.registry import MODELS
 from torch import Tensor
 
 

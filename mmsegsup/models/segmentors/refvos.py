@@ -17,7 +17,7 @@ from typing import List, Optional
 
 import torch.nn.functional as F
 from mmseg.models.segmentors import EncoderDecoder
-from mmseg.registry import MODELS
+from mmsegsup.registry import SEG_MODELS as MODELS
 from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, OptSampleList, SampleList
 from mmseg.utils import add_prefix
 from torch import Tensor

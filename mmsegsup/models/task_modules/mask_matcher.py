@@ -3,7 +3,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-from mmdet.registry import TASK_UTILS
+from mmsegsup.registry import TASK_UTILS
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 

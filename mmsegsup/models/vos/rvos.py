@@ -1,7 +1,7 @@
 """RVOS: recurrent video object segmentation (Ventura et al., CVPR 2019) as an mmdet model."""
 from typing import Dict, List, Optional, Union
 
-from mmdet.registry import MODELS
+from mmsegsup.registry import MODELS
 from mmdet.structures import TrackDataSample
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.model import BaseModel
