@@ -72,10 +72,24 @@ class HFTextEncoder(BaseModule):
             warning naming the sentence.
         cache_size: sentences memoised (LRU) while frozen or in eval mode without gradients, so
             the frames of a video encode their shared sentence once.
+        model_config: build the architecture offline from this config dict (e.g.
+            ``dict(model_type='bert')`` = ``BertConfig()``, bert-base) with untrained weights,
+            which a checkpoint then fills (converted RefVOS models); ``model_name_or_path``
+            then only names the tokenizer.
+        tokenizer_name_or_path: tokenizer source if not ``model_name_or_path``; loaded on the
+            first sentence, so a model fed token ids (:meth:`encode_ids`) needs none.
+        truncation: ``'keep_sep'`` (HF truncation, the last token stays [SEP]) or ``'slice'``
+            (the original RefVOS: ``encode(s)[:max_length]`` padded with 0 to max_length).
+        attn_implementation: passed to transformers (``'eager'`` as the original's era).
+        eval_mode: keep the transformer in eval mode (dropout off) while it trains, as the
+            original RefVOS did (its BERT never left ``from_pretrained``'s eval mode).
     """
 
     def __init__(self, model_name_or_path: str = MINILM_OFFLINE, pooling: str = 'cls',
                  frozen: bool = False, max_length: int = 40, cache_size: int = 256,
+                 model_config: Optional[dict] = None,
+                 tokenizer_name_or_path: Optional[str] = None, truncation: str = 'keep_sep',
+                 attn_implementation: Optional[str] = None, eval_mode: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if pooling not in POOLINGS:
@@ -85,12 +99,25 @@ class HFTextEncoder(BaseModule):
                              f'{max_length!r}')
         if cache_size < 0:
             raise ValueError(f'cache_size must be >= 0, got {cache_size}')
-        from transformers import AutoModel, AutoTokenizer
-        source = resolve_text_model(model_name_or_path)
-        local = osp.isdir(source)
+        if truncation not in ('keep_sep', 'slice'):
+            raise ValueError(f"truncation must be 'keep_sep' or 'slice', got {truncation!r}")
+        from transformers import AutoConfig, AutoModel
         self.model_name_or_path = model_name_or_path
-        self.tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local)
-        self.model = AutoModel.from_pretrained(source, local_files_only=local)
+        self.tokenizer_name_or_path = tokenizer_name_or_path or model_name_or_path
+        self._tokenizer = None
+        self.truncation = truncation
+        self.eval_mode = eval_mode
+        extra = {} if attn_implementation is None else dict(
+            attn_implementation=attn_implementation)
+        if model_config is not None:
+            cfg = dict(model_config)
+            model_type = cfg.pop('model_type', 'bert')
+            source = f'{model_type} from model_config'
+            self.model = AutoModel.from_config(AutoConfig.for_model(model_type, **cfg), **extra)
+        else:
+            source = resolve_text_model(model_name_or_path)
+            local = osp.isdir(source)
+            self.model = AutoModel.from_pretrained(source, local_files_only=local, **extra)
         positions = getattr(self.model.config, 'max_position_embeddings', None)
         if positions is not None and max_length > positions:
             raise ValueError(f'max_length={max_length} exceeds the {positions} positions of '
@@ -108,6 +135,16 @@ class HFTextEncoder(BaseModule):
         if frozen:
             self.model.requires_grad_(False)
             self.model.eval()
+
+    @property
+    def tokenizer(self):
+        """The tokenizer, loaded on first use (a model fed token ids never needs one)."""
+        if self._tokenizer is None:
+            from transformers import AutoTokenizer
+            source = resolve_text_model(self.tokenizer_name_or_path)
+            self._tokenizer = AutoTokenizer.from_pretrained(source,
+                                                            local_files_only=osp.isdir(source))
+        return self._tokenizer
 
     def _check_pooler(self, source: str) -> None:
         pooler = getattr(self.model, 'pooler', None)
@@ -134,7 +171,7 @@ class HFTextEncoder(BaseModule):
     def train(self, mode: bool = True) -> 'HFTextEncoder':
         """Switch mode, keeping a frozen transformer in eval mode; forgets memoised sentences."""
         super().train(mode)
-        if self.frozen:
+        if self.frozen or self.eval_mode:
             self.model.eval()
         self._cache.clear()
         return self
@@ -167,8 +204,25 @@ class HFTextEncoder(BaseModule):
                 warnings.warn(f'HFTextEncoder: the sentence {s!r} has {n} tokens (with [CLS] '
                               f'and [SEP]), truncated to max_length={self.max_length}')
         device = next(self.model.parameters()).device
+        if self.truncation == 'slice':
+            ids = torch.zeros(len(sentences), self.max_length, dtype=torch.long)
+            for i, s in enumerate(sentences):
+                kept = self.tokenizer.encode(s, add_special_tokens=True)[:self.max_length]
+                ids[i, :len(kept)] = torch.tensor(kept)
+            mask = (torch.arange(self.max_length)[None] <
+                    torch.tensor([min(n, self.max_length) for n in lengths])[:, None]).long()
+            return self.encode_ids(ids.to(device), mask.to(device))
         batch = self.tokenizer(sentences, padding=True, truncation=True,
                                max_length=self.max_length, return_tensors='pt').to(device)
+        return self.encode_ids(batch['input_ids'], batch['attention_mask'],
+                               batch.get('token_type_ids'))
+
+    def encode_ids(self, input_ids: Tensor, attention_mask: Tensor,
+                   token_type_ids: Optional[Tensor] = None) -> Tensor:
+        """``(B, out_channels)`` embeddings of tokenised sentences (no memoising)."""
+        batch = dict(input_ids=input_ids, attention_mask=attention_mask)
+        if token_type_ids is not None:
+            batch['token_type_ids'] = token_type_ids
         out = self.model(**batch)
         if self.pooling == 'cls':
             return out.last_hidden_state[:, 0]
