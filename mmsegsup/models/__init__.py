@@ -1,4 +1,5 @@
 """Models: importing this registers every building block, head and detector."""
+from .backbones import *  # noqa: F401,F403
 from .detectors import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from mmsegsup.registry import MODELS, TASK_UTILS
 from mmdet.structures import SampleList
 from mmdet.structures.bbox import bbox_cxcywh_to_xyxy, bbox_xyxy_to_cxcywh
+from mmdet.structures.mask import mask2bbox
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig, reduce_mean
 from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
@@ -23,6 +24,8 @@ class RSISHead(BaseModule):
     objects by the Hungarian matcher on the sIoU cost (the model picks its own order); matched
     steps get the sIoU, class and box losses; the stop branch learns 1 for those steps and 0 for
     step ``G``. Inference: steps run until the stop score drops below ``stop_thr``; no NMS.
+    ``test_cfg.rule`` picks the selection: ``'first_stop'`` (that one, the default) or
+    ``'original'`` (imatge-upc/rsis eval.py, see :meth:`predict`).
 
     Args:
         num_classes: number of object classes.
@@ -36,9 +39,18 @@ class RSISHead(BaseModule):
         encoder_dropout: dropout probability on the encoder features before the decoder (the
             MC-dropout baseline of thesis 5.4.2 uses 0.5); active in training mode only, or at
             test time through :func:`mmsegsup.active_learning.enable_mc_dropout`.
-        train_cfg / test_cfg: ``test_cfg`` keys ``stop_thr`` (0.5), ``mask_thr`` (0.5) and
-            ``score`` ('cls_stop': class probability x stop probability, or 'cls').
+        with_bbox: a box branch (``fc_bbox``, MSE loss). Without it (the original RSIS) the
+            boxes of the predictions are those of their masks.
+        align_corners: resize the mask logits to the input and the probabilities to the
+            original image with ``align_corners=True`` (the original's ``UpsamplingBilinear2d``
+            and ``scipy.ndimage.zoom(order=1)``) instead of False.
+        train_cfg / test_cfg: ``test_cfg`` keys ``rule`` ('first_stop' or 'original'),
+            ``stop_thr`` (0.5), ``mask_thr`` (0.5), ``score`` ('cls_stop': class probability x
+            stop probability, or 'cls'; 'first_stop' only) and ``min_size`` (0.001 of the
+            image area; 'original' only).
     """
+
+    RULES = ('first_stop', 'original')
 
     def __init__(self,
                  num_classes: int,
@@ -54,6 +66,8 @@ class RSISHead(BaseModule):
                                               loss_weight=1.0),
                  iou_branch: OptConfigType = None,
                  encoder_dropout: float = 0.0,
+                 with_bbox: bool = True,
+                 align_corners: bool = False,
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
@@ -63,7 +77,10 @@ class RSISHead(BaseModule):
         self.decoder = MODELS.build(dict(decoder, in_channels=list(in_channels)))
         feat = self.decoder.pooled_channels
         self.fc_cls = nn.Linear(feat, num_classes)
-        self.fc_bbox = nn.Linear(feat, 4)
+        self.with_bbox = with_bbox
+        self.align_corners = align_corners
+        if with_bbox:
+            self.fc_bbox = nn.Linear(feat, 4)
         self.fc_stop = nn.Linear(feat, 1)
         self.matcher = TASK_UTILS.build(matcher)
         self.loss_mask = MODELS.build(loss_mask)
@@ -82,15 +99,19 @@ class RSISHead(BaseModule):
             raise ValueError(f'encoder_dropout must be in [0, 1), got {encoder_dropout}')
         self.encoder_dropout = nn.Dropout(encoder_dropout) if encoder_dropout > 0 else None
         self.train_cfg = train_cfg or {}
-        self.test_cfg = dict(stop_thr=0.5, mask_thr=0.5, score='cls_stop')
+        self.test_cfg = dict(rule='first_stop', stop_thr=0.5, mask_thr=0.5, score='cls_stop',
+                             min_size=0.001)
         self.test_cfg.update(test_cfg or {})
+        if self.test_cfg['rule'] not in self.RULES:
+            raise ValueError(f'test_cfg.rule must be one of {self.RULES}, got '
+                             f'{self.test_cfg["rule"]!r}')
 
     def forward(self, x: Tuple[Tensor], num_steps: Optional[int] = None) -> Dict[str, Tensor]:
         """Run ``num_steps`` recurrent steps (default ``max_steps``).
 
         Returns a dict of ``mask_logits (B, T, h, w)`` at the decoder's finest resolution,
-        ``cls_logits (B, T, C)``, ``bbox_pred (B, T, 4)`` (cx, cy, w, h in [0, 1] of each
-        image's ``img_shape``) and
+        ``cls_logits (B, T, C)``, with ``with_bbox`` ``bbox_pred (B, T, 4)`` (cx, cy, w, h in
+        [0, 1] of each image's ``img_shape``) and
         ``stop_logits (B, T)``; with an IoU branch also ``iou_pred (B, T)`` (transformed).
         """
         proj = self._project(x)
@@ -103,8 +124,9 @@ class RSISHead(BaseModule):
             iou_feats.append(self._iou_feature(proj, state, mask))
         feats = torch.stack(pooled, 1)
         out = dict(mask_logits=torch.stack(masks, 1), cls_logits=self.fc_cls(feats),
-                   bbox_pred=self.fc_bbox(feats).sigmoid(),
                    stop_logits=self.fc_stop(feats)[..., 0])
+        if self.with_bbox:
+            out['bbox_pred'] = self.fc_bbox(feats).sigmoid()
         return self._add_iou_pred(out, iou_feats)
 
     def _project(self, x: Tuple[Tensor]) -> List[Tensor]:
@@ -164,10 +186,6 @@ class RSISHead(BaseModule):
                                      num_preds=[min(n, num_steps) for n in num_gt])
         batch_idx, pred_idx, tgt_masks = self._gather_matched(matches, gt_masks, device)
         tgt_labels = torch.cat([gt.labels[g.to(device)] for gt, (_, g) in zip(gts, matches)])
-        tgt_boxes = torch.cat([
-            bbox_xyxy_to_cxcywh(self._boxes(gt, device)[g.to(device)]) /
-            self._box_scale(s.metainfo, mask_logits)
-            for gt, s, (_, g) in zip(gts, batch_data_samples, matches)])
 
         # Normalise by the global count so that DDP averages to the single-process loss.
         num_pos = reduce_mean(mask_logits.new_tensor(float(len(pred_idx)))).clamp(min=1).item()
@@ -175,9 +193,14 @@ class RSISHead(BaseModule):
             loss_mask=self.loss_mask(mask_logits[batch_idx, pred_idx], tgt_masks,
                                      avg_factor=num_pos),
             loss_cls=self.loss_cls(out['cls_logits'][batch_idx, pred_idx], tgt_labels,
-                                   avg_factor=num_pos),
-            loss_bbox=self.loss_bbox(out['bbox_pred'][batch_idx, pred_idx], tgt_boxes,
-                                     avg_factor=num_pos * 4))
+                                   avg_factor=num_pos))
+        if self.with_bbox:
+            tgt_boxes = torch.cat([
+                bbox_xyxy_to_cxcywh(self._boxes(gt, device)[g.to(device)]) /
+                self._box_scale(s.metainfo, mask_logits)
+                for gt, s, (_, g) in zip(gts, batch_data_samples, matches)])
+            losses['loss_bbox'] = self.loss_bbox(out['bbox_pred'][batch_idx, pred_idx],
+                                                 tgt_boxes, avg_factor=num_pos * 4)
         stop_target, stop_weight = self._stop_targets(num_gt, num_steps, device)
         num_stop = reduce_mean(stop_weight.sum()).clamp(min=1).item()
         losses['loss_stop'] = self.loss_stop(out['stop_logits'].reshape(-1, 1),
@@ -187,11 +210,11 @@ class RSISHead(BaseModule):
         losses.update(self._iou_loss(out, mask_logits, batch_idx, pred_idx, tgt_masks, num_pos))
         return self._only_iou(losses)
 
-    @staticmethod
-    def _to_padded(mask_logits: Tensor, samples: SampleList) -> Tensor:
+    def _to_padded(self, mask_logits: Tensor, samples: SampleList) -> Tensor:
         """Decoder mask logits ``(B, T, h, w)`` resized to the padded batch input."""
         size = tuple(samples[0].metainfo['batch_input_shape'])
-        return F.interpolate(mask_logits, size=size, mode='bilinear', align_corners=False)
+        return F.interpolate(mask_logits, size=size, mode='bilinear',
+                             align_corners=self.align_corners)
 
     @staticmethod
     def _gather_matched(matches: List[Tuple[Tensor, Tensor]], gt_masks: List[Tensor],
@@ -202,8 +225,7 @@ class RSISHead(BaseModule):
         tgt_masks = torch.cat([gm[g.to(device)] for gm, (_, g) in zip(gt_masks, matches)])
         return batch_idx.to(device), pred_idx.to(device), tgt_masks
 
-    @staticmethod
-    def _to_image(probs: Tensor, meta: dict, rescale: bool) -> Tensor:
+    def _to_image(self, probs: Tensor, meta: dict, rescale: bool) -> Tensor:
         """Per-step probabilities ``(T, H_pad, W_pad)``: padding cropped, and resized to
         ``ori_shape`` with ``rescale``."""
         h, w = meta['img_shape'][:2]
@@ -213,7 +235,7 @@ class RSISHead(BaseModule):
             if not len(probs):
                 return probs.new_zeros((0, ) + size)
             probs = F.interpolate(probs[None], size=size, mode='bilinear',
-                                  align_corners=False)[0]
+                                  align_corners=self.align_corners)[0]
         return probs
 
     def _class_logits(self, out: Dict[str, Tensor], metas: List[dict]) -> Tensor:
@@ -255,37 +277,84 @@ class RSISHead(BaseModule):
         weight = (steps <= n).float()
         return target, weight
 
-    def predict(self, x: Tuple[Tensor], batch_data_samples: SampleList,
-                rescale: bool = True) -> List[InstanceData]:
-        """Instances per image: steps before the first stop score below ``stop_thr``."""
+    def step_probs(self, x: Tuple[Tensor], batch_data_samples: SampleList) -> Dict[str, Tensor]:
+        """What the original ``test()`` returns, for all ``max_steps`` steps: ``mask_probs
+        (B, T, H, W)`` at the padded input size, ``cls_probs (B, T, C)`` (the softmax of
+        ``_class_logits``) and ``stop_probs (B, T)``; and ``out``, the :meth:`forward` dict."""
         out = self(x)
         metas = [s.metainfo for s in batch_data_samples]
-        mask_probs = self._to_padded(out['mask_logits'], batch_data_samples).sigmoid()
-        stop = out['stop_logits'].sigmoid()
-        cls_prob, labels = self._class_logits(out, metas).softmax(-1).max(-1)
-        boxes = bbox_cxcywh_to_xyxy(out['bbox_pred'])
+        return dict(out=out,
+                    mask_probs=self._to_padded(out['mask_logits'], batch_data_samples).sigmoid(),
+                    cls_probs=self._class_logits(out, metas).softmax(-1),
+                    stop_probs=out['stop_logits'].sigmoid())
+
+    def predict(self, x: Tuple[Tensor], batch_data_samples: SampleList,
+                rescale: bool = True) -> List[InstanceData]:
+        """Instances per image, selected by ``test_cfg.rule``.
+
+        ``'first_stop'``: the steps before the first stop score below ``stop_thr``, each with
+        its argmax class. ``'original'`` (imatge-upc/rsis eval.py:296-340): every step with
+        ``stop >= stop_thr`` (no early stop) whose mask ``> mask_thr`` at the original size
+        covers at least ``min_size`` of the image, emitted once per class ``1..C-1`` (class 0
+        is the original's ``<eos>``, so labels are ``cls - 1``) with score
+        ``p(class) x p(stop)``, in (step, class) order; the instances carry their ``steps``.
+        """
+        probs = self.step_probs(x, batch_data_samples)
+        if self.test_cfg['rule'] == 'original':
+            return [self._original_instances(probs, b, s.metainfo, rescale)
+                    for b, s in enumerate(batch_data_samples)]
+        return self._first_stop_instances(probs, batch_data_samples, rescale)
+
+    def _original_instances(self, probs: Dict[str, Tensor], b: int, meta: dict,
+                            rescale: bool) -> InstanceData:
+        cfg, stop = self.test_cfg, probs['stop_probs'][b]
+        steps = (stop >= cfg['stop_thr']).nonzero()[:, 0]
+        masks = self._to_image(probs['mask_probs'][b, steps], meta, rescale) > cfg['mask_thr']
+        h, w = masks.shape[-2:]
+        valid = masks.flatten(1).sum(1) >= cfg['min_size'] * h * w
+        steps, masks = steps[valid], masks[valid]
+        num_cls = probs['cls_probs'].shape[-1] - 1
+        res = InstanceData()
+        res.masks = masks.repeat_interleave(num_cls, 0)
+        res.steps = steps.repeat_interleave(num_cls)
+        res.labels = torch.arange(num_cls, device=stop.device).repeat(len(steps))
+        res.scores = (probs['cls_probs'][b, steps, 1:] * stop[steps, None]).flatten()
+        res.bboxes = mask2bbox(res.masks)
+        return res
+
+    def _first_stop_instances(self, probs: Dict[str, Tensor], batch_data_samples: SampleList,
+                              rescale: bool) -> List[InstanceData]:
+        out, mask_probs, stop = probs['out'], probs['mask_probs'], probs['stop_probs']
+        cls_prob, labels = probs['cls_probs'].max(-1)
+        boxes = bbox_cxcywh_to_xyxy(out['bbox_pred']) if self.with_bbox else None
         results = []
-        for b, meta in enumerate(metas):
+        for b, sample in enumerate(batch_data_samples):
+            meta = sample.metainfo
             below = (stop[b] < self.test_cfg['stop_thr']).nonzero()
             keep = int(below[0]) if len(below) else stop.shape[1]
-            probs = self._to_image(mask_probs[b, :keep], meta, rescale)
-            bboxes = boxes[b, :keep] * self._box_scale(meta, boxes)
-            h, w = meta['img_shape'][:2]
-            if rescale:
-                sf = meta.get('scale_factor', (1.0, 1.0))
-                bboxes = bboxes / bboxes.new_tensor([sf[0], sf[1], sf[0], sf[1]])
-                h, w = meta['ori_shape'][:2]
-            bboxes[:, 0::2] = bboxes[:, 0::2].clamp(0, w)
-            bboxes[:, 1::2] = bboxes[:, 1::2].clamp(0, h)
+            masks = self._to_image(mask_probs[b, :keep], meta, rescale) > self.test_cfg['mask_thr']
             scores = cls_prob[b, :keep]
             if self.test_cfg['score'] == 'cls_stop':
                 scores = scores * stop[b, :keep]
             res = InstanceData()
-            res.masks = probs > self.test_cfg['mask_thr']
-            res.bboxes = bboxes
+            res.masks = masks
+            res.bboxes = mask2bbox(masks) if boxes is None else self._rescale_boxes(
+                boxes[b, :keep] * self._box_scale(meta, boxes), meta, rescale)
             res.scores = scores
             res.labels = labels[b, :keep]
             if self.iou_branch is not None:
                 res.ious = self.iou_branch.to_iou(out['iou_pred'][b, :keep])
             results.append(res)
         return results
+
+    @staticmethod
+    def _rescale_boxes(bboxes: Tensor, meta: dict, rescale: bool) -> Tensor:
+        """Boxes in ``img_shape`` pixels -> ``ori_shape`` pixels with ``rescale``, clamped."""
+        h, w = meta['img_shape'][:2]
+        if rescale:
+            sf = meta.get('scale_factor', (1.0, 1.0))
+            bboxes = bboxes / bboxes.new_tensor([sf[0], sf[1], sf[0], sf[1]])
+            h, w = meta['ori_shape'][:2]
+        bboxes[:, 0::2] = bboxes[:, 0::2].clamp(0, w)
+        bboxes[:, 1::2] = bboxes[:, 1::2].clamp(0, h)
+        return bboxes
