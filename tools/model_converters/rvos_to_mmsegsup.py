@@ -5,16 +5,11 @@
 writes OUT/config.py and OUT/model.pth (an mmengine checkpoint).
 """
 import argparse
-import os
-import os.path as osp
 import sys
 from typing import List, Optional
 
-import torch
-from mmengine.config import Config
-
-from mmsegsup.models.converters import convert_rvos
-from mmsegsup.utils import DatasetFormatError, write_text_atomic
+from mmsegsup.models.converters import convert_rvos, write_converted
+from mmsegsup.utils import DatasetFormatError
 
 
 # YouTube-VOS valid at the original's 256x448 (eval_previous_mask.py); edit for DAVIS (240x427).
@@ -43,16 +38,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (DatasetFormatError, FileNotFoundError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
-    os.makedirs(args.out, exist_ok=True)
-    cfg = Config(dict(default_scope='mmsegsup', model=model_cfg, test_dataloader=TEST_DATALOADER,
-                      custom_imports=dict(imports=['mmsegsup'], allow_failed_imports=False)))
-    write_text_atomic(cfg.pretty_text, osp.join(args.out, 'config.py'))
-    tmp = osp.join(args.out, 'model.pth.tmp')
-    torch.save(dict(state_dict=state_dict,
-                    meta=dict(source=osp.abspath(args.folder), converter='rvos_to_mmsegsup',
-                              dataset_meta=dict(classes=('object', )))),
-               tmp)
-    os.replace(tmp, osp.join(args.out, 'model.pth'))
+    write_converted(args.out, model_cfg, state_dict, args.folder, 'rvos_to_mmsegsup',
+                    ('object', ), test_dataloader=TEST_DATALOADER)
     print(f'wrote {args.out}/config.py and {args.out}/model.pth')
     return 0
 

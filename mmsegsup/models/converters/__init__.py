@@ -1,6 +1,8 @@
 """Readers and key maps for the thesis's published checkpoints (used by tools/model_converters)."""
-from .published import (PublishedCheckpointError, convert_rvos, map_rvos_keys, read_published,
-                        rvos_model_cfg)
+from .published import (PublishedCheckpointError, convert_rsis, convert_rvos, map_rsis_keys,
+                        map_rvos_keys, published_kind, read_published, rsis_classes,
+                        rsis_model_cfg, rvos_model_cfg, write_converted)
 
-__all__ = ['PublishedCheckpointError', 'convert_rvos', 'map_rvos_keys', 'read_published',
-           'rvos_model_cfg']
+__all__ = ['PublishedCheckpointError', 'convert_rsis', 'convert_rvos', 'map_rsis_keys',
+           'map_rvos_keys', 'published_kind', 'read_published', 'rsis_classes', 'rsis_model_cfg',
+           'rvos_model_cfg', 'write_converted']

@@ -1,17 +1,22 @@
-"""Published RVOS checkpoint folders (``encoder.pt``, ``decoder.pt``, ``args.pkl``) -> mmsegsup.
+"""Published RVOS / RSIS folders (``encoder.pt``, ``decoder.pt``, ``args.pkl``) -> mmsegsup.
 
-The layout is imatge-upc/rvos's (utils/utils.py): torch state_dicts, maybe written with torch 1.0's
-legacy serialisation and with DataParallel's ``module.`` prefix, and the training arguments as a
-pickled ``argparse.Namespace`` (read by the allow-list unpickler, nothing run).
+The layout is imatge-upc/rvos's and imatge-upc/rsis's (utils/utils.py): torch state_dicts, maybe
+written with torch 1.0's legacy serialisation and with DataParallel's ``module.`` prefix, and the
+training arguments as a pickled ``argparse.Namespace`` (read by the allow-list unpickler, nothing
+run). The two families share the reader, the key map, the check against the built model and the
+writer of the converted folder; they differ in the model config and a few decoder keys.
 """
 import argparse
+import copy
+import os
 import os.path as osp
-from typing import Dict, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
 
 from ...utils.errors import DatasetFormatError
+from ...utils.io import write_text_atomic
 from ...utils.safe_pickle import safe_load_namespace
 
 StateDict = Dict[str, Tensor]
@@ -54,19 +59,33 @@ def read_published(folder: str) -> Tuple[argparse.Namespace, StateDict, StateDic
     return args, enc, dec
 
 
-def _kind(folder: str, enc: StateDict, dec: StateDict) -> str:
+CONVERTERS = dict(rvos='rvos_to_mmsegsup.py', rsis='rsis_to_mmsegsup.py')
+IMAGENET = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], bgr_to_rgb=True,
+                pad_size_divisor=1, pad_mask=True)
+
+
+def published_kind(folder: str, enc: StateDict, dec: StateDict) -> str:
+    """``'rsis'`` (an ``sk1`` conv1 level) or ``'rvos'``, from the keys of a published folder."""
     if 'sk1.weight' in enc:
-        raise PublishedCheckpointError(
-            f'{folder}: encoder.pt has sk1.* (the conv1 level): this is an RSIS checkpoint, '
-            'convert it with rsis_to_mmsegsup.py')
+        return 'rsis'
     if 'clstm_list.0.Gates.weight' not in dec or 'sk2.weight' not in enc:
         raise PublishedCheckpointError(f'{folder}: decoder.pt lacks clstm_list.0.Gates.weight or '
-                                       'encoder.pt lacks sk2.weight: not an RVOS checkpoint')
+                                       'encoder.pt lacks sk2.weight: not an RVOS / RSIS '
+                                       'checkpoint')
     return 'rvos'
 
 
-def rvos_model_cfg(args: argparse.Namespace, one_shot: bool) -> dict:
-    """The mmsegsup model config that reproduces the published model of ``args``."""
+def _expect_kind(folder: str, enc: StateDict, dec: StateDict, kind: str) -> None:
+    found = published_kind(folder, enc, dec)
+    if found != kind:
+        why = ('encoder.pt has sk1.* (the conv1 level)' if found == 'rsis' else
+               'encoder.pt has no sk1.* (no conv1 level)')
+        raise PublishedCheckpointError(f'{folder}: {why}: this is an {found.upper()} checkpoint, '
+                                       f'convert it with {CONVERTERS[found]}')
+
+
+def _base_args(args: argparse.Namespace) -> Tuple[int, int, int]:
+    """``(depth, hidden_size, kernel_size)`` of the arguments both families share, checked."""
     base = getattr(args, 'base_model', 'resnet101')
     if base not in DEPTHS:
         raise PublishedCheckpointError(f'args.pkl: base_model {base!r} is not one of '
@@ -74,8 +93,30 @@ def rvos_model_cfg(args: argparse.Namespace, one_shot: bool) -> dict:
     if getattr(args, 'skip_mode', 'concat') != 'concat':
         raise PublishedCheckpointError(f'args.pkl: skip_mode {args.skip_mode!r} is not supported '
                                        '(only concat, the published models\' setting)')
-    depth, hid, k = DEPTHS[base], int(getattr(args, 'hidden_size', 128)), int(
-        getattr(args, 'kernel_size', 3))
+    k = int(getattr(args, 'kernel_size', 3))
+    if k not in (1, 3):
+        raise PublishedCheckpointError(f'args.pkl: kernel_size {k} is not supported (the '
+                                       'original pads 1 for every k > 1: only 1 and 3 keep sizes)')
+    return DEPTHS[base], int(getattr(args, 'hidden_size', 128)), k
+
+
+def _original_decoder(hidden: Sequence[int], skips: Sequence[int], k: int, **kw) -> dict:
+    """The RecurrentMaskDecoder options of the original wiring (k x k skip conv + BN, no ReLU,
+    align_corners=True, final x2 upsample, k x k conv_out)."""
+    return dict(type='RecurrentMaskDecoder', hidden_channels=tuple(hidden),
+                skip_channels=tuple(skips), kernel_size=k, proj_kernel_size=k, proj_norm=True,
+                align_corners=True, final_upsample=True, mask_kernel_size=k, **kw)
+
+
+def _resnet(type_: str, depth: int) -> dict:
+    return dict(type=type_, depth=depth, num_stages=4, out_indices=(0, 1, 2, 3),
+                frozen_stages=-1, norm_cfg=dict(type='BN', requires_grad=True), norm_eval=True,
+                style='pytorch')
+
+
+def rvos_model_cfg(args: argparse.Namespace, one_shot: bool) -> dict:
+    """The mmsegsup model config that reproduces the published model of ``args``."""
+    depth, hid, k = _base_args(args)
     if getattr(args, 'only_spatial', False):
         recurrence = 'S'
     elif getattr(args, 'only_temporal', False):
@@ -84,27 +125,49 @@ def rvos_model_cfg(args: argparse.Namespace, one_shot: bool) -> dict:
         recurrence = 'ST'
     return dict(
         type='RVOS',
-        data_preprocessor=dict(type='TrackDataPreprocessor', mean=[123.675, 116.28, 103.53],
-                               std=[58.395, 57.12, 57.375], bgr_to_rgb=True,
-                               pad_size_divisor=1, pad_mask=True),
-        backbone=dict(type='ResNet', depth=depth, num_stages=4, out_indices=(0, 1, 2, 3),
-                      frozen_stages=-1, norm_cfg=dict(type='BN', requires_grad=True),
-                      norm_eval=True, style='pytorch'),
+        data_preprocessor=dict(type='TrackDataPreprocessor', **IMAGENET),
+        backbone=_resnet('ResNet', depth),
         head=dict(
             type='RVOSHead', in_channels=SKIP_DIMS[depth],
-            decoder=dict(type='RecurrentMaskDecoder',
-                         hidden_channels=(hid, hid // 2, hid // 4, hid // 8),
-                         skip_channels=(hid, hid, hid // 2, hid // 4), use_levels=(0, 1, 2, 3),
-                         kernel_size=k, proj_kernel_size=k, proj_norm=True, align_corners=True,
-                         final_upsample=True, mask_kernel_size=k, extra_input_mode='maxpool',
-                         pooling=('max', )),
+            decoder=_original_decoder((hid, hid // 2, hid // 4, hid // 8),
+                                      (hid, hid, hid // 2, hid // 4), k,
+                                      use_levels=(0, 1, 2, 3), extra_input_mode='maxpool',
+                                      pooling=('max', )),
             recurrence=recurrence, one_shot=one_shot,
             num_slots=int(getattr(args, 'maxseqlen', 10)), protocol='original',
             test_cfg=dict(mask_thr=0.5)))
 
 
-def map_rvos_keys(enc: StateDict, dec: StateDict) -> StateDict:
-    """Original keys -> mmsegsup keys; ``base.fc.*`` and the stale ``fc_stop`` are dropped."""
+def rsis_model_cfg(args: argparse.Namespace, maxseqlen: Optional[int] = None,
+                   stop_thr: float = 0.5, mask_thr: float = 0.5, min_size: float = 0.001) -> dict:
+    """The mmsegsup model config of the published RSIS model of ``args`` (imatge-upc/rsis).
+
+    Five levels (conv1's output before the max-pool included), class and stop heads on the
+    per-level global max, no box branch, and eval.py's selection rule with its thresholds
+    (``stop_th``, ``mask_th``, ``min_size``; defaults of args.py). ``maxseqlen`` is eval.py's
+    command-line value; None takes the training one from ``args`` (default 10).
+    """
+    depth, hid, k = _base_args(args)
+    steps = int(maxseqlen if maxseqlen is not None else getattr(args, 'maxseqlen', 10))
+    return dict(
+        type='RSIS',
+        data_preprocessor=dict(type='DetDataPreprocessor', **IMAGENET),
+        backbone=_resnet('ResNetWithStem', depth),
+        head=dict(
+            type='RSISHead', num_classes=int(getattr(args, 'num_classes', 21)),
+            in_channels=[64] + SKIP_DIMS[depth],
+            decoder=_original_decoder([hid // 2**i for i in range(5)],
+                                      [hid, hid, hid // 2, hid // 4, hid // 8], k,
+                                      pooling=('max', )),
+            max_steps=steps, with_bbox=False, align_corners=True),
+        test_cfg=dict(rule='original', stop_thr=stop_thr, mask_thr=mask_thr, min_size=min_size))
+
+
+def _map_keys(enc: StateDict, dec: StateDict, head: str,
+              dec_renames: Dict[str, Optional[str]]) -> StateDict:
+    """Original keys -> mmsegsup keys under ``head``; ``base.fc.*`` is dropped, and the decoder
+    modules of ``dec_renames`` are renamed (``None``: dropped). Unknown keys keep a prefix
+    (``encoder.`` / ``decoder.``) so the shape check names them."""
     out: StateDict = {}
     for key, val in enc.items():
         if key.startswith('base.fc.'):
@@ -113,21 +176,34 @@ def map_rvos_keys(enc: StateDict, dec: StateDict) -> StateDict:
             out['backbone.' + key[len('base.'):]] = val
         elif key[:2] in ('sk', 'bn') and key[2:3].isdigit():
             idx = 5 - int(key[2])  # sk5 / bn5 feed the coarsest level 0
-            out[f'head.decoder.projections.{idx}.{0 if key[:2] == "sk" else 1}.'
+            out[f'{head}.decoder.projections.{idx}.{0 if key[:2] == "sk" else 1}.'
                 f'{key.split(".", 1)[1]}'] = val
         else:
-            out['encoder.' + key] = val  # unknown: reported by the shape check
+            out['encoder.' + key] = val
     for key, val in dec.items():
-        if 'fc_stop' in key:
-            continue
-        if key.startswith('clstm_list.'):
-            _, lvl, rest = key.split('.', 2)
-            out[f'head.decoder.cells.{lvl}.' + rest.replace('Gates.', 'gates.')] = val
-        elif key.startswith('conv_out.'):
-            out['head.decoder.conv_mask.' + key[len('conv_out.'):]] = val
+        module, rest = key.split('.', 1) if '.' in key else (key, '')
+        if module in dec_renames:
+            if dec_renames[module] is not None:
+                out[f'{head}.{dec_renames[module]}.{rest}'] = val
+        elif module == 'clstm_list':
+            lvl, rest = rest.split('.', 1)
+            out[f'{head}.decoder.cells.{lvl}.' + rest.replace('Gates.', 'gates.')] = val
+        elif module == 'conv_out':
+            out[f'{head}.decoder.conv_mask.{rest}'] = val
         else:
             out['decoder.' + key] = val
     return out
+
+
+def map_rvos_keys(enc: StateDict, dec: StateDict) -> StateDict:
+    """RVOS keys -> mmsegsup keys; ``base.fc.*`` and the stale ``fc_stop`` are dropped."""
+    return _map_keys(enc, dec, 'head', dict(fc_stop=None))
+
+
+def map_rsis_keys(enc: StateDict, dec: StateDict) -> StateDict:
+    """RSIS keys -> mmsegsup keys (``fc_class`` / ``fc_stop`` are the head's ``fc_cls`` /
+    ``fc_stop``); ``base.fc.*`` is dropped."""
+    return _map_keys(enc, dec, 'bbox_head', dict(fc_class='fc_cls', fc_stop='fc_stop'))
 
 
 def _check(folder: str, mapped: StateDict, expected: Dict[str, torch.Size]) -> None:
@@ -145,20 +221,60 @@ def _check(folder: str, mapped: StateDict, expected: Dict[str, torch.Size]) -> N
                 'for the model that args.pkl describes')
 
 
-def convert_rvos(folder: str) -> Tuple[dict, StateDict]:
-    """``(model_cfg, state_dict)`` of a published RVOS folder, checked against the built model."""
+def _checked(folder: str, cfg: dict, mapped: StateDict) -> StateDict:
+    """``mapped`` checked key by key and shape by shape against the model ``cfg`` builds."""
     from mmengine.registry import DefaultScope
 
     from mmsegsup.registry import MODELS
+    with DefaultScope.overwrite_default_scope('mmsegsup'):
+        model = MODELS.build(copy.deepcopy(cfg))  # detectors write test_cfg into their cfg
+    _check(folder, mapped, {k: v.shape for k, v in model.state_dict().items()})
+    return {k: v.float() if v.is_floating_point() else v for k, v in mapped.items()}
+
+
+def convert_rvos(folder: str) -> Tuple[dict, StateDict]:
+    """``(model_cfg, state_dict)`` of a published RVOS folder, checked against the built model."""
     args, enc, dec = read_published(folder)
-    _kind(folder, enc, dec)
+    _expect_kind(folder, enc, dec, 'rvos')
     hid = int(getattr(args, 'hidden_size', 128))
     gate_in = dec['clstm_list.0.Gates.weight'].shape[1]
     one_shot = gate_in == 3 * hid + 1  # skip + mask + spatial h + temporal h
     cfg = rvos_model_cfg(args, one_shot)
-    with DefaultScope.overwrite_default_scope('mmsegsup'):
-        model = MODELS.build(cfg)
-    expected = {k: v.shape for k, v in model.state_dict().items()}
-    mapped = map_rvos_keys(enc, dec)
-    _check(folder, mapped, expected)
-    return cfg, {k: v.float() if v.is_floating_point() else v for k, v in mapped.items()}
+    return cfg, _checked(folder, cfg, map_rvos_keys(enc, dec))
+
+
+def convert_rsis(folder: str, **eval_args) -> Tuple[dict, StateDict]:
+    """``(model_cfg, state_dict)`` of a published RSIS folder, checked against the built model;
+    ``eval_args`` are :func:`rsis_model_cfg`'s (eval.py's command line)."""
+    args, enc, dec = read_published(folder)
+    _expect_kind(folder, enc, dec, 'rsis')
+    cfg = rsis_model_cfg(args, **eval_args)
+    return cfg, _checked(folder, cfg, map_rsis_keys(enc, dec))
+
+
+def rsis_classes(args: argparse.Namespace) -> Tuple[str, ...]:
+    """The class names of an RSIS model without the original's ``<eos>`` class 0."""
+    num = int(getattr(args, 'num_classes', 21)) - 1
+    dataset = getattr(args, 'dataset', None)
+    if dataset == 'pascal' and num == 20:
+        from mmsegsup.datasets.voc_sbd import VOC_CLASSES
+        return tuple(VOC_CLASSES)
+    if dataset == 'cityscapes' and num == 8:  # dataloader/cityscapes.py:20
+        return ('person', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle', 'bicycle')
+    return tuple(f'class_{i}' for i in range(1, num + 1))
+
+
+def write_converted(out: str, model_cfg: dict, state_dict: StateDict, source: str,
+                    converter: str, classes: Sequence[str], **cfg_parts) -> None:
+    """``out/config.py`` (the model, ``cfg_parts`` such as ``test_dataloader``, our scope and
+    imports) and ``out/model.pth`` (an mmengine checkpoint), each written atomically."""
+    from mmengine.config import Config
+    os.makedirs(out, exist_ok=True)
+    cfg = Config(dict(default_scope='mmsegsup', model=model_cfg, **cfg_parts,
+                      custom_imports=dict(imports=['mmsegsup'], allow_failed_imports=False)))
+    write_text_atomic(cfg.pretty_text, osp.join(out, 'config.py'))
+    tmp = osp.join(out, 'model.pth.tmp')
+    torch.save(dict(state_dict=state_dict,
+                    meta=dict(source=osp.abspath(source), converter=converter,
+                              dataset_meta=dict(classes=tuple(classes)))), tmp)
+    os.replace(tmp, osp.join(out, 'model.pth'))
