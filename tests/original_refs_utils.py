@@ -52,12 +52,16 @@ def write_published(folder: str, meta: dict, module_prefix: bool = False, legacy
                osp.join(folder, 'encoder.pt'), **kw)
     torch.save(rule_state_dict(meta['decoder_state_dict'], prefix),
                osp.join(folder, 'decoder.pt'), **kw)
-    variant = meta.get('variant', 'ST')
-    args = argparse.Namespace(
-        base_model=meta['base_model'], hidden_size=meta['hidden_size'],
-        kernel_size=meta['kernel_size'], skip_mode=meta['skip_mode'],
-        maxseqlen=meta['maxseqlen'], dropout=0.0, only_spatial=variant == 'S',
-        only_temporal=variant == 'T')
+    if 'model_args' in meta:  # RSIS: the fields of its args.pkl that shape the model
+        args = argparse.Namespace(**meta['model_args'], dataset=meta['other_args']['dataset'],
+                                  imsize=meta['other_args']['imsize'])
+    else:
+        variant = meta.get('variant', 'ST')
+        args = argparse.Namespace(
+            base_model=meta['base_model'], hidden_size=meta['hidden_size'],
+            kernel_size=meta['kernel_size'], skip_mode=meta['skip_mode'],
+            maxseqlen=meta['maxseqlen'], dropout=0.0, only_spatial=variant == 'S',
+            only_temporal=variant == 'T')
     with open(osp.join(folder, 'args.pkl'), 'wb') as f:
         pickle.dump(args, f, protocol=pickle_protocol)
     return folder
