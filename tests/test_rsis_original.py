@@ -174,3 +174,46 @@ def test_cli_subprocess(tmp_path):
     assert ckpt['meta']['dataset_meta']['classes'][0] == 'person'  # <eos> dropped
     text = (out / 'config.py').read_text()
     assert "rule='original'" in text and 'max_steps=5' in text
+
+
+def test_runner_test_writes_original_coco_results(tmp_path):
+    """What tools/test.py runs (the converted config's test loop and CocoMetric) on PNGs of the
+    fixture's images gives eval.py's COCO results: same order, classes and scores."""
+    import json
+
+    import mmcv
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import Runner
+
+    meta, data = load_case('rsis', SMALL)
+    folder = write_published(str(tmp_path / 'p'), meta)
+    out = str(tmp_path / 'o')
+    assert rsis_to_mmsegsup.main([folder, out] + _eval_argv(meta)) == 0
+    h, w = data['x'].shape[-2:]
+    images, anns = [], []
+    for i, im in enumerate(data['image_uint8']):
+        mmcv.imwrite(im[..., ::-1], str(tmp_path / 'img' / f'{i}.png'))
+        images.append(dict(id=i, file_name=f'{i}.png', height=h, width=w))
+        anns.append(dict(id=i + 1, image_id=i, category_id=1, iscrowd=0, area=400.0,
+                         bbox=[10, 10, 20, 20], segmentation=[[10, 10, 30, 10, 30, 30, 10, 30]]))
+    classes = [f'c{i}' for i in range(1, 9)]
+    ann_file = str(tmp_path / 'ann.json')
+    with open(ann_file, 'w') as f:
+        json.dump(dict(images=images, annotations=anns, categories=[
+            dict(id=i + 1, name=n) for i, n in enumerate(classes)]), f)
+    cfg = Config.fromfile(osp.join(out, 'config.py'))
+    ds = cfg.test_dataloader.dataset
+    ds.update(data_root=str(tmp_path), ann_file='ann.json', data_prefix=dict(img='img/'),
+              metainfo=dict(classes=classes))
+    ds.pipeline[1].scale = (w, h)  # the fixture's size: the resize is the identity
+    cfg.test_dataloader.update(num_workers=0, persistent_workers=False)
+    cfg.test_evaluator.update(ann_file=ann_file, outfile_prefix=str(tmp_path / 'res'))
+    cfg.update(work_dir=str(tmp_path / 'work'), load_from=osp.join(out, 'model.pth'))
+    with DefaultScope.overwrite_default_scope('mmsegsup'):
+        Runner.from_cfg(cfg).test()
+    with open(tmp_path / 'res.segm.json') as f:
+        res = json.load(f)
+    assert [r['image_id'] for r in res] == data['eval_pred_sample'].tolist()
+    assert [r['category_id'] for r in res] == data['eval_pred_class'].tolist()
+    np.testing.assert_allclose([r['score'] for r in res], data['eval_pred_score'], atol=2e-5)
