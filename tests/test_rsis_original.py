@@ -21,11 +21,14 @@ from mmsegsup.apis import init_model  # noqa: E402
 
 CASES = ['rsis_r101_voc', 'rsis_r50_cityscapes_like']
 SMALL = 'rsis_r50_cityscapes_like'
+# Made here by running the original code (data/original_refs/rsis/make_extra_cases.py): other
+# bases, hidden sizes, kernel 1, odd input sizes, other step counts; probabilities only.
+EXTRA_CASES = ['rsis_r34_h64_odd67x101', 'rsis_r50_h32_k1_75x90']
 
 
 def _eval_argv(meta):
     """eval.py's thresholds of the case as the converter's options."""
-    ea = meta['eval_args']
+    ea = meta.get('eval_args', dict(stop_th=0.5, mask_th=0.5, min_size=0.001))
     return ['--stop-th', str(ea['stop_th']), '--mask-th', str(ea['mask_th']),
             '--min-size', str(ea['min_size'])]
 
@@ -99,6 +102,14 @@ def test_fixture_eval_rule_equals_original(converted):
             differ = mask != data['eval_seg'][b, step].astype(bool)
             assert np.all(np.abs(ref[b, step][differ] - ea['mask_th']) < 1e-6), (b, step)
         assert inst.bboxes.shape == (len(inst), 4)
+
+
+@pytest.mark.parametrize('case', EXTRA_CASES)
+def test_extra_cases_equal_original(tmp_path, case):
+    meta, data = load_case('rsis', case)
+    model = _convert(tmp_path, meta)
+    x = torch.from_numpy(data['x'])
+    _compare_probs(_probs(model, x, x.shape[-2:]), data)
 
 
 def test_legacy_python2_module_prefix_odd_size(tmp_path):
