@@ -10,6 +10,7 @@ import argparse
 import copy
 import os
 import os.path as osp
+import warnings
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
@@ -148,6 +149,11 @@ def rsis_model_cfg(args: argparse.Namespace, maxseqlen: Optional[int] = None,
     command-line value; None takes the training one from ``args`` (default 10).
     """
     depth, hid, k = _base_args(args)
+    drop = {n: getattr(args, n, 0) for n in ('dropout', 'dropout_stop', 'dropout_cls')}
+    if any(v and v > 0 for v in drop.values()):
+        warnings.warn(f'args.pkl: {drop}: the original applies these dropouts even at test time '
+                      '(fresh modules in train mode, model.py:140-178); the converted model does '
+                      'not, so its outputs are the dropout-free ones')
     steps = int(maxseqlen if maxseqlen is not None else getattr(args, 'maxseqlen', 10))
     return dict(
         type='RSIS',
