@@ -192,7 +192,7 @@ def test_report_tables_and_figures(tmp_path):
 
 # ---- the loop from the CLI ----------------------------------------------------------------
 def _tiny_loop(tmp_path, strategies: str, rounds: int = 2, labels: str = 'ground_truth',
-               iters: int = 6) -> str:
+               iters: int = 6, tool_process: bool = False) -> str:
     root = str(tmp_path / 'shapes') + '/'
     val = root + 'annotations/instances_val.json'
     return _loop_config(tmp_path, f"""
@@ -214,14 +214,15 @@ active_learning = dict(
         'default_hooks.logger.interval': 2,
     }},
     num_initial=10, num_per_round=5, rounds={rounds}, labels={labels!r},
-    strategies={strategies}, seeds=[0])
+    strategies={strategies}, seeds=[0], tool_process={tool_process})
 """)
 
 
 @pytest.mark.slow
 def test_two_rounds_from_the_cli_and_a_killed_round_resumes(tmp_path):
     cfg = _tiny_loop(tmp_path, "[dict(type='ClosestToBeta', beta=0.5), "
-                               "dict(type='MCDropoutSelector', mode='highest')]", iters=12)
+                               "dict(type='MCDropoutSelector', mode='highest')]", iters=12,
+                     tool_process=True)  # the loop's stages as real tool processes
     work = tmp_path / 'work'
     cmd = [sys.executable, 'tools/active_learning.py', cfg, '--work-dir', str(work)]
     env = dict(os.environ, OMP_NUM_THREADS='1')
@@ -370,7 +371,7 @@ default_hooks = dict(checkpoint=dict(interval=800), logger=dict(interval=100))
     run(['tools/train.py', str(cfg), '--work-dir', str(work)], timeout=900)
     out = tmp_path / 'scores.json'
     run(['tools/al_score.py', str(cfg), str(work / 'iter_800.pth'), '--out', str(out),
-         '--oracle'], timeout=600)
+         '--oracle'], timeout=600, subprocess=True)
     with open(out) as f:
         summary = json.load(f)['summary']
     print(f"held-out IoU MAE {summary['iou_mae']:.4f} vs predicting the mean "

@@ -29,8 +29,8 @@ def _tiny_options(tmp_path) -> dict:
 def _tiny(tmp_path, **basis) -> str:
     opts = _tiny_options(tmp_path)
     settings = dict(dict(num_strong=6, score_thr=0.0, student_options=opts,
-                         annotator_options=dict(opts, **{'model.test_cfg.stop_thr': 0.0})),
-                    **basis)
+                         annotator_options=dict(opts, **{'model.test_cfg.stop_thr': 0.0}),
+                         tool_process=False), **basis)
     path = tmp_path / 'pipeline.py'
     path.write_text(f'_base_ = [{PIPELINE!r}]\nbasis = {settings!r}\n')
     return str(path)
@@ -38,7 +38,7 @@ def _tiny(tmp_path, **basis) -> str:
 
 @pytest.mark.slow  # end to end through five tool runs (~2 min)
 def test_pipeline_runs_all_stages_and_reports(tmp_path):
-    cfg = _tiny(tmp_path)
+    cfg = _tiny(tmp_path, tool_process=True)  # each stage a real tool process
     work = tmp_path / 'work'
     run(['tools/basis_pipeline.py', cfg, '--work-dir', str(work)], timeout=900)
     with open(work / 'basis_results.csv') as f:
@@ -86,7 +86,8 @@ def test_semantic_pipeline_with_mmseg_models(tmp_path):
             'default_hooks.checkpoint.interval': 2}
     path = tmp_path / 'semantic.py'
     path.write_text(f'_base_ = [{SEMANTIC!r}]\nbasis = ' + repr(dict(
-        num_strong=4, annotator_options=opts, student_options=opts)) + '\n')
+        num_strong=4, annotator_options=opts, student_options=opts, tool_process=False)) +
+        '\n')
     work = tmp_path / 'work'
     run(['tools/basis_pipeline.py', str(path), '--work-dir', str(work)], timeout=900)
     labels = sorted((work / 'N4_seed0' / 'pseudo' / 'labels').iterdir())

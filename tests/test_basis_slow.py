@@ -22,7 +22,7 @@ def _run_pipeline(tmp_path, pipeline: str, basis: dict, opts: dict,
         for key in ('val_evaluator.ann_file', 'test_evaluator.ann_file'):
             opts[key] = root + opts[key]
     path = tmp_path / f'{name}.py'
-    settings = dict(basis, annotator_options=opts, student_options=opts)
+    settings = dict(basis, annotator_options=opts, student_options=opts, tool_process=False)
     path.write_text(f'_base_ = [{osp.join(REPO, pipeline)!r}]\nbasis = {settings!r}\n')
     work = tmp_path / name
     run(['tools/basis_pipeline.py', str(path), '--work-dir', str(work)] +

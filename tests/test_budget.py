@@ -3,8 +3,6 @@ import json
 import os
 import os.path as osp
 import re
-import subprocess
-import sys
 
 import pytest
 
@@ -12,6 +10,7 @@ from mmsegsup.budget import (VOC_STATS, AnnotationStats, BudgetMix, ItemTimes, b
                              cost_per_image, cost_table, explain_cost, format_cost, format_days,
                              max_images, normalize_kind, plan_budget, rate_days, stats_from_coco,
                              stats_from_data_list)
+from tools_utils import run
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -247,13 +246,12 @@ def test_malformed_coco_file_is_named(tmp_path, content, match):
 
 # ---- the CLI, as a user runs it ------------------------------------------------------------
 
-def _cli(*args):
-    return subprocess.run([sys.executable, 'tools/budget.py', *map(str, args)], cwd=REPO,
-                          capture_output=True, text=True, timeout=60)
+def _cli(*args, subprocess: bool = False):
+    return run(['tools/budget.py', *map(str, args)], subprocess=subprocess, check=False)
 
 
-def _ok(*args):
-    proc = _cli(*args)
+def _ok(*args, subprocess: bool = False):
+    proc = _cli(*args, subprocess=subprocess)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -264,7 +262,7 @@ def _rows(text):
 
 
 def test_cli_costs_days_plan(tmp_path):
-    rows = _rows(_ok('costs'))
+    rows = _rows(_ok('costs', subprocess=True))
     assert rows[0][:3] == ['Supervision', 'Kind', 'Cost (s/image)']
     assert [(r[0], r[2]) for r in rows[2:]] == [('IL', '20'), ('IL+C', '22.22'),
                                                 ('Full', '239.7'), ('BB', '38.1')]

@@ -57,7 +57,7 @@ def test_swin_config_inherits_mmdet_backbone():
 def test_stock_mmdet_train_tool_runs_our_config(tmp_path):
     mmdet_train = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools', 'train.py')
     cfg = tiny_config(tmp_path, max_iters=2)
-    run([mmdet_train, cfg, '--work-dir', str(tmp_path / 'work')])
+    run([mmdet_train, cfg, '--work-dir', str(tmp_path / 'work')], subprocess=True)
     assert osp.isfile(tmp_path / 'work' / 'iter_2.pth')
 
 

@@ -7,8 +7,6 @@ Golden values follow the official definitions (davis2017-evaluation: ``db_eval_i
 import math
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -17,6 +15,7 @@ from PIL import Image
 from mmsegsup.evaluation import (DavisFileNotFoundError, DavisFormatError, boundary_measure,
                                  boundary_radius, davis_statistics, disk, evaluate_davis,
                                  evaluate_sequence, region_similarity, seg_to_boundary)
+from tools_utils import run
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PALETTE = (np.arange(768) * 53 % 256).astype(np.uint8).tolist()
@@ -298,15 +297,15 @@ def davis(tmp_path):
     return root, results, videos
 
 
-def _cli(*args):
-    return subprocess.run([sys.executable, 'tools/eval_davis.py', *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+def _cli(*args, subprocess: bool = False):
+    return run(['tools/eval_davis.py', *args], subprocess=subprocess, check=False)
 
 
 def test_cli_perfect_results_give_one(davis, tmp_path):
     root, results, _ = davis
     out_dir = str(tmp_path / 'csv')
-    proc = _cli('--davis-root', root, '--results', results, '--out-dir', out_dir)
+    proc = _cli('--davis-root', root, '--results', results, '--out-dir', out_dir,
+                subprocess=True)
     assert proc.returncode == 0, proc.stderr
     assert 'Global results for val' in proc.stdout
     with open(osp.join(out_dir, 'global_results-val.csv')) as f:

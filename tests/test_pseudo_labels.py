@@ -10,6 +10,9 @@ from pycocotools.coco import COCO
 from mmsegsup.basis import choose_strong, split_coco, split_list
 from tools_utils import free_port, run, tiny_config
 
+# module-scoped fixtures: keep this file's tests on one xdist worker
+pytestmark = pytest.mark.xdist_group('pseudo_labels')
+
 PSEUDO_DATASET = """
 pseudo_label_dataset = dict(
     type='ShapesInstanceDataset', data_root=data_root, split='pool', num_images=6, seed=5,
@@ -30,14 +33,15 @@ def trained(tmp_path_factory):
     return cfg, str(tmp / 'work' / 'iter_4.pth'), tmp
 
 
-def _label(cfg, ckpt, out, *extra):
-    return run(['tools/pseudo_label.py', cfg, ckpt, '--out-dir', out, *extra])
+def _label(cfg, ckpt, out, *extra, subprocess=False):
+    return run(['tools/pseudo_label.py', cfg, ckpt, '--out-dir', out, *extra],
+               subprocess=subprocess)
 
 
 def test_tool_writes_coco_and_resumes(trained):
     cfg, ckpt, tmp = trained
     out = str(tmp / 'pseudo')
-    _label(cfg, ckpt, out)
+    _label(cfg, ckpt, out, subprocess=True)
     path = osp.join(out, 'pseudo_instances.json')
     coco = COCO(path)
     source = COCO(str(tmp / 'shapes' / 'annotations' / 'instances_pool.json'))

@@ -14,6 +14,9 @@ from mmsegsup.analysis import (CATEGORIES, REAnnotation, Tagger, category_count_
                                write_annotations)
 from mmsegsup.utils.errors import DatasetFormatError
 
+# module-scoped fixtures: keep this file's tests on one xdist worker
+pytestmark = pytest.mark.xdist_group('re_categories')
+
 HEADER = ('expr_id,appearance,class_category,location,motion,obj_motion,static,obj_static,'
           'trivial,correctness,redundancy,note\n')
 

@@ -16,6 +16,9 @@ from mmengine.registry import DefaultScope
 
 from tools_utils import REPO, run
 
+# module-scoped fixtures: keep this file's tests on one xdist worker
+pytestmark = pytest.mark.xdist_group('refvos_e2e')
+
 CONFIG_DIR = osp.join(REPO, 'configs', 'refvos')
 CONFIGS = sorted(glob.glob(osp.join(CONFIG_DIR, '*.py')))
 CPU_CONFIG = osp.join(CONFIG_DIR, 'refvos_r18-c16_referring-shapes-64x64_cpu.py')
@@ -216,7 +219,7 @@ def test_demo_on_an_image_and_a_frame_folder(tiny_run):
     demo = 'tools/demo/refvos_demo.py'
     out_png = osp.join(folder, 'demo', 'overlay.png')
     run([demo, images[0], 'the red circle', '--config', cfg, '--checkpoint', ckpt,
-         '--out', out_png])
+         '--out', out_png], subprocess=True)
     overlay = cv2.imread(out_png)
     assert overlay is not None and overlay.shape == cv2.imread(images[0]).shape
     frames = osp.join(folder, 'frames')

@@ -10,6 +10,9 @@ from mmsegsup.models.segmentors.refvos_original import (THESIS_HEAD_OPTIONS, ori
 from mmsegsup.registry import SEG_MODELS
 from refvos_refs_utils import CASES, load_case, rule_state_dict
 
+# module-scoped fixtures: keep this file's tests on one xdist worker
+pytestmark = pytest.mark.xdist_group('refvos_original')
+
 ATOL = 2e-5
 
 

@@ -59,7 +59,8 @@ custom_hooks = [dict(type='PrevMaskCurriculumHook', switch_iter=2)]
     demo = tmp_path / 'demo'
     run(['tools/demo/video_demo.py', str(tmp_path / 'videos/JPEGImages/480p' / seq), cfg,
          osp.join(work, 'iter_4.pth'), '--first-mask',
-         str(tmp_path / 'videos/Annotations/480p' / seq / '00000.png'), '--out-dir', str(demo)])
+         str(tmp_path / 'videos/Annotations/480p' / seq / '00000.png'), '--out-dir', str(demo)],
+        subprocess=True)
     assert len(os.listdir(demo / 'masks')) == 12 and len(os.listdir(demo / 'overlays')) == 12
     assert (demo / 'overlay.mp4').stat().st_size > 0
     first = np.array(Image.open(demo / 'masks' / '00000.png'))

@@ -9,6 +9,9 @@ from mmengine.dataset import pseudo_collate
 
 from mmsegsup.engine.hooks import PrevMaskCurriculumHook
 
+# module-scoped fixtures: keep this file's tests on one xdist worker
+pytestmark = pytest.mark.xdist_group('rvos_model')
+
 CFG = 'configs/rvos/rvos-st_r18-c16_shapes-videos-64x64_oneshot_cpu.py'
 
 

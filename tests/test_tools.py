@@ -20,19 +20,21 @@ def _assert_same_weights(a, b, atol=0.0):
 def test_train_then_test_then_demo(tmp_path):
     cfg = tiny_config(tmp_path, max_iters=4)
     work = str(tmp_path / 'work')
-    run(['tools/train.py', cfg, '--work-dir', work])
+    # The README's path, as real processes: train, test, demo (the other tool tests run the
+    # tools' main(argv) in-process).
+    run(['tools/train.py', cfg, '--work-dir', work], subprocess=True)
     ckpt = osp.join(work, 'iter_4.pth')
     assert osp.isfile(ckpt)
     out = str(tmp_path / 'preds.pkl')
     proc = run(['tools/test.py', cfg, ckpt, '--work-dir', work, '--out', out,
-                '--show-dir', 'vis'])
+                '--show-dir', 'vis'], subprocess=True)
     assert 'coco/segm_mAP_50' in proc.stdout + proc.stderr
     with open(out, 'rb') as f:
         preds = pickle.load(f)
     assert len(preds) == 8 and 'pred_instances' in preds[0]
     demo_dir = str(tmp_path / 'demo')
     run(['tools/demo/image_demo.py', str(tmp_path / 'shapes/images/val'), cfg, ckpt,
-         '--out-dir', demo_dir])
+         '--out-dir', demo_dir], subprocess=True)
     assert len([f for f in __import__('os').listdir(demo_dir) if f.endswith('.png')]) == 8
 
 

@@ -10,6 +10,9 @@ from mmsegsup.apis import inference_video, init_model, read_first_mask, read_fra
 from mmsegsup.datasets import generate_shapes_videos
 from mmsegsup.utils import DatasetFormatError
 
+# module-scoped fixtures: keep this file's tests on one xdist worker
+pytestmark = pytest.mark.xdist_group('video_api')
+
 CFG = 'configs/rvos/rvos-st_r18-c16_shapes-videos-64x64_oneshot_cpu.py'
 
 

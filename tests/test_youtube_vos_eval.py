@@ -13,8 +13,6 @@ import os
 import os.path as osp
 import re
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -27,6 +25,7 @@ from mmsegsup.evaluation.youtube_vos_eval import (GLOBAL_COLUMNS, evaluate_youtu
                                                   load_youtube_vos_meta, scored_frames,
                                                   seen_categories_from_meta,
                                                   write_youtube_vos_csvs)
+from tools_utils import run
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 H, W = 24, 32
@@ -311,14 +310,14 @@ def test_seen_set_and_video_arguments(ytvos):
 
 # ------------------------------------------------------------------------------------ CLI
 
-def _cli(*args):
-    return subprocess.run([sys.executable, 'tools/eval_youtube_vos.py', *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+def _cli(*args, subprocess: bool = False):
+    return run(['tools/eval_youtube_vos.py', *args], subprocess=subprocess, check=False)
 
 
 def test_cli_writes_csvs(ytvos, tmp_path):
     root, results, train_meta = ytvos
-    proc = _cli('--gt-root', root, '--results', results, '--seen-categories', 'person,cat')
+    proc = _cli('--gt-root', root, '--results', results, '--seen-categories', 'person,cat',
+                subprocess=True)
     assert proc.returncode == 0, proc.stderr
     with open(osp.join(results, 'global_results-train.csv')) as f:
         row = next(csv.DictReader(f))

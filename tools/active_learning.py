@@ -14,6 +14,7 @@ mmsegsup/active_learning/loop.py for the config keys).
 import argparse
 import os.path as osp
 import sys
+from typing import List, Optional
 
 try:
     from mmsegsup.active_learning import ActiveLearningRun, AwaitingLabels, write_report
@@ -22,7 +23,7 @@ except ImportError:  # run from a checkout without `pip install -e .`
     from mmsegsup.active_learning import ActiveLearningRun, AwaitingLabels, write_report
 
 
-def main() -> None:
+def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description='Mask-guided active learning rounds')
     parser.add_argument('config', help='loop config with an `active_learning = dict(...)`')
     parser.add_argument('--work-dir', help='default work_dirs/<config name>')
@@ -34,7 +35,7 @@ def main() -> None:
                                          "last round selected (labels='human')")
     parser.add_argument('--report', action='store_true',
                         help='only rewrite the tables and figures from the CSVs')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     work = args.work_dir or osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.report:
         paths = write_report(work)

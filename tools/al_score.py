@@ -10,6 +10,7 @@ The pool is the config's ``al_pool_dataset`` (else its test dataset; override ke
 """
 import argparse
 import os.path as osp
+from typing import List, Optional
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import DATASETS
@@ -20,7 +21,7 @@ from mmsegsup.active_learning import iou_mae, score_pool
 from mmsegsup.utils.io import dump_json_atomic
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Score a pool by predicted mask IoU')
     parser.add_argument('config', help='annotation network config (with an IoU branch)')
     parser.add_argument('checkpoint', help='its trained weights')
@@ -33,11 +34,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--work-dir', help='logs of this run (default beside --out)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: Optional[List[str]] = None) -> None:
+    args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)

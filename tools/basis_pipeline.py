@@ -11,6 +11,7 @@ mmsegsup/basis/pipeline.py for the config keys).
 import argparse
 import os.path as osp
 import sys
+from typing import List, Optional
 
 try:
     from mmsegsup.basis import BasisRun
@@ -19,7 +20,7 @@ except ImportError:  # run from a checkout without `pip install -e .`
     from mmsegsup.basis import BasisRun
 
 
-def main() -> None:
+def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description='BASIS: strong -> pseudo -> student')
     parser.add_argument('config', help='pipeline config with a `basis = dict(...)`')
     parser.add_argument('--work-dir', help='default work_dirs/<config name>')
@@ -29,7 +30,7 @@ def main() -> None:
     parser.add_argument('--until', choices=('split', 'train_f', 'pseudo'),
                         help='stop after this stage (e.g. only make the split files, or '
                              'compare the pseudo-labels of two annotators)')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     work = args.work_dir or osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
     for n in args.num_strong or [None]:
         for seed in args.seeds or [None]:

@@ -11,6 +11,7 @@ finishes the remaining images only.
 import argparse
 import os
 import os.path as osp
+from typing import List, Optional
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import DATASETS
@@ -21,7 +22,7 @@ from mmsegsup.basis import TASKS, pseudo_label
 from mmsegsup.utils import setup_cpu_distributed, teardown_distributed
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Pseudo-label a split with a trained model')
     parser.add_argument('config', help='the annotation network config')
     parser.add_argument('checkpoint', help='its trained weights')
@@ -36,13 +37,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: Optional[List[str]] = None) -> None:
+    args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:

@@ -20,8 +20,9 @@ network, an IoU-W-RSIS / RSIS with an IoU branch), ``annotator_options``, ``num_
 :mod:`mmsegsup.active_learning.selectors`), ``seeds``, ``labels``, ``metric`` (e.g.
 'coco/segm_mAP_50'), ``weak_type`` (the pool's weak labels for a W-RSIS annotator: derived from
 the source annotations, or read from ``weak_file``), ``mc_passes`` (MC-dropout passes when an
-MC strategy is used) and ``score_ground_truth`` (compute oracle scores, default: with
-ground-truth labels).
+MC strategy is used), ``score_ground_truth`` (compute oracle scores, default: with
+ground-truth labels) and ``tool_process`` (False: the tools run in this process, see
+:mod:`mmsegsup.utils.staged_run`).
 """
 import copy
 import csv
@@ -44,7 +45,7 @@ LABEL_SOURCES = ('ground_truth', 'human')
 DEFAULTS = dict(annotator_options={}, rounds=1, seeds=[0], labels='ground_truth',
                 metric='coco/segm_mAP_50', weak_type=None, weak_file=None, mc_passes=5,
                 score_ground_truth=None, results_csv='al_results.csv',
-                selections_csv='al_selections.csv')
+                selections_csv='al_selections.csv', tool_process=True)
 ANNOTATION_LOADERS = ('LoadAnnotations', 'CheckImageAnnotations', 'mmdet.LoadAnnotations')
 RESULT_FIELDS = ['seed', 'strategy', 'round', 'num_per_round', 'num_labeled', 'metric', 'score', 'iou_mae',
                  'mean_baseline_mae', 'num_scored']
@@ -135,6 +136,7 @@ class ActiveLearningRun(StagedRun):
         self.work_dir = osp.abspath(work_dir)
         self.log = log
         self.run_dir = self.work_dir
+        self.tool_process = bool(self.al.tool_process)
 
     # ------------------------------------------------------------------ helpers
     def _config(self, seed: int) -> Config:

@@ -21,7 +21,10 @@ The pipeline config holds a ``basis`` dict:
   iteration-based schedules); None samples the union uniformly with the student's sampler;
 * ``metric``: the key f and g are compared on (e.g. 'coco/segm_mAP_50', 'mIoU');
 * ``budget_stats``: 'voc' (the thesis's Pascal VOC statistics) or a COCO file whose
-  statistics price the images (default: the training annotations for instances).
+  statistics price the images (default: the training annotations for instances);
+* ``tool_process``: True (default) runs each tool in its own process; False calls its
+  ``main(argv)`` in this one (``mmsegsup.utils.tool_runner``), saving the imports of every
+  stage, worth it when the trainings are short.
 """
 import copy
 import json
@@ -43,7 +46,7 @@ WEAK_TYPES = (None, 'labels', 'labels+counts')
 EARLY_STOPS = ('split', 'train_f', 'pseudo')
 DEFAULTS = dict(task='instance', seed=0, score_thr=0.0, weak_type=None, source_ratio=None,
                 annotator_options={}, student_options={}, budget_stats=None,
-                results_csv='basis_results.csv', plot='basis_budget.png')
+                results_csv='basis_results.csv', plot='basis_budget.png', tool_process=True)
 
 
 def load_settings(pipeline_cfg: str) -> ConfigDict:
@@ -122,6 +125,7 @@ class BasisRun(StagedRun):
         self.run_dir = osp.join(self.work_dir,
                                 f'N{self.basis.num_strong}_seed{self.basis.seed}')
         self.log = log
+        self.tool_process = bool(self.basis.tool_process)
 
     # ------------------------------------------------------------------ configs
     def _config(self, key: str) -> Config:

@@ -1,7 +1,8 @@
 """Multi-stage experiment drivers (BASIS, active learning) built on the standard tools.
 
-Every stage runs ``tools/*.py`` in a subprocess on a config dumped under the run folder, so a
-step can be rerun by hand. A finished stage leaves ``stages/<name>.json`` with its outputs;
+Every stage runs ``tools/*.py`` on a config dumped under the run folder, so a step can be
+rerun by hand: in a subprocess (``tool_process = True``, the default) or through the tool's
+``main(argv)`` in this process (``mmsegsup.utils.tool_runner``). A finished stage leaves ``stages/<name>.json`` with its outputs;
 rerunning skips finished stages and trainings resume from their last checkpoint.
 """
 import copy
@@ -16,6 +17,7 @@ from typing import Callable, List
 from mmengine.config import Config
 
 from .io import dump_json_atomic, write_text_atomic
+from .tool_runner import run_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -39,6 +41,7 @@ class StagedRun:
     run_dir: str
     log: Callable[[str], None] = print
     tag = 'run'
+    tool_process = True
 
     @staticmethod
     def _train_dataset(cfg: Config):
@@ -67,8 +70,11 @@ class StagedRun:
         return out
 
     def _tool(self, args: List[str]) -> str:
-        proc = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True,
-                              text=True)
+        if self.tool_process:
+            proc = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True,
+                                  text=True)
+        else:
+            proc = run_tool(args[0], args[1:])
         if proc.returncode != 0:
             raise RuntimeError(f'{" ".join(args)} failed ({proc.returncode}):\n'
                                f'{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}')

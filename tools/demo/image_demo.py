@@ -5,7 +5,7 @@
 import argparse
 import os
 import os.path as osp
-from typing import List
+from typing import List, Optional
 
 import mmcv
 from mmengine.utils import ProgressBar
@@ -30,7 +30,7 @@ def list_images(path: str) -> List[str]:
     raise FileNotFoundError(f'input {path} is neither an image file nor a folder')
 
 
-def main() -> None:
+def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('inputs', help='image file or folder of images')
     parser.add_argument('config', help='model config')
@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument('--out-dir', default='outputs/demo', help='where PNGs are written')
     parser.add_argument('--score-thr', type=float, default=0.3, help='hide weaker instances')
     parser.add_argument('--device', default='cpu', help='e.g. cpu or cuda:0')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     files = list_images(args.inputs)
     model = init_model(args.config, args.checkpoint, device=args.device)

@@ -12,7 +12,7 @@ import argparse
 import os
 import os.path as osp
 import tempfile
-from typing import Iterator, List, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -110,7 +110,7 @@ def segment_video(model, frames: Iterator[np.ndarray], count: int, fps: float, s
     return written
 
 
-def main() -> None:
+def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('source', help='image, video file or folder of frames')
     parser.add_argument('sentence', help='the referring expression')
@@ -120,7 +120,7 @@ def main() -> None:
                         help='overlay PNG (image input) or mp4 (video / frame folder)')
     parser.add_argument('--fps', type=float, default=12.0, help='fps of a frame folder video')
     parser.add_argument('--device', default='cpu', help='e.g. cpu or cuda:0')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     if not args.sentence.strip():
         parser.error('the sentence is empty: say which object to segment')

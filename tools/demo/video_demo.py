@@ -10,6 +10,7 @@ Writes a DAVIS palette PNG and an overlay JPEG per frame, plus ``overlay.mp4`` (
 import argparse
 import os
 import os.path as osp
+from typing import List, Optional
 
 import cv2
 import numpy as np
@@ -36,7 +37,7 @@ def overlay(frame: np.ndarray, id_map: np.ndarray, alpha: float = 0.5) -> np.nda
     return out
 
 
-def main() -> None:
+def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('source', help='video file or folder of frames')
     parser.add_argument('config')
@@ -47,7 +48,7 @@ def main() -> None:
     parser.add_argument('--gif', action='store_true', help='write overlay.gif, not mp4')
     parser.add_argument('--fps', type=float, default=12.0)
     parser.add_argument('--device', default='cpu')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     first_mask = read_first_mask(args.first_mask) if args.first_mask else None
     model = init_model(args.config, args.checkpoint, device=args.device)
