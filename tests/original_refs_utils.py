@@ -65,3 +65,19 @@ def write_published(folder: str, meta: dict, module_prefix: bool = False, legacy
     with open(osp.join(folder, 'args.pkl'), 'wb') as f:
         pickle.dump(args, f, protocol=pickle_protocol)
     return folder
+
+
+class _Evil:
+    """A pickle whose loading would create ``path``: proof that nothing ran."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, 'w'))
+
+
+def write_malicious_args(folder: str, marker: str) -> None:
+    """Replace the folder's ``args.pkl`` by one that would create ``marker`` when loaded."""
+    with open(osp.join(folder, 'args.pkl'), 'wb') as f:
+        pickle.dump(_Evil(marker), f, protocol=0)

@@ -1,7 +1,6 @@
 """Published RSIS checkpoints: convert, load through the public API, equal the original code."""
 import os
 import os.path as osp
-import pickle
 import subprocess
 import sys
 
@@ -11,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from mmdet.structures import DetDataSample
 
-from original_refs_utils import load_case, write_published
+from original_refs_utils import load_case, write_malicious_args, write_published
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(ROOT, 'tools', 'model_converters'))
@@ -122,20 +121,11 @@ def test_legacy_python2_module_prefix_odd_size(tmp_path):
     assert tuple(probs['mask_probs'].shape) == (1, meta['model_args']['maxseqlen'], 67, 101)
 
 
-class _Evil:
-    def __init__(self, path):
-        self.path = path
-
-    def __reduce__(self):
-        return (open, (self.path, 'w'))
-
-
 def test_malicious_args_refused(tmp_path, capsys):
     meta, _ = load_case('rsis', SMALL)
     folder = write_published(str(tmp_path / 'published'), meta)
     marker = tmp_path / 'pwned'
-    with open(osp.join(folder, 'args.pkl'), 'wb') as f:
-        pickle.dump(_Evil(str(marker)), f, protocol=0)
+    write_malicious_args(folder, str(marker))
     assert rsis_to_mmsegsup.main([folder, str(tmp_path / 'out')]) == 1
     assert not marker.exists()
     assert 'refused' in capsys.readouterr().err

@@ -1,6 +1,5 @@
 """Published RVOS checkpoints: convert, load through the public API, equal the original code."""
 import os.path as osp
-import pickle
 import subprocess
 import sys
 
@@ -11,7 +10,7 @@ from mmdet.structures import DetDataSample
 from mmdet.structures.mask import BitmapMasks
 from mmengine.structures import InstanceData
 
-from original_refs_utils import load_case, write_published
+from original_refs_utils import load_case, write_malicious_args, write_published
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(ROOT, 'tools', 'model_converters'))
@@ -79,20 +78,11 @@ def test_legacy_python2_module_prefix(tmp_path):
     assert [tuple(r.probs.shape) for r in results] == [(2, 67, 101)] * 2
 
 
-class _Evil:
-    def __init__(self, path):
-        self.path = path
-
-    def __reduce__(self):
-        return (open, (self.path, 'w'))
-
-
 def test_malicious_args_refused(tmp_path, capsys):
     meta, _ = load_case('rvos', 'rvos_oneshot_s_r101')
     folder = write_published(str(tmp_path / 'published'), meta)
     marker = tmp_path / 'pwned'
-    with open(osp.join(folder, 'args.pkl'), 'wb') as f:
-        pickle.dump(_Evil(str(marker)), f, protocol=0)
+    write_malicious_args(folder, str(marker))
     assert rvos_to_mmsegsup.main([folder, str(tmp_path / 'out')]) == 1
     assert not marker.exists()
     assert 'refused' in capsys.readouterr().err
