@@ -8,12 +8,11 @@ eval.py's (args.py defaults); the config's test_cfg applies eval.py's selection 
 and its test_dataloader is Pascal VOC val resized to imsize x imsize (eval_pascal.sh's --resize).
 """
 import argparse
-import os.path as osp
 import sys
 from typing import List, Optional
 
 from mmsegsup.models.converters import convert_rsis, rsis_classes, write_converted
-from mmsegsup.utils import DatasetFormatError, safe_load_namespace
+from mmsegsup.utils import DatasetFormatError
 
 
 def test_parts(imsize: int, classes) -> dict:
@@ -50,13 +49,12 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help='drop masks under this fraction of the image area')
     args = parser.parse_args(argv)
     try:
-        model_cfg, state_dict = convert_rsis(args.folder, maxseqlen=args.maxseqlen,
-                                             stop_thr=args.stop_th, mask_thr=args.mask_th,
-                                             min_size=args.min_size)
+        model_cfg, state_dict, train_args = convert_rsis(
+            args.folder, maxseqlen=args.maxseqlen, stop_thr=args.stop_th,
+            mask_thr=args.mask_th, min_size=args.min_size)
     except (DatasetFormatError, FileNotFoundError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
-    train_args = safe_load_namespace(osp.join(args.folder, 'args.pkl'))  # read safely before
     classes = rsis_classes(train_args)
     write_converted(args.out, model_cfg, state_dict, args.folder, 'rsis_to_mmsegsup', classes,
                     **test_parts(int(getattr(train_args, 'imsize', 256)), classes))

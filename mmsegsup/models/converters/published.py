@@ -249,13 +249,16 @@ def convert_rvos(folder: str) -> Tuple[dict, StateDict]:
     return cfg, _checked(folder, cfg, map_rvos_keys(enc, dec))
 
 
-def convert_rsis(folder: str, **eval_args) -> Tuple[dict, StateDict]:
-    """``(model_cfg, state_dict)`` of a published RSIS folder, checked against the built model;
-    ``eval_args`` are :func:`rsis_model_cfg`'s (eval.py's command line)."""
+def convert_rsis(folder: str,
+                 **eval_args) -> Tuple[dict, StateDict, argparse.Namespace]:
+    """``(model_cfg, state_dict, args)`` of a published RSIS folder, the weights checked against
+    the built model; ``args`` (the training arguments: classes, imsize) come back so that
+    callers need not read ``args.pkl`` again. ``eval_args`` are :func:`rsis_model_cfg`'s
+    (eval.py's command line)."""
     args, enc, dec = read_published(folder)
     _expect_kind(folder, enc, dec, 'rsis')
     cfg = rsis_model_cfg(args, **eval_args)
-    return cfg, _checked(folder, cfg, map_rsis_keys(enc, dec))
+    return cfg, _checked(folder, cfg, map_rsis_keys(enc, dec)), args
 
 
 def rsis_classes(args: argparse.Namespace) -> Tuple[str, ...]:

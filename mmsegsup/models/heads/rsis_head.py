@@ -319,7 +319,7 @@ class RSISHead(BaseModule):
         res.steps = steps.repeat_interleave(num_cls)
         res.labels = torch.arange(num_cls, device=stop.device).repeat(len(steps))
         res.scores = (probs['cls_probs'][b, steps, 1:] * stop[steps, None]).flatten()
-        res.bboxes = mask2bbox(res.masks)
+        res.bboxes = mask2bbox(masks).repeat_interleave(num_cls, 0)  # once per mask
         return res
 
     def _first_stop_instances(self, probs: Dict[str, Tensor], batch_data_samples: SampleList,
