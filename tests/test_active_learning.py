@@ -220,9 +220,10 @@ active_learning = dict(
 
 @pytest.mark.slow
 def test_two_rounds_from_the_cli_and_a_killed_round_resumes(tmp_path):
-    cfg = _tiny_loop(tmp_path, "[dict(type='ClosestToBeta', beta=0.5), "
-                               "dict(type='MCDropoutSelector', mode='highest')]", iters=12,
-                     tool_process=True)  # the loop's stages as real tool processes
+    strategies = ("[dict(type='ClosestToBeta', beta=0.5), "
+                  "dict(type='MCDropoutSelector', mode='highest')]")
+    # Until the kill, the loop's stages run as real tool processes (the README's path).
+    cfg = _tiny_loop(tmp_path, strategies, iters=12, tool_process=True)
     work = tmp_path / 'work'
     cmd = [sys.executable, 'tools/active_learning.py', cfg, '--work-dir', str(work)]
     env = dict(os.environ, OMP_NUM_THREADS='1')
@@ -243,6 +244,9 @@ def test_two_rounds_from_the_cli_and_a_killed_round_resumes(tmp_path):
     assert not (stages / 'beta0.5_n5_round1_train.json').is_file()
     round0_mtime = (work / 'seed0' / 'round0' / 'labeled.json').stat().st_mtime
 
+    # The rerun: the same loop, its stages in this process (how they run is not part of what
+    # they compute, so finished stages stay finished and the killed training resumes).
+    assert _tiny_loop(tmp_path, strategies, iters=12, tool_process=False) == cfg
     out = run(['tools/active_learning.py', cfg, '--work-dir', str(work)], timeout=900)
     log = out.stdout + out.stderr
     assert 'round0_train: done before, skipped' in log

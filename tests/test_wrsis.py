@@ -1,7 +1,6 @@
 """W-RSIS and the RSIS ablation modes (+IL, +IL+C): heads, weak-label transform, configs, tools."""
 import os.path as osp
 import pickle
-import re
 import time
 
 import pytest
@@ -17,14 +16,13 @@ from mmsegsup.datasets.weak_labels import (WeakLabels, save_weak_labels,
                                            weak_labels_from_coco)
 from mmsegsup.models.heads import RSISWeakInferenceHead, WRSISHead
 from mmsegsup.utils.errors import DatasetFormatError
-from tools_utils import REPO, run
+from tools_utils import AP50, REPO, RSIS_SHAPES_ITERS, run, shapes_config, write_config
 
 WRSIS_CPU = 'configs/basis/wrsis_r18-c16_shapes-64x64_cpu.py'
 RSIS_CPU = 'configs/rsis/rsis_r18-c16_shapes-64x64_cpu.py'
 RSIS_IL_CPU = 'configs/basis/rsis-il_r18-c16_shapes-64x64_cpu.py'
 RSIS_ILC_CPU = 'configs/basis/rsis-ilc_r18-c16_shapes-64x64_cpu.py'
 WRSIS_VOC = 'configs/basis/wrsis_r101_voc-sbd_256x256.py'
-AP50 = re.compile(r'coco/segm_mAP_50: ([0-9.]+)')
 
 
 def _model(config: str):
@@ -41,34 +39,6 @@ def _batch(model, num_items, training, tokens=None):
         counts = {c: t.count(c) for c in sorted(set(t))}
         sample.set_metainfo(dict(weak_tokens=t, weak_counts=counts))
     return data
-
-
-def _local_config(tmp_path, config: str, train_images: int = 16, val_images: int = 8,
-                  max_iters: int = 2, batch_size: int = 4) -> Config:
-    """``config`` with its data under ``tmp_path`` (also the weak labels' source), shrunk."""
-    cfg = Config.fromfile(osp.join(REPO, config))
-    root = str(tmp_path / 'shapes') + '/'
-    val_json = root + 'annotations/instances_val.json'
-    for loader, n in ((cfg.train_dataloader, train_images), (cfg.val_dataloader, val_images),
-                      (cfg.test_dataloader, val_images)):
-        loader.update(batch_size=batch_size)
-        loader.dataset.update(data_root=root, num_images=n)
-        for step in loader.dataset.pipeline:
-            if step.type == 'LoadWeakLabels':
-                step.ann_file = val_json
-    cfg.val_evaluator.ann_file = cfg.test_evaluator.ann_file = val_json
-    cfg.train_cfg.update(max_iters=max_iters, val_interval=max_iters)
-    for sched in cfg.param_scheduler:  # the LR drop stays at 80% of the schedule
-        if sched.type == 'MultiStepLR':
-            sched.update(end=max_iters, milestones=[max(1, int(max_iters * 0.8))])
-    cfg.default_hooks.checkpoint.interval = max_iters
-    cfg.default_hooks.logger.interval = min(50, max_iters)
-    return cfg
-
-
-def _write(cfg: Config, path) -> str:
-    cfg.dump(str(path))
-    return str(path)
 
 
 @pytest.fixture
@@ -318,7 +288,7 @@ def test_transform_reads_a_file_once_until_it_changes(shapes):
 
 
 def test_weak_config_packs_tokens_into_the_metainfo(tmp_path):
-    cfg = _local_config(tmp_path, WRSIS_CPU)
+    cfg = shapes_config(tmp_path, WRSIS_CPU)
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     sample = dataset[0]['data_samples']
     name = osp.basename(sample.img_path)
@@ -350,8 +320,8 @@ def test_voc_config_is_the_thesis_rsis_setting_with_tokens():
 
 
 def test_tools_train_and_test_wrsis_then_rsis_ilc(tmp_path):
-    cfg = _local_config(tmp_path, WRSIS_CPU)
-    path = _write(cfg, tmp_path / 'wrsis.py')
+    cfg = shapes_config(tmp_path, WRSIS_CPU)
+    path = write_config(cfg, tmp_path / 'wrsis.py')
     work = str(tmp_path / 'wrsis')
     run(['tools/train.py', path, '--work-dir', work])
     out = str(tmp_path / 'preds.pkl')
@@ -366,9 +336,9 @@ def test_tools_train_and_test_wrsis_then_rsis_ilc(tmp_path):
         tokens = weak.class_tokens(osp.basename(pred['img_path']))
         assert pred['pred_instances']['labels'].tolist() == tokens
     # The RSIS ablations train as RSIS and post-process with the weak labels at test time.
-    ilc_cfg = _local_config(tmp_path, RSIS_ILC_CPU)
+    ilc_cfg = shapes_config(tmp_path, RSIS_ILC_CPU)
     ilc_cfg.model.test_cfg.stop_thr = 0.0  # a 2-iteration RSIS may stop at once: emit steps
-    ilc = _write(ilc_cfg, tmp_path / 'ilc.py')
+    ilc = write_config(ilc_cfg, tmp_path / 'ilc.py')
     work = str(tmp_path / 'ilc')
     run(['tools/train.py', ilc, '--work-dir', work])
     proc = run(['tools/test.py', ilc, osp.join(work, 'iter_2.pth'), '--work-dir', work])
@@ -376,22 +346,23 @@ def test_tools_train_and_test_wrsis_then_rsis_ilc(tmp_path):
 
 
 @pytest.mark.slow
-def test_wrsis_annotates_better_than_rsis(tmp_path):
+@pytest.mark.xdist_group('rsis_shapes')
+def test_wrsis_annotates_better_than_rsis(tmp_path, rsis_shapes):
     """Thesis table 4.6a / fig. 4.11: with the same data and schedule, W-RSIS (IL+C as input)
     gives better masks than RSIS; RSIS + IL and + IL + C are reported alongside."""
-    full = dict(train_images=1000, val_images=100, max_iters=800, batch_size=8)
-    ap50 = {}
-    for name, config in (('W-RSIS', WRSIS_CPU), ('RSIS', RSIS_CPU)):
-        path = _write(_local_config(tmp_path, config, **full), tmp_path / f'{name}.py')
-        start = time.time()
-        proc = run(['tools/train.py', path, '--work-dir', str(tmp_path / name)], timeout=900)
-        ap50[name] = float(AP50.findall(proc.stdout + proc.stderr)[-1])
-        print(f'{name}: train + eval {time.time() - start:.0f} s')
+    full = dict(train_images=1000, val_images=100, max_iters=RSIS_SHAPES_ITERS, batch_size=8)
+    root = rsis_shapes['root']  # the RSIS run's data: the same images for both
+    path = write_config(shapes_config(root, WRSIS_CPU, **full), tmp_path / 'W-RSIS.py')
+    start = time.time()
+    proc = run(['tools/train.py', path, '--work-dir', str(tmp_path / 'W-RSIS')], timeout=900)
+    print(f'W-RSIS: train + eval {time.time() - start:.0f} s')
+    ap50 = {'W-RSIS': float(AP50.findall(proc.stdout + proc.stderr)[-1]),
+            'RSIS': rsis_shapes['ap50']}
     # The ablations post-process the same RSIS checkpoint with the weak labels.
-    rsis_ckpt = str(tmp_path / 'RSIS' / f'iter_{full["max_iters"]}.pth')
     for name, config in (('RSIS + IL', RSIS_IL_CPU), ('RSIS + IL + C', RSIS_ILC_CPU)):
-        path = _write(_local_config(tmp_path, config, **full), tmp_path / 'ablation.py')
-        proc = run(['tools/test.py', path, rsis_ckpt, '--work-dir', str(tmp_path / 'ablation')])
+        path = write_config(shapes_config(root, config, **full), tmp_path / 'ablation.py')
+        proc = run(['tools/test.py', path, rsis_shapes['checkpoint'], '--work-dir',
+                    str(tmp_path / 'ablation')])
         ap50[name] = float(AP50.findall(proc.stdout + proc.stderr)[-1])
     print('held-out mask AP50: ' + ', '.join(f'{k} {v:.3f}' for k, v in ap50.items()))
     assert ap50['W-RSIS'] > ap50['RSIS']
