@@ -12,7 +12,7 @@ from tools_utils import REPO, run
 RVOS_CONFIG = osp.join(REPO, 'configs/rvos/rvos-st_r18-c16_shapes-videos-64x64_oneshot_cpu.py')
 JF = re.compile(r'davis/J&F-Mean: ([0-9.]+)')
 # The slow claim tests' schedules (the CPU configs' own is 1200 iterations).
-ONE_SHOT_ITERS = 800
+ONE_SHOT_ITERS = 1200  # J&F 0.763 (800 iterations: 0.711, too near the 0.70 bar)
 ZERO_SHOT_ITERS = 1200
 
 
