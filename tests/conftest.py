@@ -36,14 +36,12 @@ def repo_root() -> str:
 @pytest.fixture(scope='session')
 def rsis_shapes(tmp_path_factory) -> dict:
     """The RSIS CPU config trained once through tools/train.py on the full synthetic shapes
-    (1000 training images, 100 held out, ``RSIS_SHAPES_ITERS``): the learning test checks its
+    (``tools_utils.RSIS_SHAPES``: 1000 training images, 100 held out): the learning test checks its
     AP50, the W-RSIS comparison and the +IL / +IL+C ablations reuse its checkpoint. Tests that
     take it carry ``xdist_group('rsis_shapes')``, so that one worker trains it once."""
-    from tools_utils import AP50, CPU_CONFIG, RSIS_SHAPES_ITERS, run, shapes_config, \
-        write_config
+    from tools_utils import AP50, CPU_CONFIG, RSIS_SHAPES, run, shapes_config, write_config
     root = tmp_path_factory.mktemp('rsis_shapes')
-    cfg = shapes_config(root, CPU_CONFIG, train_images=1000, val_images=100,
-                        max_iters=RSIS_SHAPES_ITERS, batch_size=8)
+    cfg = shapes_config(root, CPU_CONFIG, **RSIS_SHAPES)
     config = write_config(cfg, root / 'rsis.py')
     work = str(root / 'work')
     proc = run(['tools/train.py', config, '--work-dir', work], timeout=900)
@@ -61,8 +59,7 @@ def pytest_collection_modifyitems(config, items):
     if not getattr(config.option, 'loadgroup', False):
         return
     for item in items:
-        marks = list(item.iter_markers('xdist_group'))
-        if marks and '@' not in item.nodeid:
+        if item.get_closest_marker('xdist_group') and '@' not in item.nodeid:
             raise pytest.UsageError(
                 f'{item.nodeid}: pytest-xdist did not apply its xdist_group; install the '
                 'pinned pytest (requirements/constraints.txt)')

@@ -16,7 +16,7 @@ from mmsegsup.datasets.weak_labels import (WeakLabels, save_weak_labels,
                                            weak_labels_from_coco)
 from mmsegsup.models.heads import RSISWeakInferenceHead, WRSISHead
 from mmsegsup.utils.errors import DatasetFormatError
-from tools_utils import AP50, REPO, RSIS_SHAPES_ITERS, run, shapes_config, write_config
+from tools_utils import AP50, REPO, RSIS_SHAPES, run, shapes_config, write_config
 
 WRSIS_CPU = 'configs/basis/wrsis_r18-c16_shapes-64x64_cpu.py'
 RSIS_CPU = 'configs/rsis/rsis_r18-c16_shapes-64x64_cpu.py'
@@ -350,9 +350,8 @@ def test_tools_train_and_test_wrsis_then_rsis_ilc(tmp_path):
 def test_wrsis_annotates_better_than_rsis(tmp_path, rsis_shapes):
     """Thesis table 4.6a / fig. 4.11: with the same data and schedule, W-RSIS (IL+C as input)
     gives better masks than RSIS; RSIS + IL and + IL + C are reported alongside."""
-    full = dict(train_images=1000, val_images=100, max_iters=RSIS_SHAPES_ITERS, batch_size=8)
     root = rsis_shapes['root']  # the RSIS run's data: the same images for both
-    path = write_config(shapes_config(root, WRSIS_CPU, **full), tmp_path / 'W-RSIS.py')
+    path = write_config(shapes_config(root, WRSIS_CPU, **RSIS_SHAPES), tmp_path / 'W-RSIS.py')
     start = time.time()
     proc = run(['tools/train.py', path, '--work-dir', str(tmp_path / 'W-RSIS')], timeout=900)
     print(f'W-RSIS: train + eval {time.time() - start:.0f} s')
@@ -360,7 +359,7 @@ def test_wrsis_annotates_better_than_rsis(tmp_path, rsis_shapes):
             'RSIS': rsis_shapes['ap50']}
     # The ablations post-process the same RSIS checkpoint with the weak labels.
     for name, config in (('RSIS + IL', RSIS_IL_CPU), ('RSIS + IL + C', RSIS_ILC_CPU)):
-        path = write_config(shapes_config(root, config, **full), tmp_path / 'ablation.py')
+        path = write_config(shapes_config(root, config, **RSIS_SHAPES), tmp_path / 'ablation.py')
         proc = run(['tools/test.py', path, rsis_shapes['checkpoint'], '--work-dir',
                     str(tmp_path / 'ablation')])
         ap50[name] = float(AP50.findall(proc.stdout + proc.stderr)[-1])
