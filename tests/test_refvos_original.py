@@ -1,55 +1,28 @@
 """Thesis-exact RefVOS (issue 14): the original code's weights give its outputs in our model."""
 import numpy as np
 import pytest
-import torch
 from mmengine.registry import DefaultScope
 
 import mmsegsup  # noqa: F401
-from mmsegsup.models.segmentors.refvos_original import (THESIS_HEAD_OPTIONS, original_bert_key,
-                                                           original_model_key)
+from mmsegsup.models.segmentors.refvos_original import original_key, thesis_refvos_cfg
 from mmsegsup.registry import SEG_MODELS
-from refvos_refs_utils import CASES, load_case, rule_state_dict
+from refvos_refs_utils import CASES, assert_equals_original, load_case, original_weights
 
 # module-scoped fixtures: keep this file's tests on one xdist worker
 pytestmark = pytest.mark.xdist_group('refvos_original')
-
-ATOL = 2e-5
-
-
-def thesis_vision_cfg() -> dict:
-    """RefVOS with torchvision's ResNet-101 layout and DeepLabHeadEmb, no text encoder."""
-    norm_cfg = dict(type='BN', requires_grad=True)
-    return dict(
-        type='RefVOS',
-        data_preprocessor=dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
-                               std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_val=0,
-                               seg_pad_val=255),
-        backbone=dict(type='ResNet', depth=101, out_indices=(3,), strides=(1, 2, 1, 1),
-                      dilations=(1, 1, 2, 4), style='pytorch', contract_dilation=True,
-                      norm_cfg=norm_cfg),
-        decode_head=dict(type='RefASPPHead', in_channels=2048, in_index=0, channels=256,
-                         dilations=(1, 12, 24, 36), num_classes=2, fusion='mul',
-                         text_channels=768, norm_cfg=norm_cfg, align_corners=False,
-                         **THESIS_HEAD_OPTIONS),
-        # BertModel(BertConfig()) built offline; the checkpoint's 'bert_model' fills it
-        text_encoder=dict(type='HFTextEncoder', model_name_or_path='bert-base-uncased',
-                          model_config=dict(model_type='bert'), pooling='cls',
-                          attn_implementation='eager', truncation='slice', max_length=20,
-                          eval_mode=True),
-        test_cfg=dict(mode='whole'))
 
 
 @pytest.fixture(scope='module')
 def vision_model():
     with DefaultScope.overwrite_default_scope('mmsegsup_seg'):
-        model = SEG_MODELS.build(thesis_vision_cfg())
+        model = SEG_MODELS.build(thesis_refvos_cfg())
     meta, _ = load_case(CASES[0])
-    orig = rule_state_dict(meta['model_state_dict'])
-    mapped = {original_model_key(k): v for k, v in orig.items()}
-    bert = rule_state_dict(meta['bert_state_dict'])
-    # the pooler is unused ([CLS] of the last hidden state) and dropped by HFTextEncoder
-    mapped.update((original_bert_key(k), v) for k, v in bert.items()
-                  if not k.startswith('pooler.'))
+    mapped = {}
+    for entry, weights in original_weights(meta).items():
+        for key, val in weights.items():
+            ours = original_key(entry, key)  # None: the BERT pooler (unused)
+            if ours is not None:
+                mapped[ours] = val
     ours = set(model.state_dict())
     assert ours == set(mapped), (sorted(ours - set(mapped))[:5], sorted(set(mapped) - ours)[:5])
     model.load_state_dict(mapped, strict=True)
@@ -59,25 +32,7 @@ def vision_model():
 @pytest.mark.parametrize('case', CASES)
 def test_logits_equal_original(vision_model, case):
     """Normalised image, projected sentence, low-res and upsampled logits within 2e-5."""
-    _, arr = load_case(case)
-    bgr = torch.from_numpy(arr['images_uint8'][..., ::-1].copy()).permute(0, 3, 1, 2)
-    data = vision_model.data_preprocessor(dict(inputs=list(bgr)), False)
-    np.testing.assert_allclose(data['inputs'].numpy(), arr['images'], atol=1e-5)
-    images = torch.from_numpy(arr['images'])
-    head = vision_model.decode_head
-    with torch.no_grad():
-        emb = vision_model.text_encoder.encode_ids(torch.from_numpy(arr['input_ids']),
-                                                   torch.from_numpy(arr['attention_mask']))
-        np.testing.assert_allclose(emb.numpy(), arr['embedding'], atol=ATOL)
-        np.testing.assert_allclose(head.project_text(emb).numpy(), arr['lang_proj'], atol=ATOL)
-        feats = vision_model.extract_feat(images)
-        np.testing.assert_allclose(head.forward(feats, emb).numpy(), arr['logits_lowres'],
-                                   atol=ATOL)
-        h, w = images.shape[2:]
-        metas = [dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w))] * len(images)
-        logits = vision_model.encode_decode(images, metas, emb)
-    np.testing.assert_allclose(logits.numpy(), arr['logits'], atol=ATOL)
-    assert (logits.argmax(1).numpy() == arr['mask']).mean() > 0.999
+    assert_equals_original(vision_model, load_case(case)[1])
 
 
 def test_metrics_equal_original_test_py():
