@@ -1,30 +1,68 @@
 """Convert a published RVOS folder (encoder.pt, decoder.pt, args.pkl) to an mmsegsup model.
 
-    python tools/model_converters/rvos_to_mmsegsup.py PUBLISHED_FOLDER OUT
+    python tools/model_converters/rvos_to_mmsegsup.py PUBLISHED_FOLDER OUT \
+        [--dataset {youtube-vos,davis-2017}] [--data-root DATA_ROOT]
 
-writes OUT/config.py and OUT/model.pth (an mmengine checkpoint).
+writes OUT/config.py and OUT/model.pth (an mmengine checkpoint), ready for
+
+    python tools/test.py OUT/config.py OUT/model.pth
+    python tools/demo/video_demo.py FRAMES_DIR OUT/config.py OUT/model.pth --first-mask 00000.png
+
+The config's runtime, test data and evaluator are read from configs/_base_ when converting (so
+they follow the thesis configs), at the original's eval resolution: youtube-vos (default; the
+*-youtubevos models) is YouTube-VOS valid at 256x448, written as the server's submission;
+davis-2017 (the *-davis models) is DAVIS-2017 val at 240x427, scored with the semi-supervised
+J&F. --data-root (default data/youtube-vos/ or data/DAVIS/) moves dataset and evaluator
+together. The demo feeds the frames at their own size (no Resize).
 """
 import argparse
+import os.path as osp
 import sys
 from typing import List, Optional
+
+from mmengine.config import Config
 
 from mmsegsup.models.converters import convert_rvos, write_converted
 from mmsegsup.utils import DatasetFormatError
 
+BASE = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
+                '_base_')
+# dataset -> (base config, which of its loader / evaluator pairs, Resize scale (w, h)).
+# imatge-upc/rvos src/eval_previous_mask.py:46 inputRes=(240,427) for davis2017 and :55
+# (256, 448) for youtube (first-frame masks resized alike, :355 / :362); the splits are
+# scripts/eval_one_shot_davis.sh's -eval_split=val and eval_one_shot_youtube.sh's
+# -eval_split=test, the YouTube-VOS valid folder (eval_previous_mask.py:354).
+DATASETS = {
+    'youtube-vos': ('datasets/youtube_vos.py', 'test', (448, 256)),
+    'davis-2017': ('datasets/davis_2017.py', 'val', (427, 240)),
+}
+RUNTIME = 'vos_runtime.py'
+SCHEDULE = 'schedules/adam_rvos_20e-gt_20e-pred.py'  # the RVOS configs' test loop
 
-# YouTube-VOS valid at the original's 256x448 (eval_previous_mask.py); edit for DAVIS (240x427).
-TEST_DATALOADER = dict(
-    batch_size=1, num_workers=2, persistent_workers=True, drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='YouTubeVOSDataset', data_root='data/youtube-vos/', split='valid',
-                 test_mode=True, pipeline=[
-                     dict(type='VideoClipSample', num_frames=None),
-                     dict(type='TransformBroadcaster', transforms=[
-                         dict(type='LoadImageFromFile'),
-                         dict(type='LoadVideoObjectAnnotations'),
-                         dict(type='Resize', scale=(448, 256), keep_ratio=False)]),
-                     dict(type='PackTrackInputs',
-                          meta_keys=('video_name', 'frame_name', 'ann_path'))]))
+
+def test_parts(dataset: str = 'youtube-vos', data_root: Optional[str] = None) -> dict:
+    """The runtime, test_dataloader, test_evaluator and test_cfg of the converted config.
+
+    Read from configs/_base_ (so a converted config follows the thesis configs) with the
+    original's eval resolution on the pipeline's Resize; ``data_root`` (None: the base's)
+    moves the dataset and the evaluator together.
+    """
+    base, stage, scale = DATASETS[dataset]
+    data = Config.fromfile(osp.join(BASE, base))
+    loader, evaluator = data[f'{stage}_dataloader'], data[f'{stage}_evaluator']
+    if data_root is not None:
+        loader.dataset.data_root = data_root
+        evaluator['davis_root' if 'davis_root' in evaluator else 'data_root'] = data_root
+    resizes = [t for step in loader.dataset.pipeline for t in step.get('transforms', [step])
+               if t.type == 'Resize']
+    if len(resizes) != 1:  # a changed base must not silently lose the eval resolution
+        raise RuntimeError(f'{base}: expected one Resize in the {stage} pipeline, found '
+                           f'{len(resizes)}')
+    resizes[0].update(scale=scale, keep_ratio=False)
+    runtime = Config.fromfile(osp.join(BASE, RUNTIME)).to_dict()
+    test_cfg = Config.fromfile(osp.join(BASE, SCHEDULE)).test_cfg
+    return dict(runtime, test_dataloader=loader.to_dict(), test_evaluator=evaluator.to_dict(),
+                test_cfg=test_cfg.to_dict())
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -32,6 +70,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('folder', help='published model folder')
     parser.add_argument('out', help='output folder for config.py and model.pth')
+    parser.add_argument('--dataset', choices=list(DATASETS), default='youtube-vos',
+                        help='test set of the config (default: youtube-vos, for the '
+                        '*-youtubevos models; davis-2017 for the *-davis ones)')
+    parser.add_argument('--data-root',
+                        help="the dataset's root (default: the base config's, data/youtube-vos/ "
+                        'or data/DAVIS/)')
     args = parser.parse_args(argv)
     try:
         model_cfg, state_dict = convert_rvos(args.folder)
@@ -39,8 +83,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f'error: {err}', file=sys.stderr)
         return 1
     write_converted(args.out, model_cfg, state_dict, args.folder, 'rvos_to_mmsegsup',
-                    ('object', ), test_dataloader=TEST_DATALOADER)
-    print(f'wrote {args.out}/config.py and {args.out}/model.pth')
+                    ('object', ), **test_parts(args.dataset, args.data_root))
+    print(f'wrote {args.out}/config.py and {args.out}/model.pth ({args.dataset} test set)')
     return 0
 
 

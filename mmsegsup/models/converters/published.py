@@ -275,12 +275,15 @@ def rsis_classes(args: argparse.Namespace) -> Tuple[str, ...]:
 
 def write_converted(out: str, model_cfg: dict, state_dict: StateDict, source: str,
                     converter: str, classes: Sequence[str], **cfg_parts) -> None:
-    """``out/config.py`` (the model, ``cfg_parts`` such as ``test_dataloader``, our scope and
-    imports) and ``out/model.pth`` (an mmengine checkpoint), each written atomically."""
+    """``out/config.py`` (the model, ``cfg_parts`` such as ``test_dataloader`` or a whole
+    runtime, our scope and imports unless ``cfg_parts`` bring them) and ``out/model.pth`` (an
+    mmengine checkpoint), each written atomically."""
     from mmengine.config import Config
     os.makedirs(out, exist_ok=True)
-    cfg = Config(dict(default_scope='mmsegsup', model=model_cfg, **cfg_parts,
-                      custom_imports=dict(imports=['mmsegsup'], allow_failed_imports=False)))
+    parts = dict(default_scope='mmsegsup',
+                 custom_imports=dict(imports=['mmsegsup'], allow_failed_imports=False))
+    parts.update(cfg_parts)
+    cfg = Config(dict(model=model_cfg, **parts))
     write_text_atomic(cfg.pretty_text, osp.join(out, 'config.py'))
     tmp = osp.join(out, 'model.pth.tmp')
     torch.save(dict(state_dict=state_dict,
