@@ -60,7 +60,8 @@ def read_published(folder: str) -> Tuple[argparse.Namespace, StateDict, StateDic
     return args, enc, dec
 
 
-CONVERTERS = dict(rvos='rvos_to_mmsegsup.py', rsis='rsis_to_mmsegsup.py')
+CONVERTERS = dict(rvos='rvos_to_mmsegsup.py', rsis='rsis_to_mmsegsup.py',
+                  refvos='refvos_to_mmsegsup.py')
 IMAGENET = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], bgr_to_rgb=True,
                 pad_size_divisor=1, pad_mask=True)
 

@@ -1,0 +1,299 @@
+"""Published RefVOS checkpoints (issue 14): convert through the CLI, load through
+init_referring_model, equal the original code; bad or malicious files are refused clearly."""
+import argparse
+import json
+import os
+import os.path as osp
+import zlib
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from refvos_refs_utils import (CASES, assert_equals_original, load_case, original_weights,
+                               rule_tensor)
+from tools_utils import run
+
+from mmsegsup.apis import init_referring_model
+from mmsegsup.models.converters import read_bert_folder, refvos_model_cfg
+from mmsegsup.utils.tool_runner import load_tool
+
+# module-scoped converted checkpoint: keep this file's tests on one xdist worker
+pytestmark = pytest.mark.xdist_group('refvos_converter')
+
+CONVERTER = 'tools/model_converters/refvos_to_mmsegsup.py'
+
+
+def train_args(**changes) -> argparse.Namespace:
+    """The Namespace train.py pickles under 'args' (args.py defaults; RefCOCO)."""
+    args = argparse.Namespace(
+        model_id='my_model', dataset='refcoco', model='deeplabv3_resnet101', aux_loss=False,
+        batch_size=6, base_size=520, crop_size=480, epochs=30, workers=16, lr=0.01,
+        momentum=0.9, weight_decay=1e-4, pretrained=False, optimizer='sgd', print_freq=10,
+        output_dir='./checkpoints/', local_rank=None, device='cuda', test_only=False,
+        multiply_feats=True, addition=False, fixed_lr=False, linear_lr=False,
+        lr_specific=3e-5, lr_specific_decrease=0.001, baseline_bilstm=False,
+        load_optimizer=False, resume='', bert_tokenizer='bert-base-uncased',
+        glove_dict='./glove.840B.300d.txt', ck_bert='bert-base-uncased',
+        results_folder='./results/', submission_path='./results_submission/', split='test',
+        display=False, pretrained_refvos=False,
+        ck_pretrained_refvos='./checkpoints/model_refcoco.pth',
+        refer_data_root='./datasets/refer/data/', refer_dataset='refcoco', splitBy='unc',
+        davis_data_root='./datasets/davis2017', emb_type='first_mask',
+        a2d_data_root='./datasets/Release/', size_a2d_x=240, size_a2d_y=427)
+    for key, val in changes.items():
+        if val is None:
+            delattr(args, key)
+        else:
+            setattr(args, key, val)
+    return args
+
+
+def _training_states() -> dict:
+    """Real (small) SGD and poly LambdaLR states, as train.py saves next to the weights."""
+    param = torch.nn.Parameter(torch.ones(3))
+    opt = torch.optim.SGD([{'params': [param]}, {'params': []}], lr=0.01, momentum=0.9,
+                          weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda x: (1 - x / 100) ** 0.9)
+    param.sum().backward()
+    opt.step()
+    sched.step()
+    return dict(optimizer=opt.state_dict(), lr_scheduler=sched.state_dict())
+
+
+def write_published(path: str, weights: dict, args=None) -> str:
+    """A ``model_best_*.pth`` as train.py:444-453 writes it, with the DataParallel ``module.``
+    prefix and the ``embeddings.position_ids`` buffer of transformers 3.x-4.30 on top."""
+    bert = dict(weights['bert_model'])
+    bert['embeddings.position_ids'] = torch.arange(512)[None]
+    torch.save(dict(model={'module.' + k: v for k, v in weights['model'].items()},
+                    bert_model={'module.' + k: v for k, v in bert.items()},
+                    epoch=7, args=train_args() if args is None else args,
+                    **_training_states()), path)
+    return path
+
+
+def cheap_weights(meta: dict) -> dict:
+    """Every entry at its shape but stored as one zero (stride 0): a full-size checkpoint of a
+    few kilobytes, for the tests that only need keys and shapes."""
+    def zeros(shapes: dict) -> dict:
+        return {k: torch.zeros((), dtype=torch.int64 if k.endswith('num_batches_tracked')
+                               else torch.float32).expand(s) for k, s in shapes.items()}
+    return dict(model=zeros(meta['model_state_dict']), bert_model=zeros(meta['bert_state_dict']))
+
+
+def _shapes_key(meta: dict) -> int:
+    return zlib.crc32(json.dumps([meta['model_state_dict'], meta['bert_state_dict']],
+                                 sort_keys=True).encode())
+
+
+@pytest.fixture(scope='module')
+def converted(tmp_path_factory) -> dict:
+    """Per distinct weight set of the fixtures (the cases share one), the published
+    checkpoint converted by the CLI and loaded through init_referring_model."""
+    tmp = tmp_path_factory.mktemp('refvos_converter')
+    tool = load_tool(CONVERTER)
+    done = {}
+    for case in CASES:
+        meta, _ = load_case(case)
+        key = _shapes_key(meta)
+        if key not in done:
+            ckpt = write_published(str(tmp / f'{key}.pth'), original_weights(meta))
+            out = str(tmp / f'{key}_converted')
+            assert tool.main([ckpt, out]) == 0
+            os.remove(ckpt)
+            done[key] = dict(out=out, model=init_referring_model(
+                osp.join(out, 'config.py'), osp.join(out, 'model.pth')))
+        done[case] = done[key]
+    return done
+
+
+@pytest.mark.parametrize('case', CASES)
+def test_converted_equals_original(converted, case):
+    """Embedding, projected sentence, low-res and upsampled logits at 2e-5 of the original."""
+    model = converted[case]['model']
+    assert not model.training and not model.text_encoder.model.training
+    assert_equals_original(model, load_case(case)[1])
+
+
+def test_converted_config_and_checkpoint(converted):
+    """The written config is the thesis model with RefCOCO's 20 tokens and the original test
+    protocol; the checkpoint is a plain mmengine one without the dropped BERT entries."""
+    out = converted[CASES[0]]['out']
+    cfg = Config.fromfile(osp.join(out, 'config.py'))
+    assert cfg.default_scope == 'mmsegsup_seg'
+    assert cfg.custom_imports == dict(imports=['mmsegsup'], allow_failed_imports=False)
+    enc = cfg.model.text_encoder
+    assert (enc.max_length, enc.truncation, enc.pooling, enc.eval_mode) == (20, 'slice', 'cls',
+                                                                           True)
+    assert enc.model_name_or_path == 'bert-base-uncased'
+    assert enc.model_config.num_hidden_layers == 12 and enc.model_config.hidden_size == 768
+    assert cfg.model.decode_head.fusion == 'mul'
+    assert cfg.model.decode_head.loss_decode.avg_non_ignore  # F.cross_entropy's mean
+    ds = cfg.test_dataloader.dataset
+    assert (ds.type, ds.dataset, ds.split_by) == ('RefCOCODataset', 'refcoco', 'unc')
+    assert [s.type for s in cfg.test_pipeline] == [s.type for s in ds.pipeline]
+    assert 'Resize' not in [s.type for s in cfg.test_pipeline]  # own resolution (test.py)
+    assert cfg.test_evaluator.empty_union_iou == 0.0
+    assert cfg.test_cfg == dict(type='TestLoop')
+    ckpt = torch.load(osp.join(out, 'model.pth'), weights_only=True, mmap=True)
+    assert set(ckpt) == {'state_dict', 'meta'}
+    assert ckpt['meta']['converter'] == 'refvos_to_mmsegsup'
+    keys = set(ckpt['state_dict'])
+    assert not [k for k in keys if 'pooler' in k or 'position_ids' in k or 'module.' in k]
+    assert keys == set(converted[CASES[0]]['model'].state_dict())
+
+
+def test_token_limit_and_test_set_from_args():
+    """A2D / DAVIS models get 10 tokens (a2d.py:27, davis2017.py:45), RefCOCO+ 20; the test set
+    follows args.dataset, at its own resolution."""
+    tool = load_tool(CONVERTER)
+    for dataset, tokens, ds_type in (('refcoco+', 20, 'RefCOCODataset'),
+                                     ('a2d', 10, 'A2DSentencesDataset'),
+                                     ('davis', 10, 'DAVISReferDataset')):
+        cfg = refvos_model_cfg(train_args(dataset=dataset))
+        assert cfg['text_encoder']['max_length'] == tokens, dataset
+        parts = tool.test_parts(dataset, data_root='/data/x/')
+        loader = parts['test_dataloader']['dataset']
+        assert loader['type'] == ds_type and loader['data_root'] == '/data/x/'
+        assert 'Resize' not in [s['type'] for s in loader['pipeline']]
+    assert parts['test_evaluator']['data_root'] == '/data/x/'  # DAVIS: J&F on that copy
+    assert tool.test_parts('refcoco+')['test_dataloader']['dataset']['dataset'] == 'refcoco+'
+
+
+def _tiny_bert_folder(folder: str, fmt: str = 'safetensors') -> dict:
+    """A BertForMaskedLM-style folder (``bert.`` prefix, ``cls.*`` MLM head) of a 2-layer
+    64-d BERT; its weights follow the weight rule of their (prefixed) names."""
+    from transformers import BertConfig, BertForMaskedLM
+    config = BertConfig(vocab_size=64, hidden_size=64, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=128, max_position_embeddings=32)
+    sd = {k: rule_tensor(k, list(v.shape)) if v.is_floating_point() else v
+          for k, v in BertForMaskedLM(config).state_dict().items()}
+    sd = {k: v for k, v in sd.items() if not k.startswith('cls.predictions.decoder')}
+    os.makedirs(folder)
+    with open(osp.join(folder, 'config.json'), 'w') as f:
+        json.dump(dict(config.to_dict(), architectures=['BertForMaskedLM']), f)
+    if fmt == 'safetensors':
+        from safetensors.torch import save_file
+        save_file(sd, osp.join(folder, 'model.safetensors'))
+    else:
+        torch.save(sd, osp.join(folder, 'pytorch_model.bin'))
+    return sd
+
+
+def test_bert_folder_replaces_bert(tmp_path):
+    """--bert-folder: the text encoder's weights and architecture are the folder's (prefix
+    stripped, MLM head dropped); the vision weights stay the checkpoint's."""
+    meta, _ = load_case(CASES[0])
+    weights = cheap_weights(meta)
+    weights['model']['classifier.aspp.embedding_project.0.weight'] = torch.zeros(()).expand(
+        256, 64)  # the head of a 64-d BERT
+    ckpt = write_published(str(tmp_path / 'ckpt.pth'), weights)
+    folder_sd = _tiny_bert_folder(str(tmp_path / 'bert'))
+    out = str(tmp_path / 'out')
+    proc = run([CONVERTER, ckpt, out, '--bert-folder', str(tmp_path / 'bert')])
+    assert 'wrote' in proc.stdout
+    model = init_referring_model(osp.join(out, 'config.py'), osp.join(out, 'model.pth'))
+    assert model.text_encoder.model.config.num_hidden_layers == 2
+    ours = model.text_encoder.model.state_dict()
+    expected = {k[len('bert.'):]: v for k, v in folder_sd.items()
+                if k.startswith('bert.') and not k.startswith('bert.pooler')}
+    assert set(ours) == set(expected)
+    for k, v in expected.items():
+        torch.testing.assert_close(ours[k], v, rtol=0, atol=0, msg=k)
+    assert not model.backbone.conv1.weight.abs().sum()  # the checkpoint's (zero) weights
+    # the same folder as pytorch_model.bin (weights-only load) reads alike
+    bin_sd = _tiny_bert_folder(str(tmp_path / 'bert_bin'), fmt='bin')
+    config, sd = read_bert_folder(str(tmp_path / 'bert_bin'))
+    assert config['num_hidden_layers'] == 2 and set(sd) == {k[5:] for k in bin_sd
+                                                            if k.startswith('bert.')}
+
+
+def _convert_error(tmp_path, capsys, ckpt: str, *extra: str) -> str:
+    """The CLI's stderr for a checkpoint it must refuse (exit 1, nothing written)."""
+    out = tmp_path / 'refused'
+    assert load_tool(CONVERTER).main([ckpt, str(out), *extra]) == 1
+    assert not out.exists()
+    return capsys.readouterr().err
+
+
+def test_errors_name_file_and_what_was_expected(tmp_path, capsys):
+    meta, _ = load_case(CASES[0])
+    path = str(tmp_path / 'ckpt.pth')
+    assert 'file not found' in _convert_error(tmp_path, capsys, path)
+    assert 'rvos_to_mmsegsup.py' in _convert_error(tmp_path, capsys, str(tmp_path))  # a folder
+    # not a RefVOS checkpoint: an mmengine checkpoint, a BiLSTM baseline
+    torch.save(dict(state_dict={}, meta={}), path)
+    err = _convert_error(tmp_path, capsys, path)
+    assert path in err and 'not a RefVOS checkpoint' in err and 'bert_model' in err
+    torch.save(dict(model={}, bilstm={}, fc_layer={}, args=train_args()), path)
+    assert 'BiLSTM' in _convert_error(tmp_path, capsys, path)
+    # args: a missing field, an unknown dataset, no args at all
+    weights = cheap_weights(meta)
+    write_published(path, weights, train_args(dataset=None))
+    err = _convert_error(tmp_path, capsys, path)
+    assert path in err and "args lacks 'dataset'" in err and 'token limit' in err
+    write_published(path, weights, train_args(dataset='youtube'))
+    assert "args.dataset 'youtube'" in _convert_error(tmp_path, capsys, path)
+    write_published(path, weights, argparse.Namespace())
+    assert "args lacks 'dataset'" in _convert_error(tmp_path, capsys, path)
+    # unknown keys, named as in the original file
+    weights['model']['aux_classifier.0.weight'] = torch.zeros(1)
+    write_published(path, weights)
+    err = _convert_error(tmp_path, capsys, path)
+    assert "'model'['aux_classifier.0.weight']" in err and 'unknown key' in err
+    del weights['model']['aux_classifier.0.weight']
+    weights['bert_model']['cls.predictions.bias'] = torch.zeros(1)
+    write_published(path, weights)
+    assert "'bert_model'['cls.predictions.bias']" in _convert_error(tmp_path, capsys, path)
+    del weights['bert_model']['cls.predictions.bias']
+    # a shape mismatch: the key in both namings, the shape found and the one expected
+    weights['model']['classifier.conv_2.weight'] = torch.zeros(3, 256, 1, 1)
+    write_published(path, weights)
+    err = _convert_error(tmp_path, capsys, path)
+    assert "'model'['classifier.conv_2.weight'] has shape (3, 256, 1, 1)" in err
+    assert 'expected (2, 256, 1, 1)' in err and 'decode_head.conv_seg.weight' in err
+    # a missing key
+    del weights['model']['classifier.conv_2.weight']
+    write_published(path, weights)
+    err = _convert_error(tmp_path, capsys, path)
+    assert 'missing key' in err and 'decode_head.conv_seg.weight' in err
+    # a BERT folder that is not one
+    assert 'config.json' in _convert_error(tmp_path, capsys, path, '--bert-folder',
+                                           str(tmp_path))
+
+
+class _Evil:
+    """Unpickling it would run a shell command that creates ``marker``."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}', ))
+
+
+class _EvilNamespace(argparse.Namespace):
+    """A Namespace look-alike: its pickle names this test module's class, not argparse's."""
+
+
+def test_malicious_pickle_refused(tmp_path, capsys):
+    """A checkpoint whose pickle would call os.system is refused naming the global; the
+    command never runs, also in a real process; the Namespace allowance does not outlive the
+    load."""
+    meta, _ = load_case(CASES[0])
+    marker = tmp_path / 'pwned'
+    path = str(tmp_path / 'evil.pth')
+    write_published(path, cheap_weights(meta), args=_Evil(str(marker)))
+    err = _convert_error(tmp_path, capsys, path)
+    assert 'refused' in err and 'system' in err and path in err and 'weights_only' not in err
+    assert not marker.exists()
+    proc = run([CONVERTER, path, str(tmp_path / 'o')], subprocess=True, check=False)
+    assert proc.returncode == 1 and 'refused' in proc.stderr, proc.stderr
+    assert not marker.exists() and not (tmp_path / 'o').exists()
+    write_published(path, cheap_weights(meta), args=_EvilNamespace(dataset='refcoco'))
+    assert 'refused' in _convert_error(tmp_path, capsys, path)
+    torch.save(dict(args=train_args()), path)
+    with pytest.raises(Exception, match='Namespace'):
+        torch.load(path, weights_only=True)
+    assert not marker.exists()

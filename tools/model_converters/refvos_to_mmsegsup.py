@@ -1,0 +1,95 @@
+"""Convert a published RefVOS checkpoint (miriambellver/refvos .pth) to an mmsegsup model.
+
+    python tools/model_converters/refvos_to_mmsegsup.py CKPT.pth OUT [--bert-folder DIR] \
+        [--data-root DIR]
+
+writes OUT/config.py and OUT/model.pth (an mmengine checkpoint): the thesis-exact RefVOS with
+the token limit of the checkpoint's training dataset (args.dataset: 20 tokens for RefCOCO(+),
+10 for A2D and DAVIS). --bert-folder takes the BERT weights and architecture from a
+HuggingFace folder instead (an MLM-pretrained BERT of the paper). The config is complete for
+
+    python tools/demo/refvos_demo.py --config OUT/config.py --checkpoint OUT/model.pth ...
+    python tools/test.py OUT/config.py OUT/model.pth
+
+its runtime, test set and evaluator read from the RefVOS config of that dataset at conversion
+time, with the original test protocol (test.py): images at their own resolution (no Resize,
+the logits upsampled to it) and an empty union scored IoU 0. --data-root points the dataset
+(and the DAVIS evaluator) at your copy.
+"""
+import argparse
+import os.path as osp
+import sys
+from typing import List, Optional
+
+from mmengine.config import Config
+
+from mmsegsup.models.converters import convert_refvos, write_converted
+from mmsegsup.utils import DatasetFormatError
+
+CONFIGS = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
+                   'refvos')
+# args.dataset -> the RefVOS config whose runtime and test set the converted config takes
+DATASET_CONFIGS = {
+    'refcoco': 'refvos_r101_refcoco-480x480.py',
+    'refcoco+': 'refvos_r101_refcoco+-480x480.py',
+    'a2d': 'refvos_r101_a2d-sentences-480x480.py',
+    'davis': 'refvos_r101_davis-refer-480x480_ft.py',
+}
+RUNTIME_KEYS = ('default_scope', 'custom_imports', 'default_hooks', 'env_cfg', 'vis_backends',
+                'visualizer', 'log_processor', 'log_level', 'randomness', 'test_cfg')
+CLASSES = ('background', 'object')
+
+
+def test_parts(dataset: str, split_by: str = 'unc', data_root: Optional[str] = None) -> dict:
+    """Runtime, ``test_pipeline``, ``test_dataloader`` and ``test_evaluator`` of the converted
+    config: the dataset's RefVOS config with the original test protocol (test.py:254-260 no
+    resizing; :144-147 an empty union is IoU 0) and the refer ``splitBy`` of training."""
+    base = osp.join(CONFIGS, DATASET_CONFIGS[dataset])
+    cfg = Config.fromfile(base)
+    loader, evaluator = cfg.test_dataloader, cfg.test_evaluator
+    steps = loader.dataset.pipeline
+    pipeline = [s for s in steps if s.type != 'Resize']
+    if len(pipeline) != len(steps) - 1:  # a changed config must not keep a resize silently
+        raise RuntimeError(f'{base}: expected one Resize in the test pipeline, found '
+                           f'{len(steps) - len(pipeline)}')
+    loader.dataset.pipeline = pipeline
+    if dataset.startswith('refcoco'):
+        loader.dataset.split_by = split_by
+    if data_root is not None:
+        loader.dataset.data_root = data_root
+        if 'data_root' in evaluator:
+            evaluator.data_root = data_root
+    if evaluator.type == 'ReferringMetric':
+        evaluator.empty_union_iou = 0.0
+    parts = {k: cfg[k] for k in RUNTIME_KEYS if k in cfg}
+    parts.update(test_pipeline=pipeline, test_dataloader=loader, test_evaluator=evaluator)
+    return Config(parts).to_dict()
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """CLI entry point (callable in-process by tests)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('checkpoint', help='published RefVOS checkpoint (.pth)')
+    parser.add_argument('out', help='output folder for config.py and model.pth')
+    parser.add_argument('--bert-folder',
+                        help='HuggingFace BERT folder (config.json + model.safetensors or '
+                        'pytorch_model.bin) whose weights replace the checkpoint\'s bert_model')
+    parser.add_argument('--data-root', help="the test dataset's root (default: the dataset "
+                        "config's)")
+    args = parser.parse_args(argv)
+    try:
+        model_cfg, state_dict, train_args = convert_refvos(args.checkpoint, args.bert_folder)
+    except (DatasetFormatError, FileNotFoundError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 1
+    parts = test_parts(train_args.dataset, getattr(train_args, 'splitBy', 'unc'),
+                       args.data_root)
+    write_converted(args.out, model_cfg, state_dict, args.checkpoint, 'refvos_to_mmsegsup',
+                    CLASSES, **parts)
+    print(f'wrote {args.out}/config.py and {args.out}/model.pth ({train_args.dataset}, '
+          f'{model_cfg["text_encoder"]["max_length"]} tokens)')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
