@@ -12,13 +12,14 @@ import pytest
 from mmengine.registry import DefaultScope
 from mmsegsup.registry import SEG_DATASETS as DATASETS, SEG_TRANSFORMS as TRANSFORMS
 from PIL import Image
-from pycocotools import mask as mask_utils
 
 from mmsegsup.datasets import refcoco as rc
 from mmsegsup.datasets.refcoco import RefCOCODataset, in_refer_split, load_refs, refer_to_json
 from mmsegsup.datasets.transforms.referring import LoadReferringMask
 from mmsegsup.utils.errors import DatasetFormatError
 from mmsegsup.utils.safe_pickle import UnsafePickleError, safe_load_pickle
+from refer_utils import (IMG_DIR, MASK_101, MASK_201, MASK_301, MASK_302, default_instances,
+                         default_refs, image_file_name, make_ref, write_refer, write_refer_root)
 from tools_utils import run
 
 META_KEYS = ('img_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor', 'flip',
@@ -26,102 +27,9 @@ META_KEYS = ('img_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor', 
              'frame_id', 'trivial', 'object_id')
 PIPELINE = [dict(type='LoadImageFromFile'), dict(type='LoadReferringMask'),
             dict(type='PackSegInputs', meta_keys=META_KEYS)]
-IMG_DIR = 'images/mscoco/images/train2014'
-SIZES = {1: (20, 30), 2: (16, 24), 3: (18, 18)}  # image_id -> (height, width)
-
-
-def _file_name(image_id: int) -> str:
-    return f'COCO_train2014_{image_id:012d}.jpg'
-
-
-def _rect(y0: int, y1: int, x0: int, x1: int, size) -> np.ndarray:
-    mask = np.zeros(size, np.uint8)
-    mask[y0:y1, x0:x1] = 1
-    return mask
-
-
-def _uncompressed_rle(mask: np.ndarray) -> dict:
-    """COCO's uncompressed RLE, written by hand: column-major runs starting with zeros."""
-    flat = mask.flatten(order='F')
-    counts, value, run_len = [], 0, 0
-    for v in flat:
-        if v != value:
-            counts.append(run_len)
-            value, run_len = v, 0
-        run_len += 1
-    counts.append(run_len)
-    return {'counts': counts, 'size': list(mask.shape)}
-
-
-# the referents' true masks, against which the decoded ones are compared
-MASK_101 = _rect(2, 10, 2, 12, SIZES[1])  # polygon [2,2, 12,2, 12,10, 2,10]
-MASK_201 = _rect(4, 10, 5, 15, SIZES[2])  # uncompressed RLE
-MASK_301 = _rect(1, 5, 1, 5, SIZES[3]) | _rect(10, 16, 10, 16, SIZES[3])  # two polygons
-MASK_302 = _rect(6, 9, 2, 17, SIZES[3])  # compressed RLE
-
-
-def _instances() -> dict:
-    rle_302 = mask_utils.encode(np.asfortranarray(MASK_302))
-    rle_302['counts'] = rle_302['counts'].decode('ascii')
-    anns = [
-        dict(id=101, image_id=1, category_id=1, segmentation=[[2, 2, 12, 2, 12, 10, 2, 10]]),
-        dict(id=102, image_id=1, category_id=1, segmentation=[[15, 2, 25, 2, 25, 12, 15, 12]]),
-        dict(id=103, image_id=1, category_id=18, segmentation=[[3, 13, 9, 13, 9, 18, 3, 18]]),
-        dict(id=201, image_id=2, category_id=17, segmentation=_uncompressed_rle(MASK_201),
-             iscrowd=0),
-        dict(id=301, image_id=3, category_id=3,
-             segmentation=[[1, 1, 5, 1, 5, 5, 1, 5], [10, 10, 16, 10, 16, 16, 10, 16]]),
-        dict(id=302, image_id=3, category_id=3, segmentation=rle_302),
-    ]
-    for ann in anns:
-        ann.setdefault('iscrowd', 0)
-        ann.update(area=1.0, bbox=[0, 0, 1, 1])
-    images = [dict(id=i, file_name=_file_name(i), height=h, width=w)
-              for i, (h, w) in SIZES.items()]
-    cats = [dict(id=1, name='person', supercategory='person'),
-            dict(id=3, name='car', supercategory='vehicle'),
-            dict(id=17, name='cat', supercategory='animal'),
-            dict(id=18, name='dog', supercategory='animal')]
-    return dict(images=images, annotations=anns, categories=cats)
-
-
-def _ref(ref_id, ann_id, image_id, category_id, split, sents):
-    sentences = [dict(tokens=raw.lower().split(), raw=raw, sent_id=sid, sent=raw.lower())
-                 for sid, raw in sents]
-    return dict(ref_id=ref_id, ann_id=ann_id, image_id=image_id, category_id=category_id,
-                split=split, sentences=sentences, sent_ids=[s for s, _ in sents],
-                file_name=f'COCO_train2014_{image_id:012d}_{ann_id}.jpg')
-
-
-def _refs() -> list:
-    return [
-        _ref(0, 101, 1, 1, 'train', [(0, 'Man on the left'), (1, 'left guy')]),
-        _ref(1, 102, 1, 1, 'testA', [(2, 'right man')]),
-        _ref(2, 103, 1, 18, 'testB', [(3, 'dog')]),
-        _ref(3, 201, 2, 17, 'val', [(4, 'cat'), (5, 'the white cat')]),
-        _ref(4, 301, 3, 3, 'train', [(6, 'car in two parts')]),
-        _ref(5, 302, 3, 3, 'val', [(7, 'the other car')]),
-    ]
-
-
-def _write_refer(root, refs=None, instances=None, dataset='refcoco', split_by='unc'):
-    os.makedirs(osp.join(root, dataset), exist_ok=True)
-    with open(osp.join(root, dataset, f'refs({split_by}).p'), 'wb') as f:
-        pickle.dump(_refs() if refs is None else refs, f, protocol=2)
-    with open(osp.join(root, dataset, 'instances.json'), 'w') as f:
-        json.dump(_instances() if instances is None else instances, f)
-
-
 @pytest.fixture
 def refer_root(tmp_path) -> str:
-    root = str(tmp_path / 'refer')
-    os.makedirs(osp.join(root, IMG_DIR))
-    rng = np.random.default_rng(0)
-    for image_id, (h, w) in SIZES.items():
-        img = rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
-        cv2.imwrite(osp.join(root, IMG_DIR, _file_name(image_id)), img)
-    _write_refer(root)
-    return root
+    return write_refer_root(str(tmp_path / 'refer'))
 
 
 def _dataset(root, split='train', **kwargs) -> RefCOCODataset:
@@ -141,7 +49,7 @@ def test_lengths_per_split(refer_root, split, count):
 def test_samples_follow_the_contract(refer_root):
     ds = _dataset(refer_root, 'train')
     first = ds.get_data_info(0)
-    assert first['img_path'] == osp.join(refer_root, IMG_DIR, _file_name(1))
+    assert first['img_path'] == osp.join(refer_root, IMG_DIR, image_file_name(1))
     assert first['expression'] == 'Man on the left'  # the annotator's raw text
     assert [ds.get_data_info(i)['expr_id'] for i in range(3)] == ['0', '1', '6']
     assert first['ref_mask'] == dict(type='coco', height=20, width=30,
@@ -177,8 +85,9 @@ def test_split_rule_of_refer(ref_split, split, inside):
 
 def test_refcocog_umd_test_split(tmp_path):
     root = str(tmp_path)
-    refs = [_ref(0, 101, 1, 1, 'test', [(9, 'a man')]), _ref(1, 102, 1, 1, 'val', [(8, 'x')])]
-    _write_refer(root, refs=refs, dataset='refcocog', split_by='umd')
+    refs = [make_ref(0, 101, 1, 1, 'test', [(9, 'a man')]),
+            make_ref(1, 102, 1, 1, 'val', [(8, 'x')])]
+    write_refer(root, refs=refs, dataset='refcocog', split_by='umd')
     ds = _dataset(root, 'test', dataset='refcocog', split_by='umd')
     assert len(ds) == 1 and ds.get_data_info(0)['expr_id'] == '9'
 
@@ -226,7 +135,7 @@ def test_json_round_trip_equals_the_pickle(refer_root, tmp_path):
     from_pickle = {s: _dataset(refer_root, s) for s in ('train', 'val')}
     out = refer_to_json(pickle_path)
     assert out == osp.join(refer_root, 'refcoco', 'refs(unc).json')
-    assert load_refs(out) == load_refs(pickle_path) == _refs()
+    assert load_refs(out) == load_refs(pickle_path) == default_refs()
     for split, old in from_pickle.items():
         new = _dataset(refer_root, split)
         assert new.refs_path() == out  # the JSON is preferred once present
@@ -241,7 +150,7 @@ def test_converter_cli(refer_root, tmp_path):
     proc = run(['tools/dataset_converters/refer_to_json.py', pickle_path, '--out', out])
     assert '6 refs, 8 sentences' in proc.stdout
     with open(out) as f:
-        assert json.load(f) == _refs()
+        assert json.load(f) == default_refs()
 
 
 # ---------------------------------------------------------------- safe pickle loading
@@ -322,7 +231,7 @@ def test_python2_strings_come_back_as_text(tmp_path):
 
 def test_corrupt_and_missing_pickles(tmp_path):
     path = tmp_path / 'cut.p'
-    path.write_bytes(pickle.dumps(_refs(), protocol=2)[:40])
+    path.write_bytes(pickle.dumps(default_refs(), protocol=2)[:40])
     with pytest.raises(DatasetFormatError, match='cut.p: not a readable pickle'):
         safe_load_pickle(str(path))
     with pytest.raises(FileNotFoundError, match='nothing.p'):
@@ -345,9 +254,9 @@ def test_bad_dataset_arguments(tmp_path, dataset, split_by, split, match):
 
 
 def _broken(root, field, value, ref_index=0):
-    refs = _refs()
+    refs = default_refs()
     refs[ref_index][field] = value
-    _write_refer(root, refs=refs)
+    write_refer(root, refs=refs)
 
 
 def test_ann_id_missing_from_instances(refer_root):
@@ -370,36 +279,36 @@ def test_image_id_of_ref_and_annotation_disagree(refer_root):
 
 
 def test_empty_sentence(refer_root):
-    refs = _refs()
+    refs = default_refs()
     refs[4]['sentences'][0].update(raw='  ', sent='')
-    _write_refer(refer_root, refs=refs)
+    write_refer(refer_root, refs=refs)
     with pytest.raises(DatasetFormatError, match='ref_id 4, sent_id 6: empty sentence'):
         _dataset(refer_root)
 
 
 def test_repeated_sent_id(refer_root):
-    refs = _refs()
+    refs = default_refs()
     refs[4]['sentences'][0]['sent_id'] = 1
-    _write_refer(refer_root, refs=refs)
+    write_refer(refer_root, refs=refs)
     with pytest.raises(DatasetFormatError, match='sent_id 1 appears in ref_id 0 and ref_id 4'):
         _dataset(refer_root)
 
 
 def test_malformed_refs(refer_root):
-    _write_refer(refer_root, refs={'refs': []})
+    write_refer(refer_root, refs={'refs': []})
     with pytest.raises(DatasetFormatError, match='expected a list of refs, got dict'):
         _dataset(refer_root)
-    refs = _refs()
+    refs = default_refs()
     del refs[2]['sentences']
-    _write_refer(refer_root, refs=refs)
+    write_refer(refer_root, refs=refs)
     with pytest.raises(DatasetFormatError, match=r"ref #2 \(ref_id 2\) lacks \['sentences'\]"):
         _dataset(refer_root)
 
 
 def test_malformed_instances(refer_root):
-    instances = _instances()
+    instances = default_instances()
     del instances['images'][1]['file_name']
-    _write_refer(refer_root, instances=instances)
+    write_refer(refer_root, instances=instances)
     with pytest.raises(DatasetFormatError, match=r'instances\.json: images\[1\] must be'):
         _dataset(refer_root)
     os.remove(osp.join(refer_root, 'refcoco', 'instances.json'))
@@ -408,12 +317,12 @@ def test_malformed_instances(refer_root):
 
 
 def test_missing_image(refer_root):
-    missing = osp.join(refer_root, IMG_DIR, _file_name(3))
+    missing = osp.join(refer_root, IMG_DIR, image_file_name(3))
     os.remove(missing)
     with pytest.raises(FileNotFoundError, match=f'image {missing} .*ref_id 4'):
         _dataset(refer_root, check_files=True)
     ds = _dataset(refer_root, pipeline=PIPELINE)  # unchecked: loading names the path
-    with pytest.raises(FileNotFoundError, match=_file_name(3)):
+    with pytest.raises(FileNotFoundError, match=image_file_name(3)):
         ds[2]
 
 
