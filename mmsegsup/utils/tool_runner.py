@@ -89,8 +89,13 @@ def isolated_run(out: io.StringIO, err: io.StringIO) -> Iterator[None]:
     environ, cwd, argv = dict(os.environ), os.getcwd(), sys.argv
     os.chdir(REPO)
     try:
-        for handler, _ in streams:  # messages of loggers made before the run, too
-            handler.setStream(out)
+        for handler, stream in streams:  # messages of loggers made before the run, too
+            if getattr(stream, 'closed', False):
+                # made while a since-closed stream was sys.stdout (pytest's capsys): setStream
+                # would flush it and fail
+                handler.stream = out
+            else:
+                handler.setStream(out)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             yield
     finally:
