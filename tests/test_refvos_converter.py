@@ -1,21 +1,33 @@
 """Published RefVOS checkpoints (issue 14): convert through the CLI, load through
-init_referring_model, equal the original code; bad or malicious files are refused clearly."""
+init_referring_model, equal the original code; bad or malicious files are refused clearly.
+Converted for offline use (--tokenizer the bundled MiniLM's, bert-base-uncased's vocabulary),
+the model runs in the referring demo (an image, a frame folder) and in tools/test.py on the
+RefCOCO refer layout."""
 import argparse
 import json
 import os
 import os.path as osp
+import re
 import zlib
+from typing import Dict, Iterator
 
+import cv2
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
+from transformers import AutoTokenizer, BertTokenizer
 
+from refer_utils import MASK_201, MASK_302, write_refer_root
 from refvos_refs_utils import (CASES, assert_equals_original, load_case, original_weights,
                                rule_tensor)
 from tools_utils import run
 
-from mmsegsup.apis import init_referring_model
+from mmsegsup.apis import inference_referring, init_referring_model
 from mmsegsup.models.converters import read_bert_folder, refvos_model_cfg
+from mmsegsup.models.text.hf_text_encoder import HFTextEncoder, resolve_text_model
+from mmsegsup.registry import SEG_DATASETS
 from mmsegsup.utils.tool_runner import load_tool
 
 # module-scoped converted checkpoint: keep this file's tests on one xdist worker
@@ -88,23 +100,37 @@ def _shapes_key(meta: dict) -> int:
 
 
 @pytest.fixture(scope='module')
-def converted(tmp_path_factory) -> dict:
-    """Per distinct weight set of the fixtures (the cases share one), the published
-    checkpoint converted by the CLI and loaded through init_referring_model."""
+def published(tmp_path_factory) -> Iterator[Dict[str, str]]:
+    """Case -> its published checkpoint, written once per distinct weight set of the fixtures
+    (the cases share one) for the conversions of this module, removed after it (0.6 GB)."""
+    tmp = tmp_path_factory.mktemp('refvos_published')
+    paths: Dict[str, str] = {}
+    for case in CASES:
+        meta, _ = load_case(case)
+        key = str(_shapes_key(meta))
+        if key not in paths:
+            paths[key] = write_published(str(tmp / f'{key}.pth'), original_weights(meta))
+        paths[case] = paths[key]
+    yield paths
+    for path in set(paths.values()):
+        os.remove(path)
+
+
+@pytest.fixture(scope='module')
+def converted(published, tmp_path_factory) -> dict:
+    """Per distinct published checkpoint, its conversion by the CLI (defaults) loaded through
+    init_referring_model."""
     tmp = tmp_path_factory.mktemp('refvos_converter')
     tool = load_tool(CONVERTER)
     done = {}
     for case in CASES:
-        meta, _ = load_case(case)
-        key = _shapes_key(meta)
-        if key not in done:
-            ckpt = write_published(str(tmp / f'{key}.pth'), original_weights(meta))
-            out = str(tmp / f'{key}_converted')
+        ckpt = published[case]
+        if ckpt not in done:
+            out = str(tmp / f'{osp.basename(ckpt)[:-4]}_converted')
             assert tool.main([ckpt, out]) == 0
-            os.remove(ckpt)
-            done[key] = dict(out=out, model=init_referring_model(
+            done[ckpt] = dict(out=out, model=init_referring_model(
                 osp.join(out, 'config.py'), osp.join(out, 'model.pth')))
-        done[case] = done[key]
+        done[case] = done[ckpt]
     return done
 
 
@@ -263,6 +289,34 @@ def test_errors_name_file_and_what_was_expected(tmp_path, capsys):
                                            str(tmp_path))
 
 
+def test_tokenizer_option_is_checked(tmp_path, capsys):
+    """--tokenizer: a missing folder, or a vocabulary other than the BERT's, is refused at
+    conversion; a folder is written absolute, and one holding a tokenizer alone (as
+    save_pretrained writes it, no config.json) tokenises in the converted model."""
+    meta, _ = load_case(CASES[0])
+    weights = cheap_weights(meta)
+    path = write_published(str(tmp_path / 'ckpt.pth'), weights)
+    err = _convert_error(tmp_path, capsys, path, '--tokenizer', str(tmp_path / 'absent'))
+    assert 'absent not found' in err and 'pass --tokenizer' in err
+    folder = str(tmp_path / 'tok')
+    AutoTokenizer.from_pretrained(MINILM, local_files_only=True).save_pretrained(folder)
+    assert not osp.exists(osp.join(folder, 'config.json'))
+    out = tmp_path / 'out'
+    run([CONVERTER, path, str(out), '--tokenizer', folder])
+    enc = Config.fromfile(str(out / 'config.py')).model.text_encoder
+    assert enc.model_name_or_path == folder
+    small = HFTextEncoder(enc.model_name_or_path, pooling='cls', model_config=dict(
+        model_type='bert', hidden_size=32, num_hidden_layers=1, num_attention_heads=1,
+        intermediate_size=32))
+    assert small.tokenizer.encode(SENTENCE) == [101, 1996, 2158, 2006, 1996, 2187, 102]
+    # a BERT with bert-base-cased's 28996 word embeddings and the uncased tokenizer
+    weights['bert_model']['embeddings.word_embeddings.weight'] = torch.zeros(()).expand(
+        28996, 768)
+    write_published(path, weights)
+    err = _convert_error(tmp_path, capsys, path, '--tokenizer', folder)
+    assert 'has 30522 tokens' in err and '28996 word embeddings' in err and path in err
+
+
 class _Evil:
     """Unpickling it would run a shell command that creates ``marker``."""
 
@@ -297,3 +351,134 @@ def test_malicious_pickle_refused(tmp_path, capsys):
     with pytest.raises(Exception, match='Namespace'):
         torch.load(path, weights_only=True)
     assert not marker.exists()
+
+
+# ------------------------------------------------ a converted model through the user tools
+
+DEMO = 'tools/demo/refvos_demo.py'
+# The bundled all-MiniLM-L6-v2 (nreimers/MiniLM-L6-H384-uncased) ships bert-base-uncased's
+# WordPiece tokenizer; test_bundled_tokenizer_is_bert_base_uncased checks it, so an offline
+# converted model tokenises as the original's BertTokenizer.from_pretrained('bert-base-uncased').
+MINILM = resolve_text_model('minilm-offline')
+# the whole-set values (not trivial/..., non-trivial/...) of mmengine's test log line
+METRIC = re.compile(r'\s(overall_iou|mean_iou|prec@0\.[5-9]): (-?[0-9.]+)')
+VAL_MASKS = {201: MASK_201, 302: MASK_302}  # the tiny refer folder's val referents
+SENTENCE = 'the man on the left'
+
+
+@pytest.fixture(scope='module')
+def offline(published, tmp_path_factory) -> dict:
+    """CASES[0]'s checkpoint converted for offline use (--tokenizer the bundled MiniLM's, a
+    tiny RefCOCO refer folder as --data-root), and that conversion loaded once: what the
+    tools must write is predicted with it."""
+    tmp = tmp_path_factory.mktemp('refvos_offline')
+    refer = write_refer_root(str(tmp / 'refer'))
+    out = tmp / 'converted'
+    proc = run([CONVERTER, published[CASES[0]], str(out), '--tokenizer', MINILM,
+                '--data-root', refer])
+    config, ckpt = str(out / 'config.py'), str(out / 'model.pth')
+    return dict(refer=refer, config=config, checkpoint=ckpt, stdout=proc.stdout,
+                model=init_referring_model(config, ckpt))
+
+
+def _mask(model, image, sentence: str) -> np.ndarray:
+    return inference_referring(model, image, sentence).pred_sem_seg.data[0].numpy()
+
+
+def test_bundled_tokenizer_is_bert_base_uncased(offline):
+    """The converted model's tokenizer (the MiniLM folder) is BertTokenizer with its defaults
+    (do_lower_case, accents stripped, CJK split: bert-base-uncased's tokenizer_config sets
+    only do_lower_case) on the same 30522-entry vocabulary, with bert-base-uncased's ids."""
+    enc = Config.fromfile(offline['config']).model.text_encoder
+    assert enc.model_name_or_path == MINILM and osp.isabs(MINILM)
+    assert f'tokenizer {MINILM}' in offline['stdout']
+    tok = offline['model'].text_encoder.tokenizer
+    default = BertTokenizer(vocab=osp.join(MINILM, 'vocab.txt'))
+    assert len(tok) == len(default) == 30522
+    assert tok.encode(SENTENCE) == [101, 1996, 2158, 2006, 1996, 2187, 102]
+    assert tok.convert_ids_to_tokens([0, 100, 101, 102, 103]) == [
+        '[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']
+    for text in ('A Café, naïve résumé!', 'Two DOGS.  frisbee-catching 42 cats 北京',
+                 'the guy in   white\tshirt'):
+        assert tok.encode(text) == default.encode(text), text
+    assert tok.encode('Café') == tok.encode('cafe')
+
+
+def test_demo_on_an_image(offline, tmp_path):
+    """The referring demo writes the overlay of the model's mask, at the image's own (odd)
+    size."""
+    img = np.zeros((45, 61, 3), np.uint8)
+    img[..., 0] = np.arange(61)[None] * 4
+    img[5:30, 10:40] = (30, 200, 90)
+    path = str(tmp_path / 'img.png')
+    cv2.imwrite(path, img)
+    out = str(tmp_path / 'out' / 'overlay.png')
+    proc = run([DEMO, path, SENTENCE, '--config', offline['config'], '--checkpoint',
+                offline['checkpoint'], '--out', out])
+    assert f'wrote {out}' in proc.stdout
+    mask = _mask(offline['model'], path, SENTENCE)
+    assert mask.shape == img.shape[:2] and 0 < mask.mean() < 1
+    written = cv2.imread(out, cv2.IMREAD_COLOR)
+    np.testing.assert_array_equal(written, load_tool(DEMO).overlay(img, mask))
+
+
+def test_demo_on_a_frame_folder(offline, tmp_path):
+    """A folder of frames gives an mp4 with one overlay per frame at the frames' size (even:
+    mp4v crops odd sizes), closer to the model's overlays than to the plain frames."""
+    frames = []
+    os.makedirs(tmp_path / 'frames')
+    for i in range(3):
+        frame = np.full((38, 54, 3), 90, np.uint8)
+        frame[4 + 3 * i:24 + 3 * i, 6 + 5 * i:30 + 5 * i] = (220, 220, 220)
+        cv2.imwrite(str(tmp_path / 'frames' / f'{i:05d}.png'), frame)
+        frames.append(frame)
+    out = str(tmp_path / 'overlay.mp4')
+    proc = run([DEMO, str(tmp_path / 'frames'), SENTENCE, '--config', offline['config'],
+                '--checkpoint', offline['checkpoint'], '--out', out])
+    assert f'wrote 3 frames to {out}' in proc.stdout
+    overlay = load_tool(DEMO).overlay
+    masks = [_mask(offline['model'], f, SENTENCE) for f in frames]
+    assert all(m.shape == (38, 54) for m in masks) and sum(m.sum() for m in masks) > 0
+    cap = cv2.VideoCapture(out)
+    decoded = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        decoded.append(frame.astype(np.float32))
+    cap.release()
+    assert [f.shape for f in decoded] == [(38, 54, 3)] * 3
+    to_overlay = np.mean([np.abs(d - overlay(f, m)).mean()
+                          for d, f, m in zip(decoded, frames, masks)])
+    to_frames = np.mean([np.abs(d - f).mean() for d, f in zip(decoded, frames)])
+    assert to_overlay < to_frames / 2, (to_overlay, to_frames)
+
+
+def test_tools_test_on_the_refer_layout(offline, tmp_path):
+    """tools/test.py on a RefCOCO refer folder (val: 3 sentences of 2 referents, images at
+    their own 16x24 / 18x18) prints overall IoU, mean IoU and prec@0.5-0.9 in [0, 100], equal
+    to the original's definitions (test.py:108-157; an empty union is IoU 0) computed here
+    from the model's masks."""
+    proc = run(['tools/test.py', offline['config'], offline['checkpoint'], '--work-dir',
+                str(tmp_path / 'work'), '--cfg-options', 'test_dataloader.num_workers=0',
+                'test_dataloader.persistent_workers=False'])
+    printed = {k: float(v) for k, v in METRIC.findall(proc.stdout + proc.stderr)}
+    assert sorted(printed) == ['mean_iou', 'overall_iou'] + [f'prec@0.{k}' for k in range(5, 10)]
+    assert all(0 <= v <= 100 for v in printed.values()), printed
+    cfg = Config.fromfile(offline['config'])
+    with DefaultScope.overwrite_default_scope('mmsegsup_seg'):
+        dataset = SEG_DATASETS.build(cfg.test_dataloader.dataset)
+    inter, union = [], []
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        pred = _mask(offline['model'], info['img_path'], info['expression']) == 1
+        gt = VAL_MASKS[info['object_id']] == 1
+        assert pred.shape == gt.shape
+        inter.append(int((pred & gt).sum()))
+        union.append(int((pred | gt).sum()))
+    assert len(dataset) == 3 and sum(union) > 0
+    iou = [i / u if u else 0.0 for i, u in zip(inter, union)]
+    expected = dict(overall_iou=100 * sum(inter) / sum(union), mean_iou=100 * np.mean(iou))
+    expected.update({f'prec@0.{k}': 100 * np.mean([v >= k / 10 for v in iou])
+                     for k in range(5, 10)})
+    assert printed == pytest.approx(expected, abs=1e-3)

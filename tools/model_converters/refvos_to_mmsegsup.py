@@ -1,12 +1,16 @@
 """Convert a published RefVOS checkpoint (miriambellver/refvos .pth) to an mmsegsup model.
 
     python tools/model_converters/refvos_to_mmsegsup.py CKPT.pth OUT [--bert-folder DIR] \
-        [--data-root DIR]
+        [--tokenizer NAME_OR_DIR] [--data-root DIR]
 
 writes OUT/config.py and OUT/model.pth (an mmengine checkpoint): the thesis-exact RefVOS with
 the token limit of the checkpoint's training dataset (args.dataset: 20 tokens for RefCOCO(+),
 10 for A2D and DAVIS). --bert-folder takes the BERT weights and architecture from a
-HuggingFace folder instead (an MLM-pretrained BERT of the paper). The config is complete for
+HuggingFace folder instead (an MLM-pretrained BERT of the paper). --tokenizer replaces the
+checkpoint's args.bert_tokenizer (bert-base-uncased, a HuggingFace id fetched at the first
+sentence) by another id or a local tokenizer folder, checked against the BERT's vocabulary;
+offline, 'minilm-offline' (the bundled all-MiniLM-L6-v2, whose uncased WordPiece vocabulary is
+bert-base-uncased's) tokenises as the original. The config is complete for
 
     python tools/demo/refvos_demo.py --config OUT/config.py --checkpoint OUT/model.pth ...
     python tools/test.py OUT/config.py OUT/model.pth
@@ -74,11 +78,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--bert-folder',
                         help='HuggingFace BERT folder (config.json + model.safetensors or '
                         'pytorch_model.bin) whose weights replace the checkpoint\'s bert_model')
+    parser.add_argument('--tokenizer',
+                        help="tokenizer id or local folder written into the config (default: "
+                        "the checkpoint's args.bert_tokenizer, bert-base-uncased)")
     parser.add_argument('--data-root', help="the test dataset's root (default: the dataset "
                         "config's)")
     args = parser.parse_args(argv)
     try:
-        model_cfg, state_dict, train_args = convert_refvos(args.checkpoint, args.bert_folder)
+        model_cfg, state_dict, train_args = convert_refvos(args.checkpoint, args.bert_folder,
+                                                           args.tokenizer)
     except (DatasetFormatError, FileNotFoundError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
@@ -86,8 +94,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                        args.data_root)
     write_converted(args.out, model_cfg, state_dict, args.checkpoint, 'refvos_to_mmsegsup',
                     CLASSES, **parts)
+    enc = model_cfg['text_encoder']
     print(f'wrote {args.out}/config.py and {args.out}/model.pth ({train_args.dataset}, '
-          f'{model_cfg["text_encoder"]["max_length"]} tokens)')
+          f'{enc["max_length"]} tokens, tokenizer {enc["model_name_or_path"]})')
     return 0
 
 

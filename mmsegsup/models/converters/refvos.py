@@ -9,9 +9,10 @@ added for it (beyond torch's tensor rebuilders and the checked mmengine checkpoi
 function to call) is refused before anything runs. The optimiser and scheduler states are read (tensors and numbers) and ignored.
 
 The model config is the thesis-exact one (:func:`thesis_refvos_cfg`) with what ``args`` decides:
-the token limit of the training dataset and the tokenizer. An MLM-pretrained BERT folder in the
-HuggingFace layout (the paper's ``bert_pretrained_refcoco(+)``) may replace the BERT weights and
-architecture.
+the token limit of the training dataset and the tokenizer (which a local folder may replace:
+``bert-base-uncased`` is a HuggingFace id, fetched at the first sentence). An MLM-pretrained BERT
+folder in the HuggingFace layout (the paper's ``bert_pretrained_refcoco(+)``) may replace the
+BERT weights and architecture.
 """
 import argparse
 import copy
@@ -121,9 +122,12 @@ def _arg(args: Optional[argparse.Namespace], name: str, path: str, why: str) -> 
 
 
 def refvos_model_cfg(args: Optional[argparse.Namespace], path: str = 'args',
-                     bert_config: Optional[dict] = None) -> dict:
+                     bert_config: Optional[dict] = None,
+                     tokenizer: Optional[str] = None) -> dict:
     """The thesis-exact model config of the training ``args`` (``path`` names the file in
-    errors): the token limit of ``args.dataset``, the tokenizer ``args.bert_tokenizer``."""
+    errors): the token limit of ``args.dataset``, the tokenizer ``args.bert_tokenizer`` unless
+    ``tokenizer`` replaces it (the original's is a HuggingFace id, offline users need a
+    folder)."""
     dataset = _arg(args, 'dataset', path, f'one of {sorted(TOKEN_LIMITS)}: it sets the token '
                    'limit')
     model = _arg(args, 'model', path, f'one of {list(MODELS)}')
@@ -144,11 +148,13 @@ def refvos_model_cfg(args: Optional[argparse.Namespace], path: str = 'args',
                                     f'{"addition" if opts["addition"] else "concatenation"}): '
                                     'only the product fusion of the published models is '
                                     'supported')
-    if not isinstance(opts['bert_tokenizer'], str) or not opts['bert_tokenizer']:
-        raise RefVOSCheckpointError(f'{path}: args.bert_tokenizer {opts["bert_tokenizer"]!r} '
-                                    'is not a tokenizer name')
-    return thesis_refvos_cfg(max_length=TOKEN_LIMITS[dataset],
-                             tokenizer=opts['bert_tokenizer'], bert_config=bert_config)
+    if tokenizer is None:
+        tokenizer = opts['bert_tokenizer']
+        if not isinstance(tokenizer, str) or not tokenizer:
+            raise RefVOSCheckpointError(f'{path}: args.bert_tokenizer {tokenizer!r} is not a '
+                                        'tokenizer name')
+    return thesis_refvos_cfg(max_length=TOKEN_LIMITS[dataset], tokenizer=tokenizer,
+                             bert_config=bert_config)
 
 
 def bert_config_from_weights(bert: Mapping[str, Tensor], path: str = 'checkpoint') -> dict:
@@ -271,11 +277,40 @@ def _check(path: str, mapped: StateDict, origin: Dict[str, str],
             f'(mmsegsup {k})' for k in bad[:5]))
 
 
-def convert_refvos(path: str, bert_folder: Optional[str] = None
-                   ) -> Tuple[dict, StateDict, argparse.Namespace]:
+def check_tokenizer(name: str, vocab_size: int, path: str = 'checkpoint') -> str:
+    """``name`` as the config should hold it. A local folder (or ``'minilm-offline'``) is loaded
+    here, so a missing or wrong one (a vocabulary other than the BERT's ``vocab_size`` word
+    embeddings) fails at conversion rather than at the first sentence, and a folder is written
+    absolute (the config is used from anywhere); a HuggingFace id is kept as given (fetched when
+    the model first tokenises)."""
+    from ..text.hf_text_encoder import MINILM_OFFLINE, resolve_text_model
+    try:
+        source = resolve_text_model(name, tokenizer=True)
+    except (FileNotFoundError, ValueError) as err:
+        raise RefVOSCheckpointError(f'{path}: tokenizer {name!r}: {err}; pass --tokenizer with '
+                                    'a HuggingFace id or a local tokenizer folder') from err
+    if not osp.isdir(source):
+        return name
+    from transformers import AutoTokenizer
+    try:
+        size = len(AutoTokenizer.from_pretrained(source, local_files_only=True))
+    except Exception as err:  # noqa: BLE001 - any unloadable folder gets one clear message
+        raise RefVOSCheckpointError(f'{source}: not a loadable tokenizer folder '
+                                    f'({_reason(err)})') from err
+    if size != vocab_size:
+        raise RefVOSCheckpointError(
+            f'{source}: the tokenizer has {size} tokens but the BERT of {path} has {vocab_size} '
+            'word embeddings: not the vocabulary the model was trained with (the published '
+            "models: bert-base-uncased's 30522)")
+    return name if name == MINILM_OFFLINE else osp.abspath(source)
+
+
+def convert_refvos(path: str, bert_folder: Optional[str] = None,
+                   tokenizer: Optional[str] = None) -> Tuple[dict, StateDict, argparse.Namespace]:
     """``(model_cfg, state_dict, args)`` of a published RefVOS checkpoint, every key and shape
     checked against the model the config builds; with ``bert_folder`` the BERT weights and
-    architecture come from that HuggingFace folder instead of ``'bert_model'``."""
+    architecture come from that HuggingFace folder instead of ``'bert_model'``; ``tokenizer``
+    (an id or folder, checked by :func:`check_tokenizer`) replaces ``args.bert_tokenizer``."""
     args, model, bert = read_refvos(path)
     bert_source = "'bert_model'"
     if bert_folder is not None:
@@ -284,8 +319,12 @@ def convert_refvos(path: str, bert_folder: Optional[str] = None
 
     else:
         bert_config = bert_config_from_weights(bert, path)
-    cfg = refvos_model_cfg(args, path, bert_config)
+    cfg = refvos_model_cfg(args, path, bert_config, tokenizer)
     mapped, origin = _mapped(path, model, bert, bert_source)
     _check(path, mapped, origin, _expected_shapes(cfg))
+    enc = cfg['text_encoder']
+    enc['model_name_or_path'] = check_tokenizer(
+        enc['model_name_or_path'], bert['embeddings.word_embeddings.weight'].shape[0],
+        bert_folder or path)
     state = {k: v.float() if v.is_floating_point() else v for k, v in mapped.items()}
     return cfg, state, args

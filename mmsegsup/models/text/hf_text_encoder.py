@@ -30,11 +30,13 @@ MINILM_OFFLINE = 'minilm-offline'
 POOLINGS = ('cls', 'pooler', 'mean')
 
 
-def resolve_text_model(model_name_or_path: str) -> str:
+def resolve_text_model(model_name_or_path: str, tokenizer: bool = False) -> str:
     """A local folder, a HuggingFace id, or ``'minilm-offline'`` -> what ``from_pretrained`` takes.
 
     Paths that look local (absolute, ``./``, ``~``) must exist, so a typo is a clear
-    FileNotFoundError rather than a failed download of a strange model id.
+    FileNotFoundError rather than a failed download of a strange model id. A model folder needs
+    ``config.json``; with ``tokenizer`` a folder ``save_pretrained`` wrote for a tokenizer alone
+    (``tokenizer_config.json``, no ``config.json``) is one too.
     """
     if not isinstance(model_name_or_path, str) or not model_name_or_path.strip():
         raise ValueError(f'model_name_or_path must be a non-empty string, got '
@@ -52,8 +54,11 @@ def resolve_text_model(model_name_or_path: str) -> str:
         return folder
     path = osp.expanduser(model_name_or_path)
     if osp.isdir(path):
-        if not osp.isfile(osp.join(path, 'config.json')):
-            raise FileNotFoundError(f'{path}: not a HuggingFace model folder (no config.json)')
+        names = ('config.json', 'tokenizer_config.json') if tokenizer else ('config.json', )
+        if not any(osp.isfile(osp.join(path, n)) for n in names):
+            kind = 'tokenizer' if tokenizer else 'model'
+            raise FileNotFoundError(f'{path}: not a HuggingFace {kind} folder (no '
+                                    f'{" or ".join(names)})')
         return path
     if model_name_or_path.startswith(('/', './', '../', '~')):
         raise FileNotFoundError(f'text model folder {model_name_or_path} not found')
@@ -141,7 +146,7 @@ class HFTextEncoder(BaseModule):
         """The tokenizer, loaded on first use (a model fed token ids never needs one)."""
         if self._tokenizer is None:
             from transformers import AutoTokenizer
-            source = resolve_text_model(self.tokenizer_name_or_path)
+            source = resolve_text_model(self.tokenizer_name_or_path, tokenizer=True)
             self._tokenizer = AutoTokenizer.from_pretrained(source,
                                                             local_files_only=osp.isdir(source))
         return self._tokenizer
