@@ -19,7 +19,11 @@ import rvos_to_mmsegsup  # noqa: E402
 from mmsegsup.apis import init_model  # noqa: E402
 
 CASES = ['rvos_oneshot_st_r101', 'rvos_oneshot_s_r101', 'rvos_oneshot_t_r101',
-         'rvos_oneshot_st_r101_late_object', 'rvos_zeroshot_st_r101']
+         'rvos_oneshot_st_r101_late_object', 'rvos_zeroshot_st_r101',
+         # made here by running the original: data/original_refs/rvos/generate/README.md
+         'rvos_oneshot_st_r34', 'rvos_oneshot_st_r50_davis_size',
+         'rvos_oneshot_st_r101_two_late', 'rvos_zeroshot_st_r34_maxseqlen5',
+         'rvos_oneshot_t_r50_k1_late_object']
 
 
 def _convert(tmp_path, meta, **kw):
