@@ -71,6 +71,20 @@ def test_fixture_equals_original(tmp_path, case):
     _compare(results, data)
 
 
+def test_maxseqlen_of_the_eval_command_line(tmp_path):
+    """--maxseqlen (eval scripts' -maxseqlen) sets the steps; step t never sees later steps,
+    so the objects' probabilities stay the original's."""
+    from mmengine.config import Config
+    meta, data = load_case('rvos', 'rvos_oneshot_st_r101')
+    folder = write_published(str(tmp_path / 'published'), meta)
+    out = str(tmp_path / 'converted')
+    assert rvos_to_mmsegsup.main([folder, out, '--maxseqlen', '3']) == 0
+    assert Config.fromfile(osp.join(out, 'config.py')).model.head.num_slots == 3
+    _compare(_run(out, meta, data), data)
+    with pytest.raises(SystemExit):
+        rvos_to_mmsegsup.main([folder, out, '--maxseqlen', '0'])
+
+
 def test_legacy_python2_module_prefix(tmp_path):
     meta, data = load_case('rvos', 'rvos_oneshot_s_r101')
     out = _convert(tmp_path, meta, module_prefix=True, legacy=True, pickle_protocol=0)

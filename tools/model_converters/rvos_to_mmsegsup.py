@@ -1,7 +1,7 @@
 """Convert a published RVOS folder (encoder.pt, decoder.pt, args.pkl) to an mmsegsup model.
 
     python tools/model_converters/rvos_to_mmsegsup.py PUBLISHED_FOLDER OUT \
-        [--dataset {youtube-vos,davis-2017}] [--data-root DATA_ROOT]
+        [--dataset {youtube-vos,davis-2017}] [--data-root DATA_ROOT] [--maxseqlen T]
 
 writes OUT/config.py and OUT/model.pth (an mmengine checkpoint), ready for
 
@@ -30,11 +30,12 @@ BASE = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'c
 # dataset -> (base config, which of its loader / evaluator pairs, Resize scale (w, h)).
 # imatge-upc/rvos src/eval_previous_mask.py:46 inputRes=(240,427) for davis2017 and :55
 # (256, 448) for youtube (first-frame masks resized alike, :355 / :362); the splits are
-# scripts/eval_one_shot_davis.sh's -eval_split=val and eval_one_shot_youtube.sh's
+# scripts/eval_one_shot_davis.sh's -eval_split=val (the base's whole-video J&F pair; its
+# val_dataloader holds the training-loss clips) and eval_one_shot_youtube.sh's
 # -eval_split=test, the YouTube-VOS valid folder (eval_previous_mask.py:354).
 DATASETS = {
     'youtube-vos': ('datasets/youtube_vos.py', 'test', (448, 256)),
-    'davis-2017': ('datasets/davis_2017.py', 'val', (427, 240)),
+    'davis-2017': ('datasets/davis_2017.py', 'video_val', (427, 240)),
 }
 RUNTIME = 'vos_runtime.py'
 SCHEDULE = 'schedules/adam_rvos_20e-gt_20e-pred.py'  # the RVOS configs' test loop
@@ -76,9 +77,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--data-root',
                         help="the dataset's root (default: the base config's, data/youtube-vos/ "
                         'or data/DAVIS/)')
+    parser.add_argument('--maxseqlen', type=int, default=None,
+                        help="steps per frame (eval scripts' -maxseqlen; default: the "
+                        "training value in args.pkl, the original's default 10)")
     args = parser.parse_args(argv)
+    if args.maxseqlen is not None and args.maxseqlen < 1:
+        parser.error(f'--maxseqlen must be >= 1, got {args.maxseqlen}')
     try:
-        model_cfg, state_dict = convert_rvos(args.folder)
+        model_cfg, state_dict = convert_rvos(args.folder, args.maxseqlen)
     except (DatasetFormatError, FileNotFoundError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1

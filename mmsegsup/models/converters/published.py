@@ -116,9 +116,16 @@ def _resnet(type_: str, depth: int) -> dict:
                 style='pytorch')
 
 
-def rvos_model_cfg(args: argparse.Namespace, one_shot: bool) -> dict:
-    """The mmsegsup model config that reproduces the published model of ``args``."""
+def rvos_model_cfg(args: argparse.Namespace, one_shot: bool,
+                   maxseqlen: Optional[int] = None) -> dict:
+    """The mmsegsup model config that reproduces the published model of ``args``.
+
+    ``maxseqlen`` is the evaluation's steps per frame: imatge-upc/rvos's eval scripts take it
+    from their own command line (``test.py:16, 73`` read ``args.maxseqlen``, default 10), not
+    from ``args.pkl``; None takes the training value of ``args``.
+    """
     depth, hid, k = _base_args(args)
+    steps = int(maxseqlen if maxseqlen is not None else getattr(args, 'maxseqlen', 10))
     if getattr(args, 'only_spatial', False):
         recurrence = 'S'
     elif getattr(args, 'only_temporal', False):
@@ -136,7 +143,7 @@ def rvos_model_cfg(args: argparse.Namespace, one_shot: bool) -> dict:
                                       use_levels=(0, 1, 2, 3), extra_input_mode='maxpool',
                                       pooling=('max', )),
             recurrence=recurrence, one_shot=one_shot,
-            num_slots=int(getattr(args, 'maxseqlen', 10)), protocol='original',
+            num_slots=steps, protocol='original',
             test_cfg=dict(mask_thr=0.5)))
 
 
@@ -239,14 +246,15 @@ def _checked(folder: str, cfg: dict, mapped: StateDict) -> StateDict:
     return {k: v.float() if v.is_floating_point() else v for k, v in mapped.items()}
 
 
-def convert_rvos(folder: str) -> Tuple[dict, StateDict]:
-    """``(model_cfg, state_dict)`` of a published RVOS folder, checked against the built model."""
+def convert_rvos(folder: str, maxseqlen: Optional[int] = None) -> Tuple[dict, StateDict]:
+    """``(model_cfg, state_dict)`` of a published RVOS folder, checked against the built model
+    (``maxseqlen``: :func:`rvos_model_cfg`'s)."""
     args, enc, dec = read_published(folder)
     _expect_kind(folder, enc, dec, 'rvos')
     hid = int(getattr(args, 'hidden_size', 128))
     gate_in = dec['clstm_list.0.Gates.weight'].shape[1]
     one_shot = gate_in == 3 * hid + 1  # skip + mask + spatial h + temporal h
-    cfg = rvos_model_cfg(args, one_shot)
+    cfg = rvos_model_cfg(args, one_shot, maxseqlen)
     return cfg, _checked(folder, cfg, map_rvos_keys(enc, dec))
 
 
