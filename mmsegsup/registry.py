@@ -65,6 +65,7 @@ _LOCATIONS: Dict[str, List[str]] = {
     'transform': ['mmsegsup.datasets'],
     'metric': ['mmsegsup.evaluation'],
     'hook': ['mmsegsup.engine'],
+    'loop': ['mmsegsup.engine'],
 }
 
 

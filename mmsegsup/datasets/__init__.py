@@ -15,11 +15,13 @@ from .synthetic_referring import (ReferringShapesDataset, ReferringShapesVideoDa
 from .synthetic_shapes import SHAPE_CLASSES, ShapesInstanceDataset, generate_shapes
 from .synthetic_shapes_semantic import ShapesSemanticDataset, generate_shapes_semantic
 from .synthetic_videos import generate_shapes_videos
-from .transforms import CheckImageAnnotations, LoadReferringMask, LoadVideoObjectAnnotations, VideoClipSample
+from .transforms import (CheckImageAnnotations, LoadReferringMask, LoadVideoObjectAnnotations,
+                         TorchsampleRandomAffine, VideoClipSample)
+from .video_clips import VideoClipsDataset
 from .weak_labels import (WeakLabels, check_against_annotations, load_weak_labels,
                           save_weak_labels, weak_labels_from_coco)
 from .youtube_vos import (ShapesYouTubeVOSDataset, YouTubeVOSDataset, split_youtube_vos,
-                          write_youtube_vos_split)
+                          write_youtube_vos_partition, write_youtube_vos_split)
 from .voc_sbd import (SPLITS, VOC_CLASSES, VOCSBDEntry, VOCSBDInstanceDataset,
                       build_voc_sbd_split, load_sbd_instances, load_voc_instances,
                       masks_to_rles, read_split, voc_palette, voc_sbd_to_coco)
@@ -34,9 +36,10 @@ __all__ = [
     'generate_referring_shapes', 'generate_referring_shapes_videos', 'referring_shapes_current',
     'WeakLabels', 'check_against_annotations', 'load_weak_labels', 'save_weak_labels',
     'weak_labels_from_coco', 'ShapesYouTubeVOSDataset', 'YouTubeVOSDataset',
-    'split_youtube_vos', 'write_youtube_vos_split',
+    'split_youtube_vos', 'write_youtube_vos_split', 'write_youtube_vos_partition',
     'CheckedCocoDataset', 'CheckImageAnnotations', 'DAVISVideoDataset', 'ShapesVideoDataset',
     'generate_shapes_videos', 'LoadVideoObjectAnnotations', 'VideoClipSample',
+    'VideoClipsDataset', 'TorchsampleRandomAffine',
     'SHAPE_CLASSES', 'ShapesInstanceDataset', 'generate_shapes', 'ShapesSemanticDataset',
     'generate_shapes_semantic', 'SPLITS', 'VOC_CLASSES',
     'VOCSBDEntry', 'VOCSBDInstanceDataset', 'build_voc_sbd_split', 'load_sbd_instances',

@@ -169,3 +169,26 @@ def write_youtube_vos_split(data_root: str, split: str = 'train', ratio: float =
     for rel, names in zip(paths, (train, val)):
         write_text_atomic(''.join(n + '\n' for n in names), osp.join(data_root, rel))
     return paths
+
+
+def write_youtube_vos_partition(data_root: str, metas: Sequence[str],
+                                split: str = 'train') -> List[str]:
+    """Video lists of a published partition of ``<split>``, given as meta.json-format files
+    (imatge-upc/rvos trains on ``train-train-meta.json`` and selects on ``train-val-meta.json``,
+    its README "Data"; misc/config_youtubeVOS.py:61-62): one ``<split>/splits/<name>.txt`` per
+    file, ``<name>`` its file name without ``-meta.json``. Returns the paths relative to
+    ``data_root``; every video must be in the split's own meta.json."""
+    meta = load_youtube_vos_meta(osp.join(data_root, split, 'meta.json'))
+    paths = []
+    for path in metas:
+        names = sorted(load_youtube_vos_meta(path))
+        unknown = [n for n in names if n not in meta]
+        if unknown:
+            raise DatasetFormatError(f'{path}: video {unknown[0]!r} is not in the meta.json of '
+                                     f'split {split!r}')
+        base = osp.basename(path)
+        name = base[:-len('-meta.json')] if base.endswith('-meta.json') else osp.splitext(base)[0]
+        rel = osp.join(split, 'splits', name + '.txt')
+        write_text_atomic(''.join(n + '\n' for n in names), osp.join(data_root, rel))
+        paths.append(rel)
+    return paths

@@ -1,2 +1,4 @@
-"""Workflow hooks, registered in MMEngine's root registry (visible from every scope)."""
+"""Workflow hooks and loops, registered in MMEngine's root registries (visible from every
+scope)."""
 from .hooks import *  # noqa: F401,F403
+from .loops import LossValLoop  # noqa: F401

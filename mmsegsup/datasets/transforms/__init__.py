@@ -1,3 +1,5 @@
+from .affine import (TorchsampleRandomAffine, affine_source_index,
+                     torchsample_affine_matrix)
 from .checks import CheckImageAnnotations
 from .referring import (REF_MASK_TYPES, LoadReferringMask, decode_coco_mask,
                         read_index_png_mask)
@@ -6,4 +8,5 @@ from .weak_labels import LoadWeakLabels
 
 __all__ = ['REF_MASK_TYPES', 'LoadReferringMask', 'decode_coco_mask', 'read_index_png_mask',
            'CheckImageAnnotations', 'LoadVideoObjectAnnotations', 'LoadWeakLabels',
-           'VideoClipSample']
+           'VideoClipSample', 'TorchsampleRandomAffine', 'affine_source_index',
+           'torchsample_affine_matrix']

@@ -18,6 +18,7 @@ LevelStates = List[State]
 RECURRENCES = ('S', 'T', 'ST')
 SLOT_ASSIGNMENTS = (None, 'first_frame')
 PROTOCOLS = ('mmsegsup', 'original')
+MATCH_FRAMES = ('clip', 'first')
 
 
 class FrameOutput(NamedTuple):
@@ -48,8 +49,9 @@ class RVOSHead(BaseModule):
     masks are given; the previous-frame mask of each object is an extra input channel (ground
     truth while ``use_predicted_prev_mask`` is False: the curriculum of RVOS-Mask-ST+ flips it).
     Zero-shot: ``num_slots`` slots and no mask input; the objects annotated anywhere in a clip
-    are matched to slots once per clip (Hungarian on the sIoU of the whole clip volume), so
-    identities stay fixed over time, and unmatched slots cost nothing.
+    are matched to slots once per clip (Hungarian on the sIoU of the whole clip volume, or of
+    its first frame with ``match_frames='first'``), so identities stay fixed over time, and
+    unmatched slots cost nothing.
     Losses: sIoU per object and frame (``smooth`` > 0 so that objects leaving the frame teach
     empty masks); with ``num_classes`` a class branch (cross-entropy on every frame of a real /
     matched object) and, zero-shot, with ``with_stop`` a stop branch (1 for slots matched to an
@@ -73,6 +75,9 @@ class RVOSHead(BaseModule):
         num_classes: adds a class branch when given.
         with_stop: adds a stop branch (zero-shot only: one-shot slots are all real objects).
         matcher: slot-to-object matcher of the zero-shot mode (TASK_UTILS).
+        match_frames: zero-shot, what the matcher compares: ``'clip'`` the masks of all the
+            clip's frames as one volume, or ``'first'`` the clip's first frame only, the
+            permutation then kept for the clip, as imatge-upc/rvos trains (train.py:136-157).
         loss_mask / loss_cls / loss_stop: loss configs.
         test_cfg: ``mask_thr`` (0.5) binarises the masks passed to the next frame and output;
             ``stop_thr`` (0.5) empties slots whose stop probability is lower (stop branch);
@@ -97,6 +102,7 @@ class RVOSHead(BaseModule):
                  num_classes: Optional[int] = None,
                  with_stop: bool = False,
                  matcher: ConfigType = dict(type='HungarianMaskMatcher'),
+                 match_frames: str = 'clip',
                  loss_mask: ConfigType = dict(type='SoftIoULoss', smooth=1.0),
                  loss_cls: ConfigType = dict(type='CrossEntropyLoss', loss_weight=1.0),
                  loss_stop: ConfigType = dict(type='CrossEntropyLoss', use_sigmoid=True,
@@ -127,6 +133,10 @@ class RVOSHead(BaseModule):
         self.loss_stop = MODELS.build(loss_stop) if with_stop else None
         self.num_slots = num_slots
         self.matcher = TASK_UTILS.build(matcher)
+        if match_frames not in MATCH_FRAMES:
+            raise ValueError(f'match_frames must be one of {MATCH_FRAMES}, got '
+                             f'{match_frames!r}')
+        self.match_frames = match_frames
         self.test_cfg = dict(mask_thr=0.5, stop_thr=0.5, slot_assignment=None)
         self.test_cfg.update(test_cfg or {})
         if self.test_cfg['slot_assignment'] not in SLOT_ASSIGNMENTS:
@@ -240,11 +250,14 @@ class RVOSHead(BaseModule):
 
     def _match_slots(self, logits: Tensor, targets: Tensor,
                      valid: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
-        """Zero-shot: one assignment of slots to objects per clip, on whole-clip volumes.
+        """Zero-shot: one assignment of slots to objects per clip, on whole-clip volumes
+        (or on the first frame, ``match_frames='first'``).
 
         Returns ``(batch, slot, object)`` indices of the matched pairs; unmatched slots are
         left out.
         """
+        if self.match_frames == 'first':
+            logits, targets = logits[:, :1], targets[:, :1]
         b, t, s, h, w = logits.shape
         volumes = logits.detach().sigmoid().permute(0, 2, 1, 3, 4).reshape(b, s, t * h, w)
         objects = [targets[i, :, :int(n)].permute(1, 0, 2, 3).reshape(int(n), t * h, w)

@@ -15,16 +15,24 @@ class RVOS(BaseModel):
     Inputs are clips ``(B, T, C, H, W)`` with ``TrackDataSample``s from mmdet's
     ``TrackDataPreprocessor``. Training encodes all frames of the batch in one pass;
     inference encodes frame by frame, so memory stays flat over long videos.
+
+    Args:
+        encode_per_frame: in training, encode frame ``t`` of the B clips as one batch, T passes,
+            as imatge-upc/rvos does (train_previous_mask.py:280-297, ``encoder(x)`` per frame):
+            with the encoder's BatchNorm in train mode its statistics are then those of B images
+            and its running averages move T times per iteration, instead of once over B*T.
     """
 
     def __init__(self,
                  backbone: ConfigType,
                  head: ConfigType,
                  data_preprocessor: OptConfigType = None,
+                 encode_per_frame: bool = False,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.head = MODELS.build(head)
+        self.encode_per_frame = encode_per_frame
 
     def forward(self, inputs: Tensor, data_samples: Optional[List[TrackDataSample]] = None,
                 mode: str = 'tensor') -> Union[Dict[str, Tensor], List[TrackDataSample]]:
@@ -38,8 +46,11 @@ class RVOS(BaseModel):
         raise ValueError(f'mode must be loss, predict or tensor, got {mode!r}')
 
     def _clip_feats(self, inputs: Tensor) -> List[tuple]:
-        """Encode all B*T frames at once; regroup the levels per frame."""
+        """Encode all B*T frames at once (or per frame, ``encode_per_frame``); the levels of
+        each frame."""
         num_videos, num_frames = inputs.shape[:2]
+        if self.encode_per_frame:
+            return [tuple(self.backbone(inputs[:, t])) for t in range(num_frames)]
         feats = self.backbone(inputs.flatten(0, 1))
         feats = [f.view(num_videos, num_frames, *f.shape[1:]) for f in feats]
         return [tuple(f[:, t] for f in feats) for t in range(num_frames)]
