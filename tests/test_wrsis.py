@@ -316,7 +316,7 @@ def test_voc_config_is_the_thesis_rsis_setting_with_tokens():
     assert cfg.model.backbone == rsis.model.backbone and cfg.optim_wrapper == rsis.optim_wrapper
     weak = [t for t in cfg.test_dataloader.dataset.pipeline if t.type == 'LoadWeakLabels'][0]
     assert weak.classes == rsis.val_dataloader.dataset.metainfo.classes
-    assert weak.ann_file == rsis.val_evaluator.ann_file
+    assert weak.ann_file == rsis.test_evaluator.ann_file
 
 
 def test_tools_train_and_test_wrsis_then_rsis_ilc(tmp_path):

@@ -12,11 +12,12 @@ model = dict(head=dict(type='WRSISHead'))
 data_root = 'data/'  # as in _base_
 image_size = (256, 256)
 voc_classes = {{_base_.val_dataloader.dataset.metainfo.classes}}
+# Annotations before the resize: validation by the losses needs them at the input size.
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='CheckImageAnnotations'),
-    dict(type='Resize', scale=image_size, keep_ratio=False),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='Resize', scale=image_size, keep_ratio=False),
     dict(type='LoadWeakLabels', ann_file=data_root + 'voc_sbd/annotations/instances_val.json',
          weak_type='labels+counts', classes=voc_classes),
     dict(type='PackDetInputs',
@@ -25,3 +26,6 @@ test_pipeline = [
 ]
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
+# W-RSIS has the sIoU loss only (WRSISHead): no term to switch on; the recipe's early stopping
+# by patience stays (imatge-upc/rsis src/train.py:440-448, 500-502).
+custom_hooks = [dict(type='LossSwitchHook', switches=[], monitor='val_loss', patience_stop=60)]

@@ -1,3 +1,4 @@
+from .balanced_bce_loss import BalancedBCELoss, balanced_bce
 from .soft_iou_loss import SoftIoULoss, pairwise_soft_iou, soft_iou
 
-__all__ = ['SoftIoULoss', 'soft_iou', 'pairwise_soft_iou']
+__all__ = ['BalancedBCELoss', 'balanced_bce', 'SoftIoULoss', 'soft_iou', 'pairwise_soft_iou']
