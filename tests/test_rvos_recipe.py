@@ -136,7 +136,8 @@ def test_param_groups_lr_and_weight_decay(path):
     assert {'backbone.conv1.weight', 'backbone.bn1.weight', 'backbone.layer1.0.bn1.bias',
             'backbone.layer4.2.conv3.weight'} <= set(backbone)
     projections = [n for n in head if n.startswith('head.decoder.projections.')]
-    assert projections and any('cells' in n for n in head) and 'head.decoder.conv_mask.weight' in head
+    assert projections and any('cells' in n for n in head)
+    assert 'head.decoder.conv_mask.weight' in head
     for lr, wd in backbone.values():
         assert lr == pytest.approx(1e-6, rel=1e-9) and wd == pytest.approx(1e-6, rel=1e-9)
     for lr, wd in head.values():
@@ -161,7 +162,8 @@ def test_youtube_vos_clips_batch_size_and_input_size(ytvos):
     # Every 5-frame clip of every train-train video, one sample each.
     assert len(ds) == sum(n // 5 for n in YT_TRAIN.values()) == 3
     assert [ds.clip_index(i) for i in range(len(ds))] == [(0, 0), (0, 5), (1, 0)]
-    assert [ds.dataset.get_data_info(v)['video_name'] for v in range(len(ds.dataset))] == ytvos['names'][:3]
+    videos = [ds.dataset.get_data_info(v)['video_name'] for v in range(len(ds.dataset))]
+    assert videos == ytvos['names'][:3]
     np.random.seed(0)
     for i, start in enumerate([0, 5, 0]):
         sample = ds[i]
@@ -387,7 +389,8 @@ def test_schedule_runs_two_stages_from_the_best_checkpoint(ytvos, tmp_path):
     fresh optimizer state and its own best, the first stage's best file kept."""
     cfg = _cfg(ONESHOT, ytvos['root'])
     cpu = Config.fromfile(osp.join(RVOS, 'rvos-st_r18-c16_shapes-videos-64x64_oneshot_cpu.py'))
-    cfg.model = dict(cpu.model, encode_per_frame=True, data_preprocessor=cfg.model.data_preprocessor)
+    cfg.model = dict(cpu.model, encode_per_frame=True,
+                     data_preprocessor=cfg.model.data_preprocessor)
     cfg.train_cfg.max_epochs = 3
     cfg.custom_hooks = [dict(type='PrevMaskCurriculumHook', switch_epoch=2,
                              restart_from_best=True)]
