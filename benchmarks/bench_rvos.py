@@ -2,8 +2,10 @@
 
     .venv/bin/python benchmarks/bench_rvos.py [--device cpu] [--frames 5]
 
-Rows: ms/frame of one-shot RVOS-ST with a ResNet-101 encoder at 256x448 for 1, 3 and 5 objects,
-and the peak resident memory of a whole 20-frame vs 200-frame video (frames fed lazily, each in
+Rows: ms/frame of one-shot RVOS-ST with a ResNet-101 encoder at 256x448 for 1, 3 and 5 objects:
+our variant, the thesis-exact model a converted published checkpoint builds
+(``rvos_model_cfg``: 4 levels, k x k skips + BN, all ``maxseqlen`` = 10 steps per frame) and
+the bare encoder, side by side in one run; then the peak resident memory of a whole 20-frame vs 200-frame video (frames fed lazily, each in
 a fresh process), which must not grow with the video length.
 """
 import argparse
@@ -35,6 +37,28 @@ def build_r101(device: str):
     model = MODELS.build(cfg.model).to(device).eval()
     model.init_weights()
     return model
+
+
+def build_exact(device: str):
+    """The model ``rvos_to_mmsegsup.py`` builds for the published one-shot RVOS-ST (R101,
+    hidden 128, k 3, maxseqlen 10: imatge-upc/rvos args.py defaults)."""
+    from argparse import Namespace
+
+    from mmsegsup.models.converters import rvos_model_cfg
+    args = Namespace(base_model='resnet101', hidden_size=128, kernel_size=3, maxseqlen=10)
+    model = MODELS.build(rvos_model_cfg(args, one_shot=True)).to(device).eval()
+    model.init_weights()
+    return model
+
+
+def encoder_only(model, num_frames: int, device: str) -> float:
+    """Seconds per frame of the backbone alone on the same frames."""
+    gen = torch.Generator().manual_seed(0)
+    start = time.perf_counter()
+    with torch.no_grad():
+        for _ in range(num_frames):
+            model.backbone(torch.randn(1, 3, H, W, generator=gen).to(device))
+    return (time.perf_counter() - start) / num_frames
 
 
 def first_frame(num_objects: int) -> DetDataSample:
@@ -84,14 +108,19 @@ def main() -> None:
         run_video(model, args.memory_child, 3, 'cpu')
         print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         return
-    model = build_r101(args.device)
-    run_video(model, 2, 1, args.device)  # warm-up
+    models = dict(ours=build_r101(args.device), exact=build_exact(args.device))
+    for model in models.values():
+        run_video(model, 2, 1, args.device)  # warm-up
     print(f'| measurement | value | (device {args.device}, torch threads '
           f'{torch.get_num_threads()}) |')
     print('|---|---|---|')
+    bare = 1000 * encoder_only(models['ours'], args.frames, args.device)
+    print(f'| bare ResNet-101 encoder 256x448 | {bare:.0f} ms/frame | 1.00 |')
     for n in (1, 3, 5):
-        ms = 1000 * run_video(model, args.frames, n, args.device)
-        print(f'| RVOS-ST R101 256x448 one-shot, {n} object(s) | {ms:.0f} ms/frame | |')
+        for name, label in (('ours', 'mmsegsup variant'), ('exact', 'thesis-exact (converted)')):
+            ms = 1000 * run_video(models[name], args.frames, n, args.device)
+            print(f'| RVOS-ST R101 256x448 one-shot, {label}, {n} object(s) | {ms:.0f} ms/frame '
+                  f'| {ms / bare:.2f} x encoder |')
     short, long = peak_rss_mb(20), peak_rss_mb(200)
     print(f'| peak memory, 20-frame video (3 objects) | {short:.0f} MB | |')
     print(f'| peak memory, 200-frame video (3 objects) | {long:.0f} MB | '
