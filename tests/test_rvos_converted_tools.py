@@ -4,6 +4,7 @@ import os
 import os.path as osp
 import re
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -13,8 +14,12 @@ from PIL import Image
 from original_refs_utils import load_case, write_published
 from tools_utils import REPO, run
 
+from mmsegsup.apis import inference_video, init_model, read_first_mask, read_frames
 from mmsegsup.datasets.synthetic_videos import DAVIS_PALETTE, generate_shapes_videos
 from mmsegsup.evaluation.davis_eval import evaluate_davis
+
+sys.path.insert(0, osp.join(REPO, 'tools', 'demo'))
+import video_demo  # noqa: E402
 
 pytestmark = pytest.mark.xdist_group('rvos_converted_tools')
 
@@ -123,8 +128,11 @@ def test_video_demo_on_a_frame_folder(converted, tmp_path):
     frames = osp.join(converted['davis'], 'JPEGImages', '480p', seq)
     first = osp.join(converted['davis'], 'Annotations', '480p', seq, '00000.png')
     demo = tmp_path / 'demo'
+    # the converted DAVIS config runs the demo at the original demo's 240x427 by default
+    assert video_demo.test_input_size(Config.fromfile(converted['config'])) == (240, 427)
+    h, w = SCALE[1], SCALE[0]  # here a small odd size, for the CPU
     run(['tools/demo/video_demo.py', frames, converted['config'], converted['model'],
-         '--first-mask', first, '--out-dir', str(demo)])
+         '--first-mask', first, '--out-dir', str(demo), '--input-size', str(h), str(w)])
     masks = sorted(os.listdir(demo / 'masks'))
     assert masks == sorted(n.replace('.jpg', '.png') for n in os.listdir(frames))
     assert len(masks) == FRAMES and len(os.listdir(demo / 'overlays')) == FRAMES
@@ -133,3 +141,12 @@ def test_video_demo_on_a_frame_folder(converted, tmp_path):
         assert png.mode == 'P' and png.size == (SIZE, SIZE)
         assert _ids(str(demo / 'masks' / name)) <= _ids(first) | {0}
     assert (demo / 'overlay.mp4').stat().st_size > 0
+    # the PNGs are the model's masks at h x w brought back to the frames' size, not those of
+    # a run at the frames' own size
+    model = init_model(converted['config'], converted['model'])
+    mask0 = read_first_mask(first)
+    resized = [ids for _, ids in inference_video(model, read_frames(frames), mask0, (h, w))]
+    native = [ids for _, ids in inference_video(model, read_frames(frames), mask0)]
+    written = [np.array(Image.open(demo / 'masks' / name)) for name in masks]
+    assert all(np.array_equal(a, b) for a, b in zip(written, resized))
+    assert not all(np.array_equal(a, b) for a, b in zip(written, native))

@@ -71,11 +71,17 @@ def read_first_mask(path: str) -> np.ndarray:
         return np.array(im)
 
 
-def inference_video(model, frames: Iterable[np.ndarray], first_mask: Optional[np.ndarray] = None
+def inference_video(model, frames: Iterable[np.ndarray], first_mask: Optional[np.ndarray] = None,
+                    input_size: Optional[Tuple[int, int]] = None
                     ) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
     """Yields ``(frame, id_map)`` per frame, ``id_map`` uint8 (0 = background) with the object
     ids of ``first_mask`` (one-shot models) or the slot numbers 1..N (zero-shot models, which
-    take no mask). Frames are consumed lazily."""
+    take no mask). Frames are consumed lazily.
+
+    ``input_size`` ``(h, w)`` runs the model at that size, as the original RVOS demo does at
+    240x427 (imatge-upc/rvos demo.py:29, :53): frames bilinear, the first mask nearest, and the
+    id maps brought back to the frame's size (nearest). None: the frames' own size.
+    """
     head = getattr(model, 'head', None)
     if not hasattr(head, 'propagate'):
         raise TypeError(f'{type(model).__name__} is not a video object segmentation model '
@@ -95,12 +101,15 @@ def inference_video(model, frames: Iterable[np.ndarray], first_mask: Optional[np
                 raise DatasetFormatError(f'first-frame mask is {first_mask.shape[0]}x'
                                          f'{first_mask.shape[1]} but the frames are '
                                          f'{frame.shape[0]}x{frame.shape[1]}')
+            cache['frame'] = frame
+            if input_size is not None:
+                frame = cv2.resize(frame, (input_size[1], input_size[0]),
+                                   interpolation=cv2.INTER_LINEAR)
             tensor = torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1)[None]
             inputs = model.data_preprocessor(dict(inputs=[tensor.to(device)],
                                                   data_samples=None), False)['inputs']
-            cache['frame'], cache['meta'] = frame, dict(
-                batch_input_shape=tuple(inputs.shape[-2:]), img_shape=frame.shape[:2],
-                ori_shape=frame.shape[:2])
+            cache['meta'] = dict(batch_input_shape=tuple(inputs.shape[-2:]),
+                                 img_shape=frame.shape[:2], ori_shape=frame.shape[:2])
             yield model.backbone(inputs[:, 0])
 
     stream = encoded()
@@ -111,7 +120,9 @@ def inference_video(model, frames: Iterable[np.ndarray], first_mask: Optional[np
     h, w = cache['meta']['ori_shape']
     masks = np.zeros((len(given), h, w), np.uint8)
     if given:
-        masks = (first_mask[None] == np.array(given)[:, None, None]).astype(np.uint8)
+        ids = first_mask if input_size is None else cv2.resize(
+            first_mask, (w, h), interpolation=cv2.INTER_NEAREST)
+        masks = (ids[None] == np.array(given)[:, None, None]).astype(np.uint8)
     first.gt_instances = InstanceData(masks=BitmapMasks(masks, h, w),
                                       instances_ids=torch.tensor(given, dtype=torch.long))
 
@@ -130,4 +141,7 @@ def inference_video(model, frames: Iterable[np.ndarray], first_mask: Optional[np
             id_map = np.zeros(cache['meta']['ori_shape'], np.uint8)
             for mask, obj in zip(inst.masks.cpu().numpy(), out.ids):
                 id_map[mask] = obj
+            if input_size is not None:
+                fh, fw = cache['frame'].shape[:2]
+                id_map = cv2.resize(id_map, (fw, fh), interpolation=cv2.INTER_NEAREST)
             yield cache['frame'], id_map

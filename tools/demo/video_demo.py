@@ -2,15 +2,18 @@
 mask, or zero-shot (no mask) with a zero-shot model.
 
     python tools/demo/video_demo.py VIDEO_OR_DIR CONFIG CHECKPOINT [--first-mask 00000.png] \
-        --out-dir outputs/video_demo [--gif]
+        --out-dir outputs/video_demo [--gif] [--input-size H W]
 
 Writes a DAVIS palette PNG and an overlay JPEG per frame, plus ``overlay.mp4`` (or a GIF with
-``--gif``). Frames stream through the model, so long videos run in constant memory.
+``--gif``), at the frames' size. Frames stream through the model, so long videos run in constant
+memory. The model runs at the fixed size of the config's test pipeline Resize if it has one (a
+converted DAVIS model: 240x427, as the original demo), else at the frames' own size;
+``--input-size H W`` overrides (``0 0``: the frames' own size).
 """
 import argparse
 import os
 import os.path as osp
-from typing import List, Optional
+from typing import Any, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -37,6 +40,25 @@ def overlay(frame: np.ndarray, id_map: np.ndarray, alpha: float = 0.5) -> np.nda
     return out
 
 
+def test_input_size(cfg: Any) -> Optional[Tuple[int, int]]:
+    """``(h, w)`` of the one fixed-size Resize (``keep_ratio=False``) in the config's test
+    dataloader (wrapped datasets and broadcast transforms included), else None."""
+    found = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get('type') == 'Resize' and not node.get('keep_ratio', False):
+                found.append(tuple(node['scale']))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                walk(value)
+
+    walk(cfg.get('test_dataloader', {}))
+    return (int(found[0][1]), int(found[0][0])) if len(set(found)) == 1 else None
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('source', help='video file or folder of frames')
@@ -48,15 +70,21 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('--gif', action='store_true', help='write overlay.gif, not mp4')
     parser.add_argument('--fps', type=float, default=12.0)
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--input-size', type=int, nargs=2, metavar=('H', 'W'),
+                        help="the model's input size (default: the config's test Resize, else "
+                        "the frames' size; 0 0: the frames' size)")
     args = parser.parse_args(argv)
 
     first_mask = read_first_mask(args.first_mask) if args.first_mask else None
     model = init_model(args.config, args.checkpoint, device=args.device)
+    size = test_input_size(model.cfg) if args.input_size is None else tuple(args.input_size)
+    if size is not None and min(size) <= 0:
+        size = None
     os.makedirs(args.out_dir, exist_ok=True)
     bar = ProgressBar(count_frames(args.source))
     writer, gif_frames = None, []
-    for t, (frame, id_map) in enumerate(inference_video(model, read_frames(args.source),
-                                                        first_mask)):
+    frames = read_frames(args.source)
+    for t, (frame, id_map) in enumerate(inference_video(model, frames, first_mask, size)):
         save_index_png_atomic(id_map, osp.join(args.out_dir, 'masks', f'{t:05d}.png'),
                               DAVIS_PALETTE)
         vis = overlay(frame, id_map)
