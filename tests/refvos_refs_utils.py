@@ -10,7 +10,11 @@ import torch
 from original_refs_utils import rule_tensor  # the one weight rule (test_refvos_converter imports it here)
 
 REFS = osp.join(osp.dirname(osp.abspath(__file__)), 'data', 'original_refs', 'refvos')
-CASES = ('refvos_r101_refcoco', 'refvos_r101_nonsquare')
+# the first two from ../shared/original_refs/refvos; the others made here by
+# data/original_refs/refvos/generate/make_refvos_cases.py (batch 3, an odd size, a sentence
+# truncated at RefCOCO's 20 tokens, A2D's 10-token limit)
+CASES = ('refvos_r101_refcoco', 'refvos_r101_nonsquare', 'refvos_r101_batch3',
+         'refvos_r101_odd_97x141', 'refvos_r101_truncated20', 'refvos_r101_a2d_tokens10')
 ATOL = 2e-5  # the issue's bound on embeddings, projected sentences and logits
 
 
@@ -55,3 +59,21 @@ def assert_equals_original(model, arr: Dict[str, np.ndarray]) -> None:
         logits = model.encode_decode(images, metas, emb)
     np.testing.assert_allclose(logits.numpy(), arr['logits'], atol=ATOL)
     assert (logits.argmax(1).numpy() == arr['mask']).mean() > 0.999
+
+
+def assert_sentences_equal_original(text_encoder, meta: dict, arr: Dict[str, np.ndarray]) -> None:
+    """A text encoder configured for the case's dataset (the json's ``max_tokens``) keeps the
+    original's token limit and truncation: fed the case's raw sentences (cases made here
+    record them), it gives the embedding the original computed from its sliced token ids.
+    The encoder's tokenizer must be bert-base-uncased's."""
+    assert text_encoder.max_length == meta['max_tokens'], (text_encoder.max_length, meta['case'])
+    assert text_encoder.truncation == 'slice'
+    sentences = meta.get('sentences')
+    if sentences is None:  # the shared cases feed random token ids, no sentences
+        return
+    kept = [int(n) for n in arr['attention_mask'].sum(1)]
+    assert kept == meta['sentence_kept_lengths']
+    assert kept == [min(n, meta['max_tokens']) for n in meta['sentence_raw_lengths']]
+    with torch.no_grad():
+        emb = text_encoder(sentences)
+    np.testing.assert_allclose(emb.numpy(), arr['embedding'], atol=ATOL)

@@ -20,8 +20,8 @@ from mmengine.registry import DefaultScope
 from transformers import AutoTokenizer, BertTokenizer
 
 from refer_utils import MASK_201, MASK_302, write_refer_root
-from refvos_refs_utils import (CASES, assert_equals_original, load_case, original_weights,
-                               rule_tensor)
+from refvos_refs_utils import (CASES, assert_equals_original, assert_sentences_equal_original,
+                               load_case, original_weights, rule_tensor)
 from tools_utils import run
 
 from mmsegsup.apis import inference_referring, init_referring_model
@@ -101,15 +101,18 @@ def _shapes_key(meta: dict) -> int:
 
 @pytest.fixture(scope='module')
 def published(tmp_path_factory) -> Iterator[Dict[str, str]]:
-    """Case -> its published checkpoint, written once per distinct weight set of the fixtures
-    (the cases share one) for the conversions of this module, removed after it (0.6 GB)."""
+    """Case -> its published checkpoint, written once per distinct weight set and dataset of
+    the fixtures (the cases share one weight set; ``args.dataset`` is the case's, which sets
+    the token limit: refcoco 20, a2d 10) for the conversions of this module, removed after it
+    (0.6 GB each)."""
     tmp = tmp_path_factory.mktemp('refvos_published')
     paths: Dict[str, str] = {}
     for case in CASES:
         meta, _ = load_case(case)
-        key = str(_shapes_key(meta))
+        key = f"{_shapes_key(meta)}_{meta['dataset']}"
         if key not in paths:
-            paths[key] = write_published(str(tmp / f'{key}.pth'), original_weights(meta))
+            paths[key] = write_published(str(tmp / f'{key}.pth'), original_weights(meta),
+                                         train_args(dataset=meta['dataset']))
         paths[case] = paths[key]
     yield paths
     for path in set(paths.values()):
@@ -136,10 +139,16 @@ def converted(published, tmp_path_factory) -> dict:
 
 @pytest.mark.parametrize('case', CASES)
 def test_converted_equals_original(converted, case):
-    """Embedding, projected sentence, low-res and upsampled logits at 2e-5 of the original."""
+    """Embedding, projected sentence, low-res and upsampled logits at 2e-5 of the original;
+    the token limit the converter derived from ``args.dataset`` is the case's, and the raw
+    sentences (cases that record them) embed as the original's sliced ids."""
     model = converted[case]['model']
     assert not model.training and not model.text_encoder.model.training
-    assert_equals_original(model, load_case(case)[1])
+    meta, arr = load_case(case)
+    assert_equals_original(model, arr)
+    # offline stand-in for 'bert-base-uncased' (same WordPiece vocabulary; checked below)
+    model.text_encoder.tokenizer_name_or_path = MINILM
+    assert_sentences_equal_original(model.text_encoder, meta, arr)
 
 
 def test_converted_config_and_checkpoint(converted):
