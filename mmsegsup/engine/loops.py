@@ -2,12 +2,13 @@
 from typing import Sequence
 
 import torch
-from mmengine.model import is_model_wrapper
 from mmengine.registry import LOOPS
 from mmengine.runner import ValLoop
 from mmengine.runner.amp import autocast
 from mmengine.runner.loops import _update_losses
 from mmengine.structures import BaseDataElement
+
+from .utils import bare_model
 
 
 @LOOPS.register_module()
@@ -32,8 +33,7 @@ class LossValLoop(ValLoop):
     @torch.no_grad()
     def run_iter(self, idx: int, data_batch: Sequence[dict]) -> None:
         self.runner.call_hook('before_val_iter', batch_idx=idx, data_batch=data_batch)
-        model = self.runner.model.module if is_model_wrapper(self.runner.model) \
-            else self.runner.model
+        model = bare_model(self.runner)
         with autocast(enabled=self.fp16):
             data = model.data_preprocessor(data_batch, False)
             losses = model._run_forward(data, mode='loss')

@@ -3,8 +3,9 @@ from typing import Optional, Sequence
 
 import torch.nn as nn
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
+
+from ..utils import bare_model
 
 
 @HOOKS.register_module()
@@ -78,7 +79,7 @@ class FreezeSegmentationHook(Hook):
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
         if not self._due(runner):
             return
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = bare_model(runner)
         if not self._frozen:
             runner.logger.info(f'FreezeSegmentationHook: from iteration {runner.iter} only '
                                f'parameters named like {self.trainable} train')

@@ -5,12 +5,12 @@ import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import torch
-import torch.nn as nn
 from mmengine import dist
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from mmengine.runner.checkpoint import _load_checkpoint
+
+from ..utils import bare_model
 
 
 @HOOKS.register_module()
@@ -96,15 +96,11 @@ class LossSwitchHook(Hook):
         self._training = False
 
     # ------------------------------------------------------------------ state
-    @staticmethod
-    def _model(runner) -> nn.Module:
-        return runner.model.module if is_model_wrapper(runner.model) else runner.model
-
     def _pending(self) -> List[dict]:
         return [sw for sw in self.switches if sw['loss'] not in self.active]
 
     def _apply(self, runner) -> None:
-        model = self._model(runner)
+        model = bare_model(runner)
         model.inactive_losses = {sw['loss'] for sw in self._pending()}
 
     def _reset(self) -> None:
@@ -128,7 +124,7 @@ class LossSwitchHook(Hook):
 
     # ------------------------------------------------------------------ hooks
     def before_train(self, runner) -> None:
-        model = self._model(runner)
+        model = bare_model(runner)
         if not hasattr(model, 'inactive_losses'):
             raise TypeError(f'LossSwitchHook: {type(model).__name__} has no `inactive_losses`; '
                             'it needs a model that can leave loss terms out (e.g. RSIS)')
@@ -151,7 +147,7 @@ class LossSwitchHook(Hook):
                 self._switch_on(runner, sw['loss'], f'epoch {runner.epoch} >= {sw["epoch"]}')
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
-        head = getattr(self._model(runner), self.head, None)
+        head = getattr(bare_model(runner), self.head, None)
         for sw in self.switches:
             name = sw['loss']
             weight = float(getattr(getattr(head, name, None), 'loss_weight', 1.0))
@@ -206,6 +202,6 @@ class LossSwitchHook(Hook):
             raise FileNotFoundError(f'LossSwitchHook: {path}: the best checkpoint to reload '
                                     'is missing')
         ckpt = _load_checkpoint(path, map_location='cpu')
-        self._model(runner).load_state_dict(ckpt['state_dict'])
+        bare_model(runner).load_state_dict(ckpt['state_dict'])
         runner.optim_wrapper.load_state_dict(ckpt['optimizer'])
         runner.logger.info(f'LossSwitchHook: reloaded {path}')

@@ -2,9 +2,10 @@
 from typing import Optional
 
 from mmengine.hooks import CheckpointHook, Hook
-from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 from mmengine.registry import HOOKS
+
+from ..utils import bare_model
 
 
 @HOOKS.register_module()
@@ -69,7 +70,7 @@ class PrevMaskCurriculumHook(Hook):
                 hook.best_ckpt_path = None  # the first stage's best stays on disk
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = bare_model(runner)
         if self.switch_iter is not None:
             predicted = runner.iter >= self.switch_iter
         else:

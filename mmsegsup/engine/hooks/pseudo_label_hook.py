@@ -3,10 +3,10 @@ import os.path as osp
 from typing import Optional
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.registry import DATASETS, HOOKS
 
 from ...basis.pseudo_labels import pseudo_label
+from ..utils import bare_model
 
 
 @HOOKS.register_module()
@@ -33,7 +33,7 @@ class PseudoLabelHook(Hook):
         self.score_thr = score_thr
 
     def after_train(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = bare_model(runner)
         out = self.out_dir if osp.isabs(self.out_dir) else osp.join(runner.work_dir,
                                                                     self.out_dir)
         dataset = DATASETS.build(self.dataset_cfg)

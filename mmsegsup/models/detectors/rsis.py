@@ -47,10 +47,14 @@ class RSIS(SingleStageDetector):
 
     def mute_inactive(self, losses: Losses) -> Losses:
         """``losses`` with the inactive terms detached and renamed ``off_*``."""
-        def detached(value):
-            return [v.detach() for v in value] if isinstance(value, list) else value.detach()
-        return {(self.off_name(k) if k in self.inactive_losses else k):
-                (detached(v) if k in self.inactive_losses else v) for k, v in losses.items()}
+        out: Losses = {}
+        for key, value in losses.items():
+            if key in self.inactive_losses:
+                key = self.off_name(key)
+                value = ([v.detach() for v in value] if isinstance(value, list)
+                         else value.detach())
+            out[key] = value
+        return out
 
     def loss(self, batch_inputs: Tensor, batch_data_samples: SampleList) -> Losses:
         """The head's losses, the inactive ones muted.
