@@ -10,8 +10,9 @@ import argparse
 import copy
 import os
 import os.path as osp
+import re
 import warnings
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -29,15 +30,39 @@ class PublishedCheckpointError(DatasetFormatError):
     """A published checkpoint folder that cannot be converted (the message says why)."""
 
 
+def _reason(err: Exception) -> str:
+    """What a weights-only load failed on, without torch's advice to load unsafely."""
+    text = str(err)
+    if 'WeightsUnpickler error:' in text:
+        text = text.split('WeightsUnpickler error:', 1)[1].split('Check the documentation')[0]
+    text = ' '.join(text.split())
+    return f'{type(err).__name__}: {text[:200]}' if text else type(err).__name__
+
+
+def load_weights_only(path: str, allowed: Tuple[type, ...] = (),
+                      error: type = PublishedCheckpointError) -> Any:
+    """``torch.load(weights_only=True)`` with exactly ``allowed`` added to torch's allow-list;
+    any failure becomes one ``error`` naming the file (never torch's advice to lift the check)."""
+    try:
+        with torch.serialization.safe_globals(list(allowed)):
+            return torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as err:  # noqa: BLE001 - any unreadable file gets one clear message
+        refused = re.search(r'GLOBAL ([\w.]+)', str(err))
+        if refused:
+            kinds = ', '.join(['tensors', 'plain values'] + [f'{a.__module__}.{a.__qualname__}'
+                                                              for a in allowed])
+            raise error(
+                f'{path}: refused to unpickle the global {refused.group(1)}: this file may '
+                f'only hold {kinds}, so it is not a published checkpoint or has been tampered '
+                'with (nothing was run)') from err
+        raise error(f'{path}: not a readable torch checkpoint ({_reason(err)})') from err
+
+
 def _load_state_dict(path: str) -> StateDict:
     if not osp.isfile(path):
         raise PublishedCheckpointError(f'{path}: file not found (a published folder holds '
                                        'encoder.pt, decoder.pt and args.pkl)')
-    try:
-        sd = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as err:  # noqa: BLE001 - any unreadable file gets one clear message
-        raise PublishedCheckpointError(f'{path}: not a loadable weights-only state_dict '
-                                       f'({type(err).__name__}: {err})') from err
+    sd = load_weights_only(path)
     if not isinstance(sd, dict) or not all(isinstance(v, Tensor) for v in sd.values()):
         raise PublishedCheckpointError(f'{path}: expected a state_dict of tensors')
     return dict(sd)

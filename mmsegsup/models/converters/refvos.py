@@ -18,14 +18,13 @@ import argparse
 import copy
 import json
 import os.path as osp
-import re
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 import torch
 from torch import Tensor
 
 from ..segmentors.refvos_original import BERT_DROPPED, original_key, thesis_refvos_cfg
-from .published import CONVERTERS, PublishedCheckpointError
+from .published import CONVERTERS, PublishedCheckpointError, load_weights_only
 
 StateDict = Dict[str, Tensor]
 
@@ -50,34 +49,6 @@ class RefVOSCheckpointError(PublishedCheckpointError):
     """A published RefVOS checkpoint (or BERT folder) that cannot be converted."""
 
 
-def _reason(err: Exception) -> str:
-    """What a weights-only load failed on, without torch's advice to load unsafely."""
-    text = str(err)
-    if 'WeightsUnpickler error:' in text:
-        text = text.split('WeightsUnpickler error:', 1)[1].split('Check the documentation')[0]
-    text = ' '.join(text.split())
-    return f'{type(err).__name__}: {text[:200]}' if text else type(err).__name__
-
-
-def _torch_load(path: str, allowed: Tuple[type, ...] = ()) -> Any:
-    """``torch.load(weights_only=True)`` with exactly ``allowed`` added to torch's allow-list;
-    any failure becomes one error naming the file (never torch's advice to lift the check)."""
-    try:
-        with torch.serialization.safe_globals(list(allowed)):
-            return torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as err:  # noqa: BLE001 - any unreadable file gets one clear message
-        refused = re.search(r'GLOBAL ([\w.]+)', str(err))
-        if refused:
-            kinds = ', '.join(['tensors', 'plain values'] + [f'{a.__module__}.{a.__qualname__}'
-                                                              for a in allowed])
-            raise RefVOSCheckpointError(
-                f'{path}: refused to unpickle the global {refused.group(1)}: this file may '
-                f'only hold {kinds}, so it is not a published checkpoint or has been tampered '
-                'with (nothing was run)') from err
-        raise RefVOSCheckpointError(f'{path}: not a readable torch checkpoint '
-                                    f'({_reason(err)})') from err
-
-
 def _state_dict(obj: Any, where: str) -> StateDict:
     """``obj`` as a state_dict of tensors, DataParallel's ``module.`` prefixes stripped."""
     if not isinstance(obj, Mapping) or not all(isinstance(v, Tensor) for v in obj.values()):
@@ -94,7 +65,7 @@ def read_refvos(path: str) -> Tuple[Optional[argparse.Namespace], StateDict, Sta
                                     f'{CONVERTERS["rsis"]})')
     if not osp.isfile(path):
         raise RefVOSCheckpointError(f'{path}: file not found')
-    ckpt = _torch_load(path, (argparse.Namespace, ))
+    ckpt = load_weights_only(path, (argparse.Namespace, ), RefVOSCheckpointError)
     if not isinstance(ckpt, Mapping):
         raise RefVOSCheckpointError(f'{path}: expected the dict train.py saves, got '
                                     f'{type(ckpt).__name__}')
@@ -213,7 +184,7 @@ def read_bert_folder(folder: str) -> Tuple[dict, StateDict]:
             raise RefVOSCheckpointError(f'{path}: not a readable safetensors file '
                                         f'({type(err).__name__}: {err})') from err
     else:
-        sd = _torch_load(path)
+        sd = load_weights_only(path, error=RefVOSCheckpointError)
     sd = _state_dict(sd, path)
     out: StateDict = {}
     for key, val in sd.items():
