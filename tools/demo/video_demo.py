@@ -23,6 +23,7 @@ from PIL import Image
 from mmsegsup.apis import count_frames, inference_video, init_model, read_first_mask, read_frames
 from mmsegsup.datasets.synthetic_videos import DAVIS_PALETTE
 from mmsegsup.utils import imwrite_atomic, save_index_png_atomic
+from mmsegsup.utils.config_steps import find_steps
 
 COLOURS = np.array(DAVIS_PALETTE, np.float32)[:, ::-1]  # BGR
 
@@ -43,20 +44,12 @@ def overlay(frame: np.ndarray, id_map: np.ndarray, alpha: float = 0.5) -> np.nda
 def test_input_size(cfg: Any) -> Optional[Tuple[int, int]]:
     """``(h, w)`` of the one fixed-size Resize (``keep_ratio=False``) in the config's test
     dataloader (wrapped datasets and broadcast transforms included), else None."""
-    found = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get('type') == 'Resize' and not node.get('keep_ratio', False):
-                found.append(tuple(node['scale']))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, (list, tuple)):
-            for value in node:
-                walk(value)
-
-    walk(cfg.get('test_dataloader', {}))
-    return (int(found[0][1]), int(found[0][0])) if len(set(found)) == 1 else None
+    resizes = find_steps(cfg.get('test_dataloader', {}), 'Resize')
+    scales = {tuple(step['scale']) for step in resizes if not step.get('keep_ratio', False)}
+    if len(scales) != 1:
+        return None
+    w, h = scales.pop()
+    return int(h), int(w)
 
 
 def main(argv: Optional[List[str]] = None) -> None:

@@ -24,6 +24,7 @@ from mmengine.config import Config
 
 from mmsegsup.models.converters import convert_rvos, write_converted
 from mmsegsup.utils import DatasetFormatError
+from mmsegsup.utils.config_steps import find_steps
 
 BASE = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
                 '_base_')
@@ -54,8 +55,7 @@ def test_parts(dataset: str = 'youtube-vos', data_root: Optional[str] = None) ->
     if data_root is not None:
         loader.dataset.data_root = data_root
         evaluator['davis_root' if 'davis_root' in evaluator else 'data_root'] = data_root
-    resizes = [t for step in loader.dataset.pipeline for t in step.get('transforms', [step])
-               if t.type == 'Resize']
+    resizes = find_steps(loader.dataset, 'Resize')
     if len(resizes) != 1:  # a changed base must not silently lose the eval resolution
         raise RuntimeError(f'{base}: expected one Resize in the {stage} pipeline, found '
                            f'{len(resizes)}')

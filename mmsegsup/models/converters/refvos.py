@@ -6,7 +6,8 @@ training ``'args'`` (a pickled ``argparse.Namespace``) and ``'lr_scheduler'`` (t
 It is read by ``torch.load(weights_only=True)`` with ``argparse.Namespace`` as the only global
 added for it (beyond torch's tensor rebuilders and the checked mmengine checkpoint globals that
 ``mmsegsup.utils.checkpoint`` registers), so a file whose pickle asks for anything else (a
-function to call) is refused before anything runs. The optimiser and scheduler states are read (tensors and numbers) and ignored.
+function to call) is refused before anything runs. The optimiser and scheduler states are read
+(tensors and numbers) and ignored.
 
 The model config is the thesis-exact one (:func:`thesis_refvos_cfg`) with what ``args`` decides:
 the token limit of the training dataset and the tokenizer (which a local folder may replace:
