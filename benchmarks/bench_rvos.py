@@ -24,6 +24,7 @@ from mmengine.config import Config
 from mmengine.structures import InstanceData
 
 import mmsegsup  # noqa: F401
+from mmsegsup.models.vos import VOSInferenceCore
 
 CONFIG = 'configs/rvos/rvos-st_r18-c16_shapes-videos-64x64_oneshot_cpu.py'
 H, W = 256, 448
@@ -83,7 +84,7 @@ def run_video(model, num_frames: int, num_objects: int, device: str) -> float:
 
     start = time.perf_counter()
     with torch.no_grad():
-        for _ in model.head.propagate(frames(), repeat(first_frame(num_objects))):
+        for _ in VOSInferenceCore(model.head).run(frames(), repeat(first_frame(num_objects))):
             pass
     return (time.perf_counter() - start) / num_frames
 

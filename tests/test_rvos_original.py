@@ -17,6 +17,7 @@ sys.path.insert(0, osp.join(ROOT, 'tools', 'model_converters'))
 import rvos_to_mmsegsup  # noqa: E402
 
 from mmsegsup.apis import init_model  # noqa: E402
+from mmsegsup.models.vos import VOSInferenceCore  # noqa: E402
 
 CASES = ['rvos_oneshot_st_r101', 'rvos_oneshot_s_r101', 'rvos_oneshot_t_r101',
          'rvos_oneshot_st_r101_late_object', 'rvos_zeroshot_st_r101',
@@ -54,7 +55,7 @@ def _run(out, meta, data):
     model = init_model(osp.join(out, 'config.py'), osp.join(out, 'model.pth'))
     frames = torch.from_numpy(data['frames'])
     feats = (model.backbone(frames[t:t + 1]) for t in range(len(frames)))
-    return list(model.head.propagate(feats, _samples(meta, data)))
+    return list(VOSInferenceCore(model.head).run(feats, _samples(meta, data)))
 
 
 def _compare(results, data):

@@ -21,6 +21,7 @@ from PIL import Image
 from mmsegsup.datasets import split_youtube_vos, write_youtube_vos_split
 from mmsegsup.datasets.synthetic_videos import DAVIS_PALETTE
 from mmsegsup.models.heads.rvos_head import FrameOutput
+from mmsegsup.models.vos import VOSInferenceCore
 from mmsegsup.utils.errors import DatasetFormatError
 from mmsegsup.utils.io import save_index_png_atomic
 from tools_utils import REPO, run
@@ -193,7 +194,7 @@ def test_zero_shot_thesis_protocol_assigns_slots_on_first_frame(tmp_path):
     slots[0, 0][torch.from_numpy(b) > 0] = 10.0  # slot 0 finds object 7
     head.frame = lambda feats, temporal, prev, n: FrameOutput(slots, None, None, [None] * n)
     frames = [_sample({5: a, 7: b}), _sample({}), _sample({5: b})]  # later masks: ignored
-    outs = list(head.propagate([(torch.zeros(1), )] * 3, frames))
+    outs = list(VOSInferenceCore(head).run([(torch.zeros(1), )] * 3, frames))
     for out in outs:
         assert out.ids == [5, 7]
         assert torch.equal(out.probs > 0.5, torch.stack([torch.from_numpy(a),

@@ -6,11 +6,9 @@ from typing import Iterable, Iterator, List, Optional, Tuple
 import cv2
 import numpy as np
 import torch
-from mmdet.structures import DetDataSample
-from mmdet.structures.mask import BitmapMasks
-from mmengine.structures import InstanceData
 from PIL import Image
 
+from ..models.vos.inference_core import VOSInferenceCore, id_map
 from ..utils.errors import DatasetFormatError
 
 FRAME_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')
@@ -76,72 +74,45 @@ def inference_video(model, frames: Iterable[np.ndarray], first_mask: Optional[np
                     ) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
     """Yields ``(frame, id_map)`` per frame, ``id_map`` uint8 (0 = background) with the object
     ids of ``first_mask`` (one-shot models) or the slot numbers 1..N (zero-shot models, which
-    take no mask). Frames are consumed lazily.
+    take no mask). Frames are consumed lazily, one :meth:`VOSInferenceCore.step` each.
 
     ``input_size`` ``(h, w)`` runs the model at that size, as the original RVOS demo does at
     240x427 (imatge-upc/rvos demo.py:29, :53): frames bilinear, the first mask nearest, and the
     id maps brought back to the frame's size (nearest). None: the frames' own size.
     """
     head = getattr(model, 'head', None)
-    if not hasattr(head, 'propagate'):
+    if not callable(getattr(head, 'frame', None)):
         raise TypeError(f'{type(model).__name__} is not a video object segmentation model '
-                        '(expected an RVOS-like model whose head has propagate())')
-    if head.one_shot and first_mask is None:
+                        '(expected an RVOS-like model whose head has frame())')
+    core = VOSInferenceCore(head)
+    if core.one_shot and first_mask is None:
         raise ValueError('this model is one-shot: give the first-frame mask of the objects')
-    if not head.one_shot:
+    if not core.one_shot:
         first_mask = None  # zero-shot models find the objects themselves
-    given = [] if first_mask is None else [int(i) for i in np.unique(first_mask)
-                                           if i not in (0, 255)]
+    given_ids = [] if first_mask is None else [int(i) for i in np.unique(first_mask)
+                                               if i not in (0, 255)]
     device = next(model.parameters()).device
-    cache = {}
-
-    def encoded() -> Iterator[tuple]:
+    with torch.no_grad():
         for t, frame in enumerate(frames):
             if t == 0 and first_mask is not None and frame.shape[:2] != first_mask.shape:
                 raise DatasetFormatError(f'first-frame mask is {first_mask.shape[0]}x'
                                          f'{first_mask.shape[1]} but the frames are '
                                          f'{frame.shape[0]}x{frame.shape[1]}')
-            cache['frame'] = frame
-            if input_size is not None:
-                frame = cv2.resize(frame, (input_size[1], input_size[0]),
-                                   interpolation=cv2.INTER_LINEAR)
-            tensor = torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1)[None]
+            image = frame if input_size is None else cv2.resize(
+                frame, (input_size[1], input_size[0]), interpolation=cv2.INTER_LINEAR)
+            tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None]
             inputs = model.data_preprocessor(dict(inputs=[tensor.to(device)],
                                                   data_samples=None), False)['inputs']
-            cache['meta'] = dict(batch_input_shape=tuple(inputs.shape[-2:]),
-                                 img_shape=frame.shape[:2], ori_shape=frame.shape[:2])
-            yield model.backbone(inputs[:, 0])
-
-    stream = encoded()
-    first_feats = next(stream, None)
-    if first_feats is None:
-        raise DatasetFormatError('the video has no frames')
-    first = DetDataSample(metainfo=cache['meta'])
-    h, w = cache['meta']['ori_shape']
-    masks = np.zeros((len(given), h, w), np.uint8)
-    if given:
-        ids = first_mask if input_size is None else cv2.resize(
-            first_mask, (w, h), interpolation=cv2.INTER_NEAREST)
-        masks = (ids[None] == np.array(given)[:, None, None]).astype(np.uint8)
-    first.gt_instances = InstanceData(masks=BitmapMasks(masks, h, w),
-                                      instances_ids=torch.tensor(given, dtype=torch.long))
-
-    def samples() -> Iterator[DetDataSample]:
-        yield first
-        while True:  # later frames give no mask; their metainfo is the current frame's
-            yield DetDataSample(metainfo=cache['meta'])
-
-    def all_feats() -> Iterator[tuple]:
-        yield first_feats
-        yield from stream
-
-    with torch.no_grad():
-        for out in head.propagate(all_feats(), samples()):
-            inst = head.to_instances(out, cache['meta'])
-            id_map = np.zeros(cache['meta']['ori_shape'], np.uint8)
-            for mask, obj in zip(inst.masks.cpu().numpy(), out.ids):
-                id_map[mask] = obj
+            shape = image.shape[:2]
+            given = {}
+            if t == 0 and first_mask is not None:
+                ids = first_mask if input_size is None else cv2.resize(
+                    first_mask, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
+                given = {i: torch.from_numpy((ids == i).astype(np.float32)) for i in given_ids}
+            out = core.step(model.backbone(inputs[:, 0]), inputs.shape[-2:], given)
+            inst = core.instances(out, dict(img_shape=shape, ori_shape=shape))
+            labels = id_map(inst.masks.cpu().numpy(), out.ids, shape)
             if input_size is not None:
-                fh, fw = cache['frame'].shape[:2]
-                id_map = cv2.resize(id_map, (fw, fh), interpolation=cv2.INTER_NEAREST)
-            yield cache['frame'], id_map
+                labels = cv2.resize(labels, (frame.shape[1], frame.shape[0]),
+                                    interpolation=cv2.INTER_NEAREST)
+            yield frame, labels

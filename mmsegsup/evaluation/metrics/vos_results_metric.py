@@ -5,11 +5,11 @@ from abc import abstractmethod
 import tempfile
 from typing import Dict, List, Optional, Sequence
 
-import numpy as np
 from mmengine.dist import broadcast_object_list, is_main_process
 from mmengine.evaluator import BaseMetric
 
 from ...datasets.synthetic_videos import DAVIS_PALETTE
+from ...models.vos.inference_core import id_map
 from ...utils.io import save_index_png_atomic
 
 
@@ -58,11 +58,8 @@ class VOSResultsMetric(BaseMetric):
             name = frames[0]['video_name']
             for frame in frames:
                 pred = frame['pred_track_instances']
-                h, w = frame['ori_shape'][:2]
-                index = np.zeros((h, w), np.uint8)
-                for mask, obj in zip(pred['masks'].cpu().numpy(),
-                                     pred['instances_ids'].tolist()):
-                    index[mask] = obj
+                index = id_map(pred['masks'].cpu().numpy(), pred['instances_ids'].tolist(),
+                               frame['ori_shape'][:2])
                 save_index_png_atomic(index, self.frame_path(out, name, frame['frame_name']),
                                       DAVIS_PALETTE)
             self.results.append(name)

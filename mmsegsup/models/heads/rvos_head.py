@@ -1,15 +1,13 @@
 """RVOS head: the RSIS decoder made recurrent in time as well as over objects (thesis 3.3)."""
-from typing import Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmsegsup.registry import MODELS, TASK_UTILS
-from mmdet.structures import DetDataSample, TrackDataSample
+from mmdet.structures import TrackDataSample
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig, reduce_mean
 from mmengine.model import BaseModule
-from mmengine.structures import InstanceData
-from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
 from ..layers.conv_lstm import State
@@ -19,6 +17,7 @@ RECURRENCES = ('S', 'T', 'ST')
 SLOT_ASSIGNMENTS = (None, 'first_frame')
 PROTOCOLS = ('mmsegsup', 'original')
 MATCH_FRAMES = ('clip', 'first')
+TRAIN_VALID = ('video', 'frame')
 
 
 class FrameOutput(NamedTuple):
@@ -27,14 +26,6 @@ class FrameOutput(NamedTuple):
     cls_logits: Optional[Tensor]  # (B, N, C) with a class branch
     stop_logits: Optional[Tensor]  # (B, N) with a stop branch
     states: List[LevelStates]  # per object: its temporal state for the next frame
-
-
-class Propagated(NamedTuple):
-    """One frame of :meth:`RVOSHead.propagate` (a single video)."""
-    ids: List[int]  # object ids (one-shot, assigned slots) or slot numbers 1..N (zero-shot)
-    probs: Tensor  # (N, H_pad, W_pad) mask probabilities
-    stop: Optional[Tensor] = None  # (N,) stop-branch probabilities
-    cls_probs: Optional[Tensor] = None  # (N, C) class-branch probabilities
 
 
 @MODELS.register_module()
@@ -57,13 +48,9 @@ class RVOSHead(BaseModule):
     matched object) and, zero-shot, with ``with_stop`` a stop branch (1 for slots matched to an
     object, 0 for the others), both on the pooled decoder features as in RSIS.
 
-    Inference (:meth:`propagate`): one-shot, an object enters tracking at the first frame that
-    gives its mask (frame 0 in DAVIS, its first appearance in YouTube-VOS). Zero-shot, the
-    slots are the proposals (DAVIS unsupervised protocol), or with
-    ``test_cfg.slot_assignment='first_frame'`` the thesis protocol: the masks given for the
-    first frame pick, by a Hungarian assignment on IoU, which slot is which object, and that
-    choice is kept for the whole video (late objects pick among the free slots when they
-    appear).
+    Inference: the video protocol (which objects run in which slot, given masks, late
+    objects, what is passed to the next frame) is :class:`~mmsegsup.models.vos.VOSInferenceCore`,
+    which calls :meth:`frame` and :meth:`upsample` once per frame.
 
     Args:
         in_channels: encoder channels per level, finest first.
@@ -88,7 +75,16 @@ class RVOSHead(BaseModule):
             object id ``i`` sits at step ``i - 1`` of all ``num_slots`` (``maxseqlen``) steps,
             the previous masks are the soft outputs (frame 1 still sees frame 0's ground
             truth), a late object's ground truth replaces its slot at its first frame, and the
-            masks are upsampled with ``align_corners=True``.
+            masks are upsampled with ``align_corners=True``. One-shot training then follows
+            train_previous_mask.py too: the same slot layout, all steps, the ground truth of
+            every slot (zeros for absent ids) as the first frame's previous mask, and the sIoU
+            averaged over the valid slots of each frame, summed over the clip's frames
+            (:meth:`_loss_by_id`).
+        train_valid: with ``protocol='original'``, which slots count in a frame's
+            loss (the original's ``sw_mask``): ``'video'`` every object of the video, at every
+            frame (YouTube-VOS, ids of its meta.json: the frames' ``video_object_ids``
+            metainfo, dataset.py:222-229) or ``'frame'`` the objects present in that frame
+            (DAVIS-2017, the ids of its annotation, dataset.py:234-237).
     """
 
     def __init__(self,
@@ -109,11 +105,18 @@ class RVOSHead(BaseModule):
                                               loss_weight=1.0),
                  test_cfg: OptConfigType = None,
                  protocol: str = 'mmsegsup',
+                 train_valid: str = 'video',
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if protocol not in PROTOCOLS:
             raise ValueError(f'protocol must be one of {PROTOCOLS}, got {protocol!r}')
         self.protocol = protocol
+        if train_valid not in TRAIN_VALID:
+            raise ValueError(f'train_valid must be one of {TRAIN_VALID}, got {train_valid!r}')
+        self.train_valid = train_valid
+        if protocol == 'original' and (num_classes or with_stop):
+            raise ValueError('protocol=original: the original RVOS has no class or stop '
+                             'branch (num_classes must be None, with_stop False)')
         if recurrence not in RECURRENCES:
             raise ValueError(f'recurrence must be one of {RECURRENCES}, got {recurrence!r}')
         if with_stop and one_shot:
@@ -202,8 +205,7 @@ class RVOSHead(BaseModule):
         for t, feats in enumerate(frame_feats):
             out = self.frame(feats, temporal, prev, num_objects)
             temporal = out.states
-            logits = F.interpolate(out.mask_logits, size=size, mode='bilinear',
-                                   align_corners=False)
+            logits = self.upsample(out.mask_logits, size)
             masks.append(logits)
             cls.append(out.cls_logits)
             stop.append(out.stop_logits)
@@ -219,6 +221,8 @@ class RVOSHead(BaseModule):
 
     def loss(self, frame_feats: Sequence[Tuple[Tensor]],
              data_samples: Sequence[TrackDataSample]) -> Dict[str, Tensor]:
+        if self.protocol == 'original':
+            return self._loss_by_id(frame_feats, data_samples)
         targets, valid, labels = self._targets(data_samples, frame_feats[0][0].device,
                                                first_frame_only=self.one_shot)
         out = self(frame_feats, targets)
@@ -247,6 +251,74 @@ class RVOSHead(BaseModule):
             losses['loss_stop'] = self.loss_stop(stop_logits.reshape(-1, 1),
                                                  stop_target.reshape(-1, 1), avg_factor=num)
         return losses
+
+    def _loss_by_id(self, frame_feats: Sequence[Tuple[Tensor]],
+                    data_samples: Sequence[TrackDataSample]) -> Dict[str, Tensor]:
+        """imatge-upc/rvos training: per frame, the sIoU mean over the valid (clip, slot) pairs
+        (all pairs when none is valid, objectives.py:29-36), summed over the frames
+        (train_previous_mask.py:96-147, train.py:68-175).
+
+        Zero-shot, the ground truth is first permuted per clip: on the clip's first frame the
+        valid slots are matched one-to-one to the valid objects (a Hungarian assignment on the
+        sIoU cost that allows only those pairs, train.py:136-151), and the permutation holds
+        for the clip's frames (reorder_mask); slots valid only later keep their own id.
+        """
+        targets, valid = self._targets_by_id(data_samples, frame_feats[0][0].device)
+        logits = self(frame_feats, targets)['mask_logits']  # (B, T, S, H, W)
+        if not self.one_shot:
+            targets = self._permuted_by_first_frame(logits, targets, valid)
+        total = logits.new_zeros(())
+        for t in range(logits.shape[1]):
+            keep = valid[:, t] if valid[:, t].any() else torch.ones_like(valid[:, t])
+            pred, target = logits[:, t][keep], targets[:, t][keep]
+            total = total + self.loss_mask(pred, target, avg_factor=len(pred))
+        return dict(loss_mask=total)
+
+    def _permuted_by_first_frame(self, logits: Tensor, targets: Tensor,
+                                 valid: Tensor) -> Tensor:
+        """``targets`` with, per clip, the objects valid at frame 0 moved to the slots they
+        are matched to there (only those slots compete)."""
+        out = targets.clone()
+        probs = logits[:, 0].detach().sigmoid()
+        for b in range(len(targets)):
+            slots = valid[b, 0].nonzero()[:, 0]
+            if len(slots) == 0:
+                continue
+            (pred, obj), = self.matcher.match(probs[b:b + 1, slots], [targets[b, 0, slots]])
+            out[b][:, slots[pred.to(slots.device)]] = targets[b][:, slots[obj.to(slots.device)]]
+        return out
+
+    def _targets_by_id(self, data_samples: Sequence[TrackDataSample],
+                       device: torch.device) -> Tuple[Tensor, Tensor]:
+        """``targets (B, T, S, H, W)`` with object id ``i`` at slot ``i - 1`` of the
+        ``num_slots`` (ids beyond are dropped, as dataset.py:262-263) and ``valid (B, T, S)``
+        (:attr:`train_valid`)."""
+        num = self.num_slots
+        h, w = data_samples[0][0].metainfo['batch_input_shape']
+        num_frames = len(data_samples[0])
+        targets = torch.zeros((len(data_samples), num_frames, num, h, w), device=device)
+        valid = torch.zeros((len(data_samples), num_frames, num), dtype=torch.bool,
+                            device=device)
+        for b, sample in enumerate(data_samples):
+            if self.train_valid == 'video':
+                ids = sample[0].metainfo.get('video_object_ids')
+                if ids is None:
+                    raise KeyError('RVOSHead(protocol=original, train_valid=video) needs the '
+                                   'video_object_ids of each frame in its metainfo (the '
+                                   'YouTube-VOS datasets give it; pack it with '
+                                   "PackTrackInputs(meta_keys=('video_object_ids', ...)))")
+                valid[b, :, [i - 1 for i in ids if 1 <= i <= num]] = True
+            for t in range(num_frames):
+                gt = sample[t].gt_instances
+                if len(gt) == 0:
+                    continue
+                masks = gt.masks.to_tensor(torch.float32, device)
+                for k, obj in enumerate(gt.instances_ids.tolist()):
+                    if 1 <= obj <= num:
+                        targets[b, t, obj - 1, :masks.shape[1], :masks.shape[2]] = masks[k]
+                        if self.train_valid == 'frame':
+                            valid[b, t, obj - 1] = bool(masks[k].any())
+        return targets, valid
 
     def _match_slots(self, logits: Tensor, targets: Tensor,
                      valid: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
@@ -304,165 +376,8 @@ class RVOSHead(BaseModule):
         return targets, valid, labels
 
     # ------------------------------------------------------------------ inference
-    @torch.no_grad()
-    def propagate(self, frame_feats: Iterable[Tuple[Tensor]],
-                  frames: Iterable[DetDataSample]) -> Iterator[Propagated]:
-        """Yield, frame by frame, the objects of one video (:class:`Propagated`).
-
-        ``frames`` gives, per frame, ``batch_input_shape`` in its metainfo and, in
-        ``gt_instances``, the masks given at that frame (none is fine). One-shot: an object
-        enters at the first frame that gives its mask, and that frame yields the given mask;
-        later masks of a tracked object are ignored. Zero-shot: the ``num_slots`` slots, or the
-        assigned ones with ids of the given objects under ``slot_assignment='first_frame'``.
-
-        Only the recurrent states and the previous masks are kept between frames, so a video
-        of any length runs in constant memory when its frames are fed lazily.
-        """
-        if self.protocol == 'original':
-            yield from self._propagate_original(frame_feats, frames)
-            return
-        ids: List[int] = [] if self.one_shot else list(range(1, self.num_slots + 1))
-        slot_of: Dict[int, int] = {}  # zero-shot thesis protocol: object id -> slot index
-        temporal, prev = None, None
-        for feats, sample in zip(frame_feats, frames):
-            size = tuple(sample.metainfo['batch_input_shape'])
-            entering: List[int] = []
-            if self.one_shot:
-                entering = [i for i in self._given_ids(sample) if i not in ids]
-                if entering:
-                    given = self._given_masks(sample, entering, size, feats[0].device)
-                    prev = given if prev is None else torch.cat([prev, given], 1)
-                    ids = ids + entering
-            if not ids:
-                yield Propagated([], feats[0].new_zeros((0, ) + size))
-                continue
-            out = self.frame(feats, temporal, prev, len(ids))
-            temporal = out.states
-            probs = F.interpolate(out.mask_logits, size=size, mode='bilinear',
-                                  align_corners=False).sigmoid()[0]
-            if entering:
-                probs[-len(entering):] = given[0]
-            if self.one_shot:
-                prev = (probs > self.test_cfg['mask_thr']).float()[None]
-            stop = None if out.stop_logits is None else out.stop_logits[0].sigmoid()
-            cls = None if out.cls_logits is None else out.cls_logits[0].softmax(-1)
-            result = Propagated(list(ids), probs, stop, cls)
-            if not self.one_shot and self.test_cfg['slot_assignment'] == 'first_frame':
-                result = self._assigned(result, sample, slot_of)
-            yield result
-
-    def _propagate_original(self, frame_feats: Iterable[Tuple[Tensor]],
-                            frames: Iterable[DetDataSample]) -> Iterator[Propagated]:
-        """imatge-upc/rvos's eval protocol (``protocol='original'``): all ``num_slots`` steps
-        run, object ``i`` at step ``i - 1``; soft previous masks from frame 1 on."""
-        known: List[int] = []
-        temporal, prev = None, None
-        for t, (feats, sample) in enumerate(zip(frame_feats, frames)):
-            size = tuple(sample.metainfo['batch_input_shape'])
-            if self.one_shot:
-                if prev is None:
-                    prev = feats[0].new_zeros((1, self.num_slots) + size)
-                entering = [i for i in self._given_ids(sample) if i not in known]
-                too_big = [i for i in entering if not 1 <= i <= self.num_slots]
-                if too_big:
-                    raise ValueError(f'object ids {too_big} do not fit the {self.num_slots} '
-                                     'steps of this model (maxseqlen)')
-                if entering:
-                    prev = prev.clone()
-                    prev[:, [i - 1 for i in entering]] = self._given_masks(
-                        sample, entering, size, feats[0].device)
-                    known = sorted(known + entering)
-            out = self.frame(feats, temporal, prev, self.num_slots)
-            temporal = out.states
-            probs = F.interpolate(out.mask_logits, size=size, mode='bilinear',
-                                  align_corners=True).sigmoid()[0]
-            if self.one_shot and t > 0:
-                prev = probs[None]
-            ids = known if self.one_shot else list(range(1, self.num_slots + 1))
-            slots = [i - 1 for i in ids]
-            stop = None if out.stop_logits is None else out.stop_logits[0].sigmoid()[slots]
-            cls = None if out.cls_logits is None else out.cls_logits[0].softmax(-1)[slots]
-            yield Propagated(list(ids), probs[slots], stop, cls)
-
-    def _assigned(self, out: Propagated, sample: DetDataSample,
-                  slot_of: Dict[int, int]) -> Propagated:
-        """Thesis zero-shot protocol: objects given at this frame and not yet assigned take
-        free slots by a Hungarian assignment on IoU; the assigned slots are output under the
-        objects' ids, in id order."""
-        new = [i for i in self._given_ids(sample) if i not in slot_of]
-        free = [s for s in range(len(out.ids)) if s not in slot_of.values()]
-        if new and free:
-            size = tuple(out.probs.shape[-2:])
-            given = self._given_masks(sample, new, size, out.probs.device)[0] > 0
-            pred = out.probs[free] > self.test_cfg['mask_thr']
-            inter = (given[:, None] & pred[None]).flatten(2).sum(-1).float()
-            union = (given[:, None] | pred[None]).flatten(2).sum(-1).float()
-            iou = (inter / union.clamp(min=1)).cpu().numpy()
-            rows, cols = linear_sum_assignment(-iou)
-            for r, c in zip(rows, cols):
-                slot_of[new[r]] = free[c]
-        order = sorted(slot_of)
-        slots = [slot_of[i] for i in order]
-        return Propagated(order, out.probs[slots],
-                          None if out.stop is None else out.stop[slots],
-                          None if out.cls_probs is None else out.cls_probs[slots])
-
-    @staticmethod
-    def _given_ids(sample: DetDataSample) -> List[int]:
-        if 'gt_instances' not in sample or len(sample.gt_instances) == 0:
-            return []
-        return sorted(sample.gt_instances.instances_ids.tolist())
-
-    def predict_video(self, frame_feats: Iterable[Tuple[Tensor]],
-                      video: TrackDataSample) -> TrackDataSample:
-        """Propagate the video's objects through all its frames (:meth:`propagate`).
-
-        Adds ``pred_track_instances`` (``masks`` bool at the original frame size, one object
-        per pixel, ``instances_ids``, ``scores``, ``labels``) to every frame. The frame where
-        an object is given returns its given mask, as in the semi-supervised protocol.
-        """
-        frames = [video[t] for t in range(len(video))]
-        for frame, out in zip(frames, self.propagate(frame_feats, frames)):
-            frame.pred_track_instances = self.to_instances(out, frame.metainfo)
-        return video
-
-    @staticmethod
-    def _given_masks(sample: DetDataSample, ids: List[int], size: Tuple[int, int],
-                     device: torch.device) -> Tensor:
-        """``(1, len(ids), H, W)`` masks of ``ids`` given in ``sample`` (padded to ``size``)."""
-        out = torch.zeros((1, len(ids)) + tuple(size), device=device)
-        gt = sample.gt_instances
-        frame_ids = gt.instances_ids.tolist()
-        masks = gt.masks.to_tensor(torch.float32, device)
-        for i, obj in enumerate(ids):
-            out[0, i, :masks.shape[1], :masks.shape[2]] = masks[frame_ids.index(obj)]
-        return out
-
-    def to_instances(self, out: Propagated, meta: dict) -> InstanceData:
-        """One frame of :meth:`propagate` -> instances at ``ori_shape``."""
-        h, w = meta['img_shape'][:2]
-        oh, ow = meta['ori_shape'][:2]
-        ids = out.ids
-        pred = InstanceData()
-        if not ids:
-            pred.masks = torch.zeros((0, oh, ow), dtype=torch.bool)
-            pred.scores = torch.zeros(0)
-            pred.labels = torch.zeros(0, dtype=torch.long)
-        else:
-            probs = out.probs[:, :h, :w]
-            if (oh, ow) != (h, w):
-                probs = F.interpolate(probs[None], size=(oh, ow), mode='bilinear',
-                                      align_corners=False)[0]
-            if out.stop is not None:  # slots the stop branch turned off hold no object
-                probs = probs * (out.stop >= self.test_cfg['stop_thr'])[:, None, None]
-            # One object per pixel, as in DAVIS / YouTube-VOS label maps: the most likely one,
-            # where it is likely enough.
-            best, winner = probs.max(0)
-            fg = best > self.test_cfg['mask_thr']
-            pred.masks = (winner[None] == torch.arange(len(ids), device=probs.device)[:, None,
-                                                                                        None]) & fg
-            pred.scores = out.stop if out.stop is not None else probs.flatten(1).amax(1)
-            pred.labels = (out.cls_probs.argmax(-1) if out.cls_probs is not None
-                           else torch.zeros(len(ids), dtype=torch.long, device=probs.device))
-        pred.instances_ids = torch.tensor(ids, dtype=torch.long)
-        return pred
+    def upsample(self, mask_logits: Tensor, size: Tuple[int, int]) -> Tensor:
+        """Mask logits at the input size, bilinear (``align_corners=True`` with the original
+        protocol, as imatge-upc/rvos's ``UpsamplingBilinear2d``)."""
+        return F.interpolate(mask_logits, size=size, mode='bilinear',
+                             align_corners=self.protocol == 'original')

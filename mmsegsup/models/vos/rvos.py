@@ -7,6 +7,8 @@ from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.model import BaseModel
 from torch import Tensor
 
+from .inference_core import VOSInferenceCore
+
 
 @MODELS.register_module()
 class RVOS(BaseModel):
@@ -14,7 +16,8 @@ class RVOS(BaseModel):
 
     Inputs are clips ``(B, T, C, H, W)`` with ``TrackDataSample``s from mmdet's
     ``TrackDataPreprocessor``. Training encodes all frames of the batch in one pass;
-    inference encodes frame by frame, so memory stays flat over long videos.
+    inference encodes frame by frame, so memory stays flat over long videos, and runs the video
+    protocol of :class:`VOSInferenceCore`.
 
     Args:
         encode_per_frame: in training, encode frame ``t`` of the B clips as one batch, T passes,
@@ -60,7 +63,8 @@ class RVOS(BaseModel):
 
     def predict(self, inputs: Tensor,
                 data_samples: List[TrackDataSample]) -> List[TrackDataSample]:
+        core = VOSInferenceCore(self.head)
         for b, video in enumerate(data_samples):
             frames = (self.backbone(inputs[b, t:t + 1]) for t in range(len(video)))
-            self.head.predict_video(frames, video)
+            core.predict_video(frames, video)
         return data_samples
