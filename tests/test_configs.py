@@ -66,11 +66,12 @@ RVOS_CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'rvos', '*.py')))
 
 @pytest.fixture(scope='module')
 def video_batch(tmp_path_factory):
-    """Two 3-frame synthetic clips through the CPU config's training pipeline."""
+    """Two 3-frame synthetic YouTube-VOS-layout clips through the CPU config's training pipeline
+    (their frames carry ``video_object_ids``, which the thesis configs' loss counts)."""
     from mmsegsup.registry import DATASETS
     from mmengine.dataset import pseudo_collate
     cfg = Config.fromfile(osp.join(REPO, 'configs/rvos/'
-                                         'rvos-st_r18-c16_shapes-videos-64x64_oneshot_cpu.py'))
+                                         'rvos-st_r18-c16_shapes-ytvos-64x64_oneshot_cpu.py'))
     cfg.train_dataloader.dataset.update(data_root=str(tmp_path_factory.mktemp('v')),
                                         num_videos=2, num_frames=3)
     ds = DATASETS.build(cfg.train_dataloader.dataset)
@@ -93,7 +94,10 @@ def test_rvos_thesis_configs_match_thesis_settings():
     cfg = Config.fromfile(osp.join(REPO, 'configs/rvos/'
                                          'rvos-mask-st_r101_youtube-vos-256x448_oneshot.py'))
     assert cfg.model.backbone.depth == 101 and cfg.model.head.recurrence == 'ST'
-    assert cfg.model.head.decoder.use_levels == (1, 2, 3)  # no skip from the earliest level
+    # the original's 4 levels x5..x2 (RVOS drops conv1 only; test_rvos_recipe.py checks the
+    # whole head against the converter's)
+    assert cfg.model.head.decoder.use_levels == (0, 1, 2, 3)
+    assert cfg.model.head.protocol == 'original'
     assert cfg.optim_wrapper.optimizer.type == 'Adam' and cfg.optim_wrapper.optimizer.lr == 1e-3
     assert cfg.train_cfg.max_epochs == 40
     assert cfg.custom_hooks == [dict(type='PrevMaskCurriculumHook', switch_epoch=20,

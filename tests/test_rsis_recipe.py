@@ -373,3 +373,53 @@ log_processor = dict(by_epoch=True, window_size=1)
     assert 'loss_cls switched on (epoch 1 >= 1)' in text
     assert 'loss_stop switched on' in text and 'reloaded' in text and 'stop training' in text
     assert osp.isfile(osp.join(work, 'best_val_loss.pth'))
+
+
+VARIANT = osp.join(REPO, 'configs/rsis/rsis_r101_voc-sbd_256x256_mmsegsup-decoder.py')
+
+
+def test_thesis_architecture_is_the_published_one(thesis_cfg):
+    """The thesis config builds what the converter writes for a published model of the
+    original's default arguments (R101, hidden 128, k 3, 21 classes, maxseqlen 10), with
+    eval.py's rule; the variant config is the same recipe with our head."""
+    from types import SimpleNamespace
+
+    from mmsegsup.models.converters import rsis_model_cfg
+    published = rsis_model_cfg(SimpleNamespace())
+    model = thesis_cfg.model
+    assert model.backbone.type == published['backbone']['type'] == 'ResNetWithStem'
+    for key in ('num_classes', 'in_channels', 'decoder', 'max_steps', 'with_bbox',
+                'align_corners', 'eos_class'):
+        assert model.head[key] == published['head'][key], key
+    assert model.test_cfg == published['test_cfg']
+    variant = Config.fromfile(VARIANT)
+    assert variant.model.backbone.type == 'ResNet' and variant.model.head.with_bbox
+    assert variant.model.head.num_classes == 20 and variant.model.test_cfg.rule == 'first_stop'
+    for key in ('optim_wrapper', 'train_dataloader', 'custom_hooks', 'train_cfg'):
+        assert variant[key] == thesis_cfg[key], key
+    assert variant.model.head.loss_cls == model.head.loss_cls
+
+
+def test_eos_class_trains_labels_shifted_and_predicts_without_it():
+    """eos_class: class 0 is <eos>, never a target; object label k trains as class k + 1
+    (pascal.py's 1..20) and the first-stop rule reads classes 1..C-1."""
+    from types import SimpleNamespace
+
+    from mmsegsup.models.converters import rsis_model_cfg
+    from mmsegsup.registry import MODELS
+    torch.manual_seed(0)
+    cfg = rsis_model_cfg(SimpleNamespace(base_model='resnet34', hidden_size=16, num_classes=4))
+    cfg['backbone']['init_cfg'] = None
+    model = MODELS.build(cfg)
+    model.init_weights()
+    packed = demo_mm_inputs(batch_size=2, image_shapes=(3, 64, 64), num_items=[2, 1],
+                            num_classes=3, with_mask=True)
+    data = model.data_preprocessor(packed, True)
+    head = model.bbox_head
+    targets = []
+    head.loss_cls.register_forward_hook(lambda m, args, out: targets.append(args[1].clone()))
+    model(**data, mode='loss')
+    labels = sorted(torch.cat([s.gt_instances.labels for s in data['data_samples']]).tolist())
+    assert sorted(targets[0].tolist()) == [k + 1 for k in labels]
+    with pytest.raises(ValueError, match='eos_class'):
+        MODELS.build(dict(cfg, head=dict(cfg['head'], eos_class=False)))

@@ -422,3 +422,150 @@ def test_schedule_runs_two_stages_from_the_best_checkpoint(ytvos, tmp_path):
     for key, value in stage1.items():
         assert torch.equal(at_switch['state'][key], value), key
     assert runner.message_hub.get_info('best_score') == recorder.metrics[2]['val_loss']
+
+
+VARIANT = osp.join(RVOS, 'rvos-mask-st_r101_youtube-vos-256x448_oneshot_mmsegsup-decoder.py')
+
+
+def test_thesis_head_is_the_published_architecture():
+    """The thesis configs build the head the converter writes for a published model of the
+    original's default arguments (R101, hidden 128, k 3, maxseqlen 10); the variant config is
+    the same recipe with our decoder."""
+    from mmsegsup.models.converters import rvos_model_cfg
+    published = rvos_model_cfg(SimpleNamespace(), one_shot=True)['head']
+    for path in THESIS.values():
+        head = Config.fromfile(path).model.head
+        for key in ('type', 'in_channels', 'decoder', 'num_slots', 'protocol'):
+            assert head[key] == published[key], (path, key)
+    assert Config.fromfile(ONESHOT).model.head.train_valid == 'video'
+    assert Config.fromfile(DAVIS_FT).model.head.train_valid == 'frame'
+    variant = Config.fromfile(VARIANT)
+    assert variant.model.head.protocol == 'mmsegsup'
+    assert variant.model.head.decoder == dict(type='RecurrentMaskDecoder',
+                                              hidden_channels=(128, 64, 32),
+                                              use_levels=(1, 2, 3), pooling=('max', ))
+    thesis = Config.fromfile(ONESHOT)
+    for key in ('optim_wrapper', 'train_dataloader', 'train_cfg', 'custom_hooks'):
+        assert variant[key] == thesis[key], key
+
+
+def _clip(frames_ids, video_ids, size=64):
+    """One TrackDataSample clip whose frame t holds the objects ``frames_ids[t]`` (id -> a
+    square's position) and whose video lists ``video_ids``."""
+    from mmdet.structures import DetDataSample, TrackDataSample
+    from mmdet.structures.mask import BitmapMasks
+    from mmengine.structures import InstanceData
+    frames = []
+    for t, objects in enumerate(frames_ids):
+        meta = dict(batch_input_shape=(size, size), frame_id=t)
+        if video_ids is not None:
+            meta['video_object_ids'] = list(video_ids)
+        sample = DetDataSample(metainfo=meta)
+        ids = sorted(objects)
+        masks = np.zeros((len(ids), size, size), np.uint8)
+        for k, obj in enumerate(ids):
+            y, x = objects[obj]
+            masks[k, y:y + 16, x:x + 16] = 1
+        sample.gt_instances = InstanceData(masks=BitmapMasks(masks, size, size),
+                                           instances_ids=torch.tensor(ids, dtype=torch.long),
+                                           labels=torch.zeros(len(ids), dtype=torch.long))
+        frames.append(sample)
+    return TrackDataSample(video_data_samples=frames)
+
+
+def _original_loss(logits, targets, sw):
+    """train_previous_mask.py:140-147 + objectives.py:29-36 + hungarian.py softIoU, written
+    out: per frame the masked mean of 1 - sIoU (all entries when no slot is valid), summed."""
+    total = 0.0
+    for t in range(logits.shape[1]):
+        p = logits[:, t].sigmoid().flatten(2)
+        y = targets[:, t].flatten(2)
+        cost = 1 - (p * y).sum(-1) / ((p + y - p * y).sum(-1) + 1e-6)
+        keep = sw[:, t] if sw[:, t].any() else torch.ones_like(sw[:, t])
+        total = total + cost[keep].mean()
+    return total
+
+
+@pytest.mark.parametrize('train_valid', ['video', 'frame'])
+def test_one_shot_loss_by_id_as_the_original(train_valid):
+    """protocol='original': object id i in slot i - 1 of all maxseqlen slots (ids beyond are
+    dropped), the first frame's ground truth as the previous masks of every slot, and the
+    loss of train_previous_mask.py with the sw_mask of YouTube-VOS ('video': every object of
+    the video at every frame) or DAVIS ('frame': the objects in the frame)."""
+    from mmsegsup.models.converters import rvos_model_cfg
+    torch.manual_seed(0)
+    head_cfg = rvos_model_cfg(SimpleNamespace(base_model='resnet34', hidden_size=16),
+                              one_shot=True, maxseqlen=6)['head']
+    head = MODELS.build(dict(head_cfg, train_valid=train_valid, loss_mask=dict(
+        type='SoftIoULoss', smooth=0.0)))
+    head.init_weights()
+    # ids 2 and 5 (5 leaves at frame 1), 7 (> 6 slots: dropped), 4 in the video, never here
+    clips = [_clip([{2: (0, 0), 5: (30, 30), 7: (40, 0)}, {2: (8, 8)}, {2: (16, 16), 5: (0, 40)}],
+                   video_ids=[2, 4, 5, 7]),
+             _clip([{1: (10, 10)}, {1: (12, 12)}, {1: (14, 14)}], video_ids=[1])]
+    feats = [tuple(torch.randn(2, c, 64 // s, 64 // s) for c, s in zip([64, 128, 256, 512],
+                                                                      [4, 8, 16, 32]))
+             for _ in range(3)]
+    targets, valid = head._targets_by_id(clips, torch.device('cpu'))
+    assert targets.shape == (2, 3, 6, 64, 64)
+    assert targets[0, 0, 1, 0, 0] == 1 and targets[0, 0, 4, 30, 30] == 1
+    assert targets[0, 1, 4].sum() == 0 and targets[1, :, 0].sum() == 3 * 256
+    sw = torch.zeros(2, 3, 6, dtype=torch.bool)
+    if train_valid == 'video':
+        sw[0, :, [1, 3, 4]] = True
+        sw[1, :, 0] = True
+    else:
+        sw[0, :, 1] = True
+        sw[0, [0, 2], 4] = True
+        sw[1, :, 0] = True
+    assert torch.equal(valid, sw)
+    seen = []
+    frame = head.frame
+    head.frame = lambda f, temporal, prev, n: seen.append((prev, n)) or frame(f, temporal, prev, n)
+    loss = head.loss(feats, clips)['loss_mask']
+    assert [n for _, n in seen] == [6, 6, 6]
+    assert torch.equal(seen[0][0], targets[:, 0]) and torch.equal(seen[1][0], targets[:, 0])
+    assert torch.equal(seen[2][0], targets[:, 1])  # ground truth of the frame before
+    head.frame = frame
+    logits = head(feats, targets)['mask_logits']
+    torch.testing.assert_close(loss, _original_loss(logits, targets, sw))
+    loss.backward()
+    head.train_valid = 'video'
+    with pytest.raises(KeyError, match='video_object_ids'):
+        head._targets_by_id([_clip([{1: (0, 0)}], video_ids=None)], torch.device('cpu'))
+
+
+def test_zero_shot_loss_by_id_as_the_original():
+    """Zero-shot, protocol='original' (train.py:68-175): on the clip's first frame only the
+    valid slots (the objects' id - 1) compete for the valid objects; that permutation of the
+    ground truth holds for the clip, and the loss is train_previous_mask.py's reduction."""
+    from scipy.optimize import linear_sum_assignment
+
+    from mmsegsup.models.converters import rvos_model_cfg
+    head_cfg = rvos_model_cfg(SimpleNamespace(base_model='resnet34', hidden_size=16),
+                              one_shot=False, maxseqlen=5)['head']
+    head = MODELS.build(dict(head_cfg, loss_mask=dict(type='SoftIoULoss', smooth=0.0)))
+    clips = [_clip([{1: (0, 0), 3: (30, 30)}, {1: (8, 8), 3: (28, 28)}], video_ids=[1, 3]),
+             _clip([{2: (10, 40)}, {2: (12, 40)}], video_ids=[2, 4])]
+    targets, valid = head._targets_by_id(clips, torch.device('cpu'))
+    assert valid[0, :, [0, 2]].all() and valid[1, :, [1, 3]].all() and valid.sum() == 8
+    torch.manual_seed(1)
+    logits = torch.randn(2, 2, 5, 64, 64)
+    logits[0, 0, 0] += 8 * targets[0, 0, 2]  # slot 0 finds object 3 on the first frame,
+    logits[0, 0, 2] += 8 * targets[0, 0, 0]  # slot 2 object 1: the ground truth is swapped
+    logits[0, 0, 4] += 9 * targets[0, 0, 0]  # a better slot that is not valid cannot win
+    head.forward = lambda feats, t: dict(mask_logits=logits)
+    loss = head.loss([(torch.zeros(2, 1), )] * 2, clips)['loss_mask']
+    permuted = targets.clone()
+    for b in range(2):
+        slots = valid[b, 0].nonzero()[:, 0].tolist()
+        p = logits[b, 0, slots].sigmoid().flatten(1)
+        y = targets[b, 0, slots].flatten(1)
+        inter = p @ y.T
+        cost = 1 - inter / (p.sum(1)[:, None] + y.sum(1)[None] - inter + 1e-6)
+        rows, cols = linear_sum_assignment(cost.numpy())
+        for r, c in zip(rows, cols):
+            permuted[b, :, slots[r]] = targets[b, :, slots[c]]
+    assert torch.equal(permuted[0, :, 0], targets[0, :, 2])
+    torch.testing.assert_close(loss, _original_loss(logits, permuted, valid))
+    assert abs(float(loss - _original_loss(logits, targets, valid))) > 0.01

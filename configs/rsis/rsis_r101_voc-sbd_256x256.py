@@ -6,11 +6,32 @@ _base_ = [
     '../_base_/models/rsis_r101.py', '../_base_/datasets/voc_sbd_instance.py',
     '../_base_/schedules/adam_rsis.py', '../_base_/default_runtime.py'
 ]
+# The architecture of imatge-upc/rsis (modules/model.py, vision.py; the published models':
+# tools/model_converters/rsis_to_mmsegsup.py writes this same head): five levels, conv1's
+# output at 1/2 before the max-pool included (ResNetWithStem); ConvLSTMs of 128/64/32/16/8
+# channels (3x3), 3x3 skip convs + BN without ReLU, align_corners=True upsampling, a final x2
+# upsample + 3x3 conv_out; class (softmax over 21: <eos> + the 20 VOC classes) and stop heads
+# on the global max of each level's hidden state; no box branch. Testing keeps eval.py's rule
+# (every step with stop >= 0.5, no early stop, masks > 0.5 covering >= 0.001 of the image,
+# once per class scored p(class) x p(stop); args.py:137-141). Our variant (4 levels, 1x1
+# projections, box branch, 20 classes, first-stop rule) is ../_base_/models/rsis_r101.py, as
+# configs/rsis/rsis_r101_voc-sbd_256x256_mmsegsup-decoder.py.
 model = dict(
     # The encoder runs in training mode (encoder.train(True), src/train.py:72): its BN
     # statistics follow the data.
-    backbone=dict(norm_eval=False),
+    backbone=dict(type='ResNetWithStem', norm_eval=False),
+    test_cfg=dict(_delete_=True, rule='original', stop_thr=0.5, mask_thr=0.5, min_size=0.001),
     head=dict(
+        num_classes=21,
+        eos_class=True,
+        in_channels=[64, 256, 512, 1024, 2048],
+        decoder=dict(_delete_=True, type='RecurrentMaskDecoder',
+                     hidden_channels=(128, 64, 32, 16, 8), skip_channels=(128, 128, 64, 32, 16),
+                     kernel_size=3, proj_kernel_size=3, proj_norm=True, align_corners=True,
+                     final_upsample=True, mask_kernel_size=3, pooling=('max', )),
+        max_steps=10,  # maxseqlen (args.py:30)
+        with_bbox=False,
+        align_corners=True,
         # total = iou_weight 1 x sIoU + class_weight 0.1 x NLL + stop_weight 0.5 x balanced
         # BCE (args.py:90-93; train.py:171-176). The NLL of the softmax (hungarian.py:10-32)
         # is mmdet's cross-entropy on the logits. The stop BCE weighs positives by

@@ -11,7 +11,9 @@ _base_ = [
     '../_base_/schedules/adam_rvos_20e-gt_20e-pred.py', '../_base_/vos_runtime.py'
 ]
 load_from = 'work_dirs/rvos-mask-st_r101_youtube-vos-256x448_oneshot/best_val_loss.pth'
-model = dict(backbone=dict(init_cfg=None))  # the checkpoint holds the encoder
+# the checkpoint holds the encoder; DAVIS counts the objects present in each frame (its
+# sw_mask: the ids of that frame's annotation, dataset.py:234-237)
+model = dict(backbone=dict(init_cfg=None), head=dict(train_valid='frame'))
 train_cfg = dict(max_epochs=20)
 custom_hooks = [dict(type='PrevMaskCurriculumHook', switch_epoch=0)]
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2,

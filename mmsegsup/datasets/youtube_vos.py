@@ -26,7 +26,9 @@ class YouTubeVOSDataset(BaseDataset):
 
     Items are those of :class:`DAVISVideoDataset` (so the same pipeline serves both), plus
     ``objects`` (id -> category, first frame). Per frame, ``object_ids`` names the objects
-    whose masks the pipeline loads, and ``object_labels`` maps every object to its class index
+    whose masks the pipeline loads, ``video_object_ids`` all objects of the video (what
+    imatge-upc/rvos's loss counts, dataset.py:222-229), and ``object_labels`` maps every
+    object to its class index
     (classes: the categories of this split's meta, sorted, unless ``metainfo`` gives them).
 
     Args:
@@ -99,12 +101,14 @@ class YouTubeVOSDataset(BaseDataset):
         with Image.open(osp.join(img_dir, frames[0])) as im:
             width, height = im.size
         object_labels = {int(k): labels.get(o['category'], -1) for k, o in objects.items()}
+        video_ids = sorted(int(k) for k in objects)
         images = []
         for t, (frame, stem) in enumerate(zip(frames, stems)):
             ann = osp.join(ann_dir, stem + '.png')
             info = dict(img_path=osp.join(img_dir, frame), ann_path=None, frame_id=t,
                         frame_name=stem, img_id=f'{name}/{stem}', height=height,
-                        width=width, object_labels=object_labels, object_ids=None)
+                        width=width, object_labels=object_labels, object_ids=None,
+                        video_object_ids=video_ids)
             if osp.isfile(ann):
                 if self.given_masks == 'all':
                     info['ann_path'] = ann

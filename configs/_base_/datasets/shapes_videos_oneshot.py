@@ -10,7 +10,9 @@ train_pipeline = [
         dict(type='LoadVideoObjectAnnotations'),
         dict(type='RandomFlip', prob=0.5),
     ]),
-    dict(type='PackTrackInputs'),
+    # video_object_ids: all objects of a YouTube-VOS-layout video (what the original protocol's
+    # loss counts, RVOSHead train_valid='video'); DAVIS-layout data has none
+    dict(type='PackTrackInputs', meta_keys=('video_object_ids', )),
 ]
 test_pipeline = [
     dict(type='VideoClipSample', num_frames=None),  # whole videos

@@ -8,6 +8,8 @@
 # - per clip, one horizontal flip (p 0.5) and one random affine (rotation 10 deg, translation
 #   0.1, shear 0.1 deg, zoom 0.7-1.4 per axis, nearest), the same for all its frames
 #   (--augment; dataset.py:102-151, youtubeVOS.py:55-68, args.py:88-93);
+# - every object of the video counts in each frame's loss, present or not (video_object_ids,
+#   the original's sw_mask from meta.json: dataset.py:222-229);
 # - model selection on held-out train videos by the training loss on their clips (no
 #   augmentation; train_previous_mask.py:35-47, 346-351), see LossValLoop in the schedule.
 # The original trains on its train-train partition and selects on train-val (README "Data":
@@ -34,7 +36,7 @@ train_pipeline = [
         dict(type='TorchsampleRandomAffine', rotation_range=10, translation_range=0.1,
              shear_range=0.1, zoom_range=(0.7, 1.4)),
     ]),
-    dict(type='PackTrackInputs'),
+    dict(type='PackTrackInputs', meta_keys=('video_object_ids', )),
 ]
 val_clip_pipeline = [
     dict(type='VideoClipSample', num_frames=clip_frames),
@@ -43,7 +45,7 @@ val_clip_pipeline = [
         dict(type='LoadVideoObjectAnnotations'),
         dict(type='Resize', scale=img_scale, keep_ratio=False),
     ]),
-    dict(type='PackTrackInputs'),
+    dict(type='PackTrackInputs', meta_keys=('video_object_ids', )),
 ]
 test_pipeline = [
     dict(type='VideoClipSample', num_frames=None),  # whole videos

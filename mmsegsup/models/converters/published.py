@@ -198,7 +198,7 @@ def rsis_model_cfg(args: argparse.Namespace, maxseqlen: Optional[int] = None,
             decoder=_original_decoder([hid // 2**i for i in range(5)],
                                       [hid, hid, hid // 2, hid // 4, hid // 8], k,
                                       pooling=('max', )),
-            max_steps=steps, with_bbox=False, align_corners=True),
+            max_steps=steps, with_bbox=False, align_corners=True, eos_class=True),
         test_cfg=dict(rule='original', stop_thr=stop_thr, mask_thr=mask_thr, min_size=min_size))
 
 

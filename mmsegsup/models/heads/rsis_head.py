@@ -44,6 +44,10 @@ class RSISHead(BaseModule):
         align_corners: resize the mask logits to the input and the probabilities to the
             original image with ``align_corners=True`` (the original's ``UpsamplingBilinear2d``
             and ``scipy.ndimage.zoom(order=1)``) instead of False.
+        eos_class: class 0 of ``num_classes`` is the original's ``<eos>`` (never a target):
+            object label ``k`` trains as class ``k + 1`` (imatge-upc/rsis: 21 classes for the 20
+            of VOC, dataloader/pascal.py) and is predicted from classes ``1..C-1``. The
+            ``'original'`` rule needs it.
         train_cfg / test_cfg: ``test_cfg`` keys ``rule`` ('first_stop' or 'original'),
             ``stop_thr`` (0.5), ``mask_thr`` (0.5), ``score`` ('cls_stop': class probability x
             stop probability, or 'cls'; 'first_stop' only) and ``min_size`` (0.001 of the
@@ -68,6 +72,7 @@ class RSISHead(BaseModule):
                  encoder_dropout: float = 0.0,
                  with_bbox: bool = True,
                  align_corners: bool = False,
+                 eos_class: bool = False,
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
@@ -105,6 +110,10 @@ class RSISHead(BaseModule):
         if self.test_cfg['rule'] not in self.RULES:
             raise ValueError(f'test_cfg.rule must be one of {self.RULES}, got '
                              f'{self.test_cfg["rule"]!r}')
+        self.eos_class = eos_class
+        if self.test_cfg['rule'] == 'original' and not eos_class:
+            raise ValueError("test_cfg.rule='original' reads class 0 as the original's <eos>: "
+                             'set eos_class=True (and num_classes = object classes + 1)')
 
     def forward(self, x: Tuple[Tensor], num_steps: Optional[int] = None) -> Dict[str, Tensor]:
         """Run ``num_steps`` recurrent steps (default ``max_steps``).
@@ -186,6 +195,7 @@ class RSISHead(BaseModule):
                                      num_preds=[min(n, num_steps) for n in num_gt])
         batch_idx, pred_idx, tgt_masks = self._gather_matched(matches, gt_masks, device)
         tgt_labels = torch.cat([gt.labels[g.to(device)] for gt, (_, g) in zip(gts, matches)])
+        tgt_labels = tgt_labels + int(self.eos_class)
 
         # Normalise by the global count so that DDP averages to the single-process loss.
         num_pos = reduce_mean(mask_logits.new_tensor(float(len(pred_idx)))).clamp(min=1).item()
@@ -325,7 +335,7 @@ class RSISHead(BaseModule):
     def _first_stop_instances(self, probs: Dict[str, Tensor], batch_data_samples: SampleList,
                               rescale: bool) -> List[InstanceData]:
         out, mask_probs, stop = probs['out'], probs['mask_probs'], probs['stop_probs']
-        cls_prob, labels = probs['cls_probs'].max(-1)
+        cls_prob, labels = probs['cls_probs'][..., int(self.eos_class):].max(-1)
         boxes = bbox_cxcywh_to_xyxy(out['bbox_pred']) if self.with_bbox else None
         results = []
         for b, sample in enumerate(batch_data_samples):
