@@ -7,10 +7,10 @@ encoded once for the video (the normal path: the eval-mode encoder memoises it, 
 ``inference_referring`` encodes it once) or once per frame (memoisation off), for two text
 encoders: the bundled MiniLM (all-MiniLM-L6-v2) and a BERT-base built from ``BertConfig()``
 with random weights (same architecture and cost as ``bert-base-uncased``; the hub is not
-reachable). The visual model is the thesis's (``configs/_base_/models/refvos_r101.py``) with
-random weights, built once and shared by both encoders (only the sentence projection
-differs); one warm-up frame is not timed. At 480x480 a frame costs seconds on a laptop CPU,
-so the default video is short.
+reachable). The visual model is our variant's
+(``configs/_base_/models/refvos_r101_mmsegsup.py``) with random weights, built once and
+shared by both encoders (only the sentence projection differs); one warm-up frame is not
+timed. At 480x480 a frame costs seconds on a laptop CPU, so the default video is short.
 """
 import argparse
 import os.path as osp
@@ -23,7 +23,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-BASE_MODEL = osp.join(REPO, 'configs/_base_/models/refvos_r101.py')
+BASE_MODEL = osp.join(REPO, 'configs/_base_/models/refvos_r101_mmsegsup.py')
 SENTENCE = 'the man in the red shirt riding the bike on the left'
 
 

@@ -66,6 +66,7 @@ _LOCATIONS: Dict[str, List[str]] = {
     'metric': ['mmsegsup.evaluation'],
     'hook': ['mmsegsup.engine'],
     'loop': ['mmsegsup.engine'],
+    'parameter scheduler': ['mmsegsup.engine'],
 }
 
 

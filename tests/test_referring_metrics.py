@@ -57,12 +57,18 @@ def test_intersection_and_union_hand_counts():
 
 def test_overall_mean_and_precision_hand_values():
     inter, union = zip(*COUNTS)
-    np.testing.assert_allclose(sample_ious(inter, union), [2 / 3, 1 / 3, 1, 1, 0])
+    # the default: the original RefVOS test.py's empty union = IoU 0, still a sample
+    np.testing.assert_allclose(sample_ious(inter, union), [2 / 3, 1 / 3, 1, 0, 0])
+    assert mean_iou(inter, union) == pytest.approx(0.4)
+    np.testing.assert_allclose(sample_ious(inter, union, empty_union_iou=1.0),
+                               [2 / 3, 1 / 3, 1, 1, 0])
     # overall = (4+25+1+0+0) / (6+75+1+0+2) = 30/84; the empty sample adds nothing.
     assert overall_iou(inter, union) == pytest.approx(30 / 84)
-    # mean = (2/3 + 1/3 + 1 + 1 + 0) / 5 = 3/5: differs from overall (B is big and poor).
-    assert mean_iou(inter, union) == pytest.approx(0.6)
-    scores = referring_scores(inter, union)
+    # with empty = 1: mean = (2/3 + 1/3 + 1 + 1 + 0) / 5 = 3/5: differs from overall (B is big
+    # and poor).
+    assert mean_iou(inter, union, empty_union_iou=1.0) == pytest.approx(0.6)
+    assert referring_scores(inter, union)['prec@0.9'] == pytest.approx(0.2)
+    scores = referring_scores(inter, union, empty_union_iou=1.0)
     assert scores == pytest.approx({'overall_iou': 30 / 84, 'mean_iou': 0.6, 'prec@0.5': 0.6,
                                     'prec@0.6': 0.6, 'prec@0.7': 0.4, 'prec@0.8': 0.4,
                                     'prec@0.9': 0.4})
@@ -97,7 +103,11 @@ def test_per_expression_rows_and_csv_round_trip(tmp_path):
         {'expr_id': 'v/1/0', 'video': 'v', 'trivial': False, 'intersection': 0, 'union': 0},
         {'expr_id': 'v/1/0', 'video': 'v', 'trivial': False, 'intersection': 3, 'union': 3},
     ]
-    rows = per_expression_rows(samples)
+    # the original's empty frame = 0: mean of frames (1/2 + 0 + 1) / 3
+    assert per_expression_rows(samples)[0]['mean_frame_iou'] == pytest.approx(0.5)
+    assert per_expression_rows(samples[2:3])[0]['iou'] == 0.0
+    rows = per_expression_rows(samples, empty_union_iou=1.0)
+    assert per_expression_rows(samples[2:3], empty_union_iou=1.0)[0]['iou'] == 1.0
     assert [r['expr_id'] for r in rows] == ['v/1/0', 'img7']
     video, image = rows
     # cumulative 5/7; mean of frames (1/2 + 1 + 1) / 3 = 5/6
@@ -175,7 +185,7 @@ def _referring_samples():
 
 def test_referring_metric_values_subsets_and_csv(tmp_path):
     csv_file = str(tmp_path / 'per_expression.csv')
-    metric = ReferringMetric(csv_file=csv_file)
+    metric = ReferringMetric(csv_file=csv_file, empty_union_iou=1.0)  # the DAVIS-J rule
     samples = _referring_samples()
     metric.process({}, [s.to_dict() for s in samples[:2]])
     metric.process({}, samples[2:])  # data elements are accepted too

@@ -45,6 +45,10 @@ def test_config_builds(path):
         assert {'expression', 'expr_id', 'trivial', 'video', 'frame_id'} <= set(pack.meta_keys)
     cfg.model.backbone.init_cfg = None
     cfg.model.text_encoder.model_name_or_path = 'minilm-offline'
+    if cfg.model.text_encoder.get('fixed_prefixes'):
+        # the thesis configs fix BERT-base's layers 10-11: a 12-layer BERT of MiniLM's width
+        cfg.model.text_encoder.model_config = dict(
+            model_type='bert', hidden_size=384, num_attention_heads=2, intermediate_size=64)
     with DefaultScope.overwrite_default_scope('mmsegsup_seg'):
         model = MODELS.build(cfg.model)
     assert type(model).__name__ == 'RefVOS'
@@ -78,8 +82,9 @@ def test_visual_only_ablation_builds_no_text_encoder():
     out = inference_referring(model, np.zeros((64, 64, 3), np.uint8), 'the red circle')
     assert out.pred_sem_seg.data.shape[-2:] == (64, 64)
 
-def test_thesis_model_settings():
-    cfg = Config.fromfile(osp.join(CONFIG_DIR, 'refvos_r101_refcoco-480x480.py'))
+def test_variant_model_settings():
+    # our variant (thesis 6.6's prose); the original code's recipe: tests/test_refvos_recipe.py
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, 'refvos_r101_refcoco-480x480_mmsegsup.py'))
     bb, head = cfg.model.backbone, cfg.model.decode_head
     assert bb.depth == 101 and tuple(bb.dilations) == (1, 1, 2, 4)
     assert tuple(bb.strides) == (1, 2, 1, 1)
@@ -90,8 +95,10 @@ def test_thesis_model_settings():
     opt = cfg.optim_wrapper.optimizer
     assert opt.type == 'SGD' and opt.momentum == 0.9 and opt.weight_decay == 1e-6
     assert cfg.train_dataloader.batch_size == 7
-    resize = [s for s in cfg.train_pipeline if s['type'] == 'Resize'][0]
+    resize = [s for s in cfg.train_dataloader.dataset.pipeline if s['type'] == 'Resize'][0]
     assert tuple(resize['scale']) == (480, 480)
+    assert cfg.train_dataloader.dataset.samples == 'sentence'
+    assert cfg.val_evaluator.empty_union_iou == 1.0
     frozen = Config.fromfile(osp.join(CONFIG_DIR,
                                       'refvos_r101_davis-refer-480x480_ft_frozen-text.py'))
     assert frozen.model.text_encoder.frozen and frozen.load_from
@@ -116,8 +123,8 @@ def epoch_lrs(config: str, epochs: int) -> list:
     return lrs
 
 
-def test_refcoco_schedule_is_the_thesis_schedule():
-    lrs = epoch_lrs('refvos_r101_refcoco-480x480.py', 45)
+def test_refcoco_readme_schedule():
+    lrs = epoch_lrs('refvos_r101_refcoco-480x480_readme-recipe.py', 45)
     # 0.01 decreasing 0.0004 per epoch until reaching 3e-3
     np.testing.assert_allclose(lrs[:18], [0.01 - 0.0004 * e for e in range(18)], rtol=1e-6)
     assert lrs[18] == pytest.approx(3e-3)
@@ -125,18 +132,25 @@ def test_refcoco_schedule_is_the_thesis_schedule():
     np.testing.assert_allclose(lrs[19:40], [6e-3 - 2.5e-4 * k for k in range(21)], rtol=1e-6)
     # then fixed 3e-5
     np.testing.assert_allclose(lrs[40:], 3e-5, rtol=1e-6)
-    for name in ('refvos_r101_refcoco+-480x480.py', 'refvos_r101_minilm_refcoco-480x480.py'):
+    for name in ('refvos_r101_refcoco-480x480_mmsegsup.py',
+                 'refvos_r101_refcoco+-480x480_mmsegsup.py',
+                 'refvos_r101_minilm_refcoco-480x480.py'):
         assert epoch_lrs(name, 45) == lrs
 
 
-def test_a2d_and_davis_schedules():
-    np.testing.assert_allclose(epoch_lrs('refvos_r101_a2d-sentences-480x480.py', 15),
-                               [0.1 - 0.004 * e for e in range(15)], rtol=1e-6)
-    np.testing.assert_allclose(epoch_lrs('refvos_r101_davis-refer-480x480_ft.py', 20),
-                               [1e-3 - 1e-5 * e for e in range(20)], rtol=1e-6)
-    for name, epochs in (('refvos_r101_a2d-sentences-480x480.py', 15),
-                         ('refvos_r101_davis-refer-480x480_ft.py', 20)):
-        assert Config.fromfile(osp.join(CONFIG_DIR, name)).train_cfg.max_epochs == epochs
+@pytest.mark.parametrize('kind', ['readme-recipe', 'mmsegsup'])
+def test_a2d_and_davis_readme_schedules(kind):
+    a2d = f'refvos_r101_a2d-sentences-480x480_{kind}.py'
+    davis = f'refvos_r101_davis-refer-480x480_ft_{kind}.py'
+    np.testing.assert_allclose(epoch_lrs(a2d, 15), [0.1 - 0.004 * e for e in range(15)],
+                               rtol=1e-6)
+    np.testing.assert_allclose(epoch_lrs(davis, 20), [1e-3 - 1e-5 * e for e in range(20)],
+                               rtol=1e-6)
+    for name, epochs in ((a2d, 15), (davis, 20)):
+        cfg = Config.fromfile(osp.join(CONFIG_DIR, name))
+        assert cfg.train_cfg.max_epochs == epochs
+        assert cfg.optim_wrapper.optimizer.weight_decay == 1e-6
+        assert cfg.train_dataloader.batch_size == 7
 
 
 # ------------------------------------------------------------------ CLIs on tiny data

@@ -91,5 +91,7 @@ def test_metrics_equal_original_test_py():
     assert printed == [f"{meta['parsed']['mean_iou']:.2f}", f"{meta['parsed']['overall_iou']:.2f}"]
     for k, v in exact['precision'].items():
         assert scores[f'prec@{float(k):g}'] * 100 == pytest.approx(v, abs=1e-9)
-    # today's default (empty union = 1.0) differs exactly on the U == 0 sample
-    assert referring_scores(inter, union)['mean_iou'] > scores['mean_iou']
+    # the default is the original's rule; the DAVIS-J rule (empty union = 1.0) differs
+    # exactly on the U == 0 sample
+    assert referring_scores(inter, union) == scores
+    assert referring_scores(inter, union, empty_union_iou=1.0)['mean_iou'] > scores['mean_iou']

@@ -1,4 +1,5 @@
-# RefVOS on RefCOCO+ (UNC splits: no location words allowed): the RefCOCO recipe unchanged.
+# RefVOS on RefCOCO+ (UNC splits: no location words allowed): the RefCOCO recipe of the
+# original code unchanged (its 20-token limit too, dataset_refer_bert.py:41).
 _base_ = './refvos_r101_refcoco-480x480.py'
 refer_dataset = 'refcoco+'
 train_dataloader = dict(dataset=dict(dataset=refer_dataset, split_by='unc'))

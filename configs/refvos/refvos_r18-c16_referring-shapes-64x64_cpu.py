@@ -6,7 +6,7 @@
 # training sentences is encoded once, so after the first epoch an iteration costs only the
 # small visual network. Iteration-based; the per-expression CSV goes to work_dirs/.
 _base_ = [
-    '../_base_/models/refvos_r101.py', '../_base_/datasets/referring_shapes.py',
+    '../_base_/models/refvos_r101_mmsegsup.py', '../_base_/datasets/referring_shapes.py',
     'mmseg::_base_/default_runtime.py'
 ]
 default_scope = 'mmsegsup_seg'

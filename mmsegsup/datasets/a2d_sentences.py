@@ -179,7 +179,8 @@ def _frame_number(path: str) -> int:
 
 @DATASETS.register_module()
 class A2DSentencesDataset(BaseDataset):
-    """One sample per (sentence, annotated frame whose h5 holds the referred instance).
+    """One sample per (sentence, annotated frame whose h5 holds the referred instance), or with
+    ``absent_frames`` per (sentence, annotated frame of its video).
 
     Samples follow the referring data contract (``img_path``, ``expression``, ``expr_id``,
     ``ref_mask={'type': 'a2d_h5', ...}``, ``video``, ``frame_id``, ``trivial``, ...) plus
@@ -199,6 +200,13 @@ class A2DSentencesDataset(BaseDataset):
             ``data_root`` (see the module docstring); ``missed_videos_file=None`` keeps all.
         check_frames: fail at load time when a frame image is missing (the hint says how to
             extract them); turn off to read the annotations alone.
+        absent_frames: also give the annotated frames where the referred instance is absent,
+            with an empty referent mask (``ref_mask['absent']``), as the original RefVOS A2D
+            set does for training and test (a2d.py:94-128, 151-152: every annotated frame of
+            every sentence); their ``actor`` / ``action`` / ``category_id`` are those of the
+            instance in the video's other frames (None if it is annotated in none). Off: only
+            the frames that hold the instance (our variant; not comparable with the original's
+            numbers, where a non-empty prediction on such a frame scores IoU 0).
     """
 
     METAINFO = dict(classes=('background', 'object'), palette=[(0, 0, 0), (220, 20, 60)])
@@ -209,7 +217,8 @@ class A2DSentencesDataset(BaseDataset):
                  mask_dir: str = 'text_annotations/a2d_annotation_with_instances',
                  frame_dir: str = 'Release/pngs320H',
                  missed_videos_file: Optional[str] = 'text_annotations/a2d_missed_videos.txt',
-                 frame_suffix: str = '.png', check_frames: bool = True, **kwargs) -> None:
+                 frame_suffix: str = '.png', check_frames: bool = True,
+                 absent_frames: bool = False, **kwargs) -> None:
         if split not in A2D_SPLITS:
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         self.split = split
@@ -220,6 +229,9 @@ class A2DSentencesDataset(BaseDataset):
                                    if missed_videos_file else None)
         self.frame_suffix = frame_suffix
         self.check_frames = check_frames
+        if not isinstance(absent_frames, bool):
+            raise ValueError(f'absent_frames must be True or False, got {absent_frames!r}')
+        self.absent_frames = absent_frames
         super().__init__(data_root=data_root, ann_file=ann_file, **kwargs)
 
     @staticmethod
@@ -254,6 +266,7 @@ class A2DSentencesDataset(BaseDataset):
                                     f'(a2d_annotation_with_instances/<video>/<frame>.h5)')
         frames = []  # (number, h5 path, {instance: label})
         actor_of: Dict[int, int] = {}  # instance -> actor index (label // 10)
+        label_of: Dict[int, int] = {}  # instance -> its first actor-action id
         for name in sorted(n for n in os.listdir(folder) if n.endswith('.h5')):
             path = osp.join(folder, name)
             instances, labels = read_a2d_frame_instances(path)
@@ -261,6 +274,7 @@ class A2DSentencesDataset(BaseDataset):
             for inst, label in zip(instances, labels):
                 by_instance.setdefault(inst, label)  # a repeated id: the first entry wins
                 actor_of.setdefault(inst, divmod(label, 10)[0])
+                label_of.setdefault(inst, label)
             frames.append((_frame_number(path), path, by_instance))
         actor_count = defaultdict(int)
         for actor in actor_of.values():
@@ -273,24 +287,32 @@ class A2DSentencesDataset(BaseDataset):
             hits = [fr for fr in frames if s.instance_id in fr[2]]
             if not hits:
                 unseen.append(f'{self.ann_file}:{s.line} ({expr_id})')
-            for number, path, by_instance in hits:
-                try:
-                    actor, action = a2d_label_names(by_instance[s.instance_id])
-                except ValueError as e:
-                    raise DatasetFormatError(f'{path}: field "id" of instance '
-                                             f'{s.instance_id}: {e}') from e
+            for number, path, by_instance in (frames if self.absent_frames else hits):
+                absent = s.instance_id not in by_instance
+                label = label_of.get(s.instance_id) if absent else by_instance[s.instance_id]
+                actor = action = None
+                if label is not None:
+                    try:
+                        actor, action = a2d_label_names(label)
+                    except ValueError as e:
+                        raise DatasetFormatError(f'{path}: field "id" of instance '
+                                                 f'{s.instance_id}: {e}') from e
                 img_path = osp.join(self.frame_dir, video, f'{number:05d}{self.frame_suffix}')
                 if self.check_frames and not osp.isfile(img_path):
                     raise FileNotFoundError(
                         f'frame {img_path} not found; extract the frames with '
                         f'tools/dataset_converters/a2d_extract_frames.py (or pass '
                         f'check_frames=False to read the annotations only)')
+                ref_mask = dict(type='a2d_h5', path=path, instance_id=s.instance_id)
+                if absent:
+                    ref_mask['absent'] = True
                 samples.append(dict(
                     img_path=img_path, expression=s.query, expr_id=expr_id,
-                    ref_mask=dict(type='a2d_h5', path=path, instance_id=s.instance_id),
-                    video=video, frame_id=number - 1, frame_name=f'{number:05d}',
-                    trivial=actor_count[actor_of[s.instance_id]] == 1,
-                    object_id=s.instance_id, category_id=by_instance[s.instance_id],
+                    ref_mask=ref_mask, video=video, frame_id=number - 1,
+                    frame_name=f'{number:05d}',
+                    trivial=(None if label is None else
+                             actor_count[actor_of[s.instance_id]] == 1),
+                    object_id=s.instance_id, category_id=label,
                     actor=actor, action=action, split=self.split, seg_fields=[],
                     reduce_zero_label=False))
         return samples

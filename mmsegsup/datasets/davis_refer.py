@@ -17,7 +17,7 @@ Three video names are misspelt in the official files and are mapped to the DAVIS
 """
 import os
 import os.path as osp
-from typing import Dict, List, NamedTuple, Optional, Set
+from typing import Dict, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
 from mmengine.dataset import BaseDataset
@@ -25,6 +25,7 @@ from mmsegsup.registry import SEG_DATASETS as DATASETS
 from PIL import Image
 
 from ..utils.errors import DatasetFormatError
+from .sentence_draw import draw_sentence, fold_sentences
 
 VIDEO_NAME_FIXES = {'clasic-car': 'classic-car', 'dog-scale': 'dogs-scale',
                     'motor-bike': 'motorbike'}
@@ -111,7 +112,10 @@ class DAVISReferDataset(BaseDataset):
     Args:
         split: 'train' or 'val' (``ImageSets/<year>/<split>.txt``).
         expressions: 'first_frame' (annotators saw only the first frame) or 'full_video'.
-        annotator: 1 or 2, whose expressions to read.
+        annotator: 1 or 2, whose expressions to read; ``(1, 2)`` (training only) reads both
+            and gives one sample per (object, frame) whose expression is drawn at random from
+            the annotators' each time it is read, as the original RefVOS trains on DAVIS
+            (davis2017.py:60-80, 111-131, 158-162; :mod:`~mmsegsup.datasets.sentence_draw`).
         ann_dir: folder of the expression files, relative to ``data_root``.
         frames: 'annotated', the frames with an annotation PNG (every frame of DAVIS-2017
             train/val), or 'all' frames; defaults to 'all' in ``test_mode`` (predict the whole
@@ -121,7 +125,8 @@ class DAVISReferDataset(BaseDataset):
     METAINFO = dict(classes=('background', 'object'), palette=[(0, 0, 0), (220, 20, 60)])
 
     def __init__(self, data_root: str = '', split: str = 'train',
-                 expressions: str = 'first_frame', annotator: int = 1,
+                 expressions: str = 'first_frame',
+                 annotator: Union[int, Sequence[int]] = 1,
                  ann_dir: str = 'davis_text_annotations', frames: Optional[str] = None,
                  resolution: str = '480p', year: str = '2017', test_mode: bool = False,
                  **kwargs) -> None:
@@ -130,8 +135,14 @@ class DAVISReferDataset(BaseDataset):
         frames = frames or ('all' if test_mode else 'annotated')
         if frames not in ('all', 'annotated'):
             raise ValueError(f"frames must be 'all' or 'annotated', got {frames!r}")
-        self.expression_file = davis_expression_file(expressions, annotator)
-        self.split, self.expressions, self.annotator = split, expressions, annotator
+        annotators = (annotator, ) if isinstance(annotator, int) else tuple(annotator)
+        if not annotators or len(set(annotators)) != len(annotators):
+            raise ValueError(f'annotator must be 1, 2 or (1, 2), got {annotator!r}')
+        if len(annotators) > 1 and test_mode:
+            raise ValueError(f'annotator={annotator!r}: a test set reads one annotator (the '
+                             'original tests on annotator 1), several are for training')
+        self.expression_files = [davis_expression_file(expressions, a) for a in annotators]
+        self.split, self.expressions, self.annotators = split, expressions, annotators
         self.ann_dir, self.frames = ann_dir, frames
         self.resolution, self.year = resolution, year
         super().__init__(data_root=data_root, test_mode=test_mode, **kwargs)
@@ -150,27 +161,37 @@ class DAVISReferDataset(BaseDataset):
         for other in ('train', 'val'):
             if other != self.split and osp.isfile(osp.join(sets_dir, f'{other}.txt')):
                 known.update(_read_split(osp.join(sets_dir, f'{other}.txt')))
-        expr_path = (self.ann_dir if osp.isabs(self.ann_dir) else self._path(self.ann_dir))
-        expr_path = osp.join(expr_path, self.expression_file)
-        by_video: Dict[str, List[DAVISExpression]] = {}
-        for e in read_davis_expressions(expr_path):
-            if e.video not in known:
-                raise DatasetFormatError(f'{expr_path}:{e.line}: video {e.video!r} is in no '
-                                         f'split file of {sets_dir} (train.txt, val.txt)')
-            by_video.setdefault(e.video, []).append(e)
+        expr_dir = (self.ann_dir if osp.isabs(self.ann_dir) else self._path(self.ann_dir))
+        # video -> object id -> [(annotator, expression, its file)]
+        by_video: Dict[str, Dict[int, List[Tuple[int, DAVISExpression, str]]]] = {}
+        for annotator, name in zip(self.annotators, self.expression_files):
+            expr_path = osp.join(expr_dir, name)
+            for e in read_davis_expressions(expr_path):
+                if e.video not in known:
+                    raise DatasetFormatError(f'{expr_path}:{e.line}: video {e.video!r} is in '
+                                             f'no split file of {sets_dir} (train.txt, '
+                                             'val.txt)')
+                by_video.setdefault(e.video, {}).setdefault(e.obj_id, []).append(
+                    (annotator, e, expr_path))
         data_list: List[dict] = []
         for video in split_videos:
             if video in by_video:
-                data_list += self._video_samples(video, by_video[video], expr_path)
+                data_list += self._video_samples(video, by_video[video])
         return data_list
 
-    def _video_samples(self, video: str, expressions: List[DAVISExpression],
-                       expr_path: str) -> List[dict]:
+    def get_data_info(self, idx: int) -> dict:
+        """The sample ``idx``; with several annotators one of their expressions drawn."""
+        return draw_sentence(super().get_data_info(idx))
+
+    def _video_samples(self, video: str,
+                       objects: Dict[int, List[Tuple[int, DAVISExpression, str]]]
+                       ) -> List[dict]:
         img_dir = self._path('JPEGImages', self.resolution, video)
         ann_dir = self._path('Annotations', self.resolution, video)
+        _, first_e, first_path = next(iter(objects.values()))[0]
         if not osp.isdir(img_dir):
             raise FileNotFoundError(f'frames folder {img_dir} of video {video} (referred to by '
-                                    f'{expr_path}:{expressions[0].line}) not found')
+                                    f'{first_path}:{first_e.line}) not found')
         frames = sorted(f for f in os.listdir(img_dir) if f.lower().endswith(('.jpg', '.png')))
         if not frames:
             raise DatasetFormatError(f'{img_dir}: video {video} has no frames')
@@ -182,21 +203,28 @@ class DAVISReferDataset(BaseDataset):
         first_png = osp.join(ann_dir, stems[annotated.index(True)] + '.png')
         present = _object_ids(first_png)
         samples = []
-        for e in sorted(expressions, key=lambda e: e.obj_id):
-            if e.obj_id not in present:
-                raise DatasetFormatError(f'{expr_path}:{e.line}: object {e.obj_id} of {video} '
-                                         f'is absent from its first annotated frame '
-                                         f'{first_png} (objects there: {sorted(present)})')
+        for obj_id in sorted(objects):
+            for _, e, expr_path in objects[obj_id]:
+                if obj_id not in present:
+                    raise DatasetFormatError(f'{expr_path}:{e.line}: object {obj_id} of '
+                                             f'{video} is absent from its first annotated '
+                                             f'frame {first_png} (objects there: '
+                                             f'{sorted(present)})')
             for t, (frame, stem, has_ann) in enumerate(zip(frames, stems, annotated)):
                 if self.frames == 'annotated' and not has_ann:
                     continue
                 ref_mask = (dict(type='index_png', path=osp.join(ann_dir, stem + '.png'),
-                                 obj_id=e.obj_id) if has_ann else dict(type='none'))
-                samples.append(dict(
+                                 obj_id=obj_id) if has_ann else dict(type='none'))
+                per_sentence = [dict(
                     img_path=osp.join(img_dir, frame), expression=e.text,
-                    expr_id=f'{video}/{e.obj_id}/{self.annotator}', ref_mask=ref_mask,
+                    expr_id=f'{video}/{obj_id}/{annotator}', ref_mask=ref_mask,
                     video=video, frame_id=t, frame_name=stem, trivial=None,
-                    object_id=e.obj_id, annotator=self.annotator,
+                    object_id=obj_id, annotator=annotator,
                     expression_type=self.expressions, split=self.split, seg_fields=[],
-                    reduce_zero_label=False))
+                    reduce_zero_label=False) for annotator, e, _ in objects[obj_id]]
+                if len(self.annotators) == 1:
+                    samples += per_sentence
+                else:
+                    samples.append(dict(fold_sentences(per_sentence),
+                                        annotator=self.annotators))
         return samples

@@ -26,6 +26,7 @@ from mmsegsup.registry import SEG_DATASETS as DATASETS
 from ..utils.errors import DatasetFormatError
 from ..utils.io import dump_json_atomic
 from ..utils.safe_pickle import safe_load_pickle
+from .sentence_draw import draw_sentence, fold_sentences
 
 # (dataset, split_by) -> splits, as released by the refer toolkit; RefCOCOg's Google test
 # split was never released, its UMD split is the one with disjoint images.
@@ -40,6 +41,7 @@ REFER_IMG_PREFIX = 'images/mscoco/images/train2014'
 REF_KEYS = ('ref_id', 'ann_id', 'image_id', 'split', 'sentences')
 IMAGE_KEYS = ('id', 'file_name', 'height', 'width')
 ANN_KEYS = ('id', 'image_id', 'category_id', 'segmentation')
+SAMPLE_UNITS = ('sentence', 'ref')
 
 
 def check_refer_split(dataset: str, split_by: str, split: str) -> None:
@@ -147,7 +149,8 @@ def _sentence_text(sent: dict) -> str:
 
 @DATASETS.register_module()
 class RefCOCODataset(BaseDataset):
-    """One sample per referring expression of RefCOCO / RefCOCO+ / RefCOCOg (refer layout).
+    """One sample per referring expression (or per referred object) of RefCOCO / RefCOCO+ /
+    RefCOCOg (refer layout).
 
     Samples follow the referring data contract (see
     :mod:`mmsegsup.datasets.transforms.referring`): ``expression`` is the annotator's ``raw``
@@ -166,14 +169,24 @@ class RefCOCODataset(BaseDataset):
             ``.p`` pickle beside it.
         instances_file: default ``<dataset>/instances.json``.
         check_files: check at load time that every image exists (one stat per image).
+        samples: ``'sentence'``, one sample per sentence (every sentence of a ref, as the
+            original test.py evaluates in ``eval_mode``, test.py:36-41, 108-157; also our
+            training variant), or ``'ref'``, one sample per referred object whose sentence is
+            drawn at random each time it is read (the original training set,
+            dataset_refer_bert.py:88, 123-127): an epoch then has one sample per object, so a
+            per-epoch schedule is not stretched by the objects' sentence counts.
     """
 
     METAINFO = dict(classes=('background', 'object'), palette=[(0, 0, 0), (255, 255, 255)])
 
     def __init__(self, dataset: str = 'refcoco', split_by: str = 'unc', split: str = 'train',
                  img_prefix: str = REFER_IMG_PREFIX, ann_file: str = '',
-                 instances_file: str = '', check_files: bool = False, **kwargs) -> None:
+                 instances_file: str = '', check_files: bool = False,
+                 samples: str = 'sentence', **kwargs) -> None:
         check_refer_split(dataset, split_by, split)
+        if samples not in SAMPLE_UNITS:
+            raise ValueError(f'samples must be one of {SAMPLE_UNITS}, got {samples!r}')
+        self.samples = samples
         if 'data_prefix' in kwargs:
             raise ValueError('RefCOCODataset takes the image folder as img_prefix, not '
                              'data_prefix')
@@ -233,6 +246,7 @@ class RefCOCODataset(BaseDataset):
                                             f'{ref_id}) not found')
                 checked[img_path] = True
             trivial = per_class[(ann['image_id'], ann['category_id'])] == 1
+            first = len(data_list)
             for sent in ref['sentences']:
                 sent_id = sent['sent_id']
                 text = _sentence_text(sent)
@@ -251,7 +265,14 @@ class RefCOCODataset(BaseDataset):
                     object_id=ann['id'], category_id=ann['category_id'],
                     image_id=img['id'], split=ref['split'], seg_fields=[],
                     reduce_zero_label=False))
+            if self.samples == 'ref' and len(data_list) > first:
+                data_list[first:] = [fold_sentences(data_list[first:])]
         if not data_list:
             print_log(f'{refs_file}: no expression in split {self.split!r}', logger='current',
                       level=logging.WARNING)
         return data_list
+
+    def get_data_info(self, idx: int) -> dict:
+        """The sample ``idx``; with ``samples='ref'`` one of its ref's sentences drawn
+        (:func:`~mmsegsup.datasets.sentence_draw.draw_sentence`)."""
+        return draw_sentence(super().get_data_info(idx))

@@ -46,25 +46,26 @@ CLASSES = ('background', 'object')
 
 def test_parts(dataset: str, split_by: str = 'unc', data_root: Optional[str] = None) -> dict:
     """Runtime, ``test_pipeline``, ``test_dataloader`` and ``test_evaluator`` of the converted
-    config: the dataset's RefVOS config with the original test protocol (test.py:254-260 no
-    resizing; :144-147 an empty union is IoU 0) and the refer ``splitBy`` of training."""
+    config: those of the dataset's thesis RefVOS config, which follow the original test
+    protocol (test.py:254-260 no resizing; :144-147 an empty union is IoU 0), with the refer
+    ``splitBy`` of training."""
     base = osp.join(CONFIGS, DATASET_CONFIGS[dataset])
     cfg = Config.fromfile(base)
     loader, evaluator = cfg.test_dataloader, cfg.test_evaluator
-    steps = loader.dataset.pipeline
-    pipeline = [s for s in steps if s.type != 'Resize']
-    if len(pipeline) != len(steps) - 1:  # a changed config must not keep a resize silently
-        raise RuntimeError(f'{base}: expected one Resize in the test pipeline, found '
-                           f'{len(steps) - len(pipeline)}')
-    loader.dataset.pipeline = pipeline
+    pipeline = loader.dataset.pipeline
+    resizes = [s.type for s in pipeline if 'Resize' in s.type]
+    if resizes:  # a changed config must not resize the published model's inputs silently
+        raise RuntimeError(f'{base}: the original tests at the image\'s own resolution, but '
+                           f'the test pipeline has {resizes}')
+    if evaluator.type == 'ReferringMetric' and evaluator.get('empty_union_iou') != 0.0:
+        raise RuntimeError(f'{base}: the original scores an empty union IoU 0, the test '
+                           f'evaluator has empty_union_iou={evaluator.get("empty_union_iou")}')
     if dataset.startswith('refcoco'):
         loader.dataset.split_by = split_by
     if data_root is not None:
         loader.dataset.data_root = data_root
         if 'data_root' in evaluator:
             evaluator.data_root = data_root
-    if evaluator.type == 'ReferringMetric':
-        evaluator.empty_union_iou = 0.0
     parts = {k: cfg[k] for k in RUNTIME_KEYS if k in cfg}
     parts.update(test_pipeline=pipeline, test_dataloader=loader, test_evaluator=evaluator)
     return Config(parts).to_dict()

@@ -1,50 +1,70 @@
-# RefVOS (thesis 6.3): DeepLabv3 (ResNet-101 at output stride 8, ASPP rates 1/12/24/36,
-# 256 channels) whose ASPP features are multiplied element-wise by a Linear projection of the
-# sentence's BERT [CLS] embedding, then a 2-class (background, referent) 1x1 classifier.
-# The thesis uses torchvision's DeepLabv3 (ImageNet ResNet-101, strides (1,2,1,1), dilations
-# (1,1,2,4)); here mmseg's ResNetV1c-101 with its standard ImageNet weights, as mmseg's own
-# DeepLabv3 configs do. No auxiliary head (the thesis trains the decode loss only).
+# RefVOS as the original code builds it (miriambellver/refvos; the published checkpoints'
+# model, issue 14): the same model as thesis_refvos_cfg of
+# mmsegsup/models/segmentors/refvos_original.py, which the converter writes and the equality
+# tests check against the original's outputs (tests/test_refvos_recipe.py checks the two
+# agree). Our variant: configs/_base_/models/refvos_r101_mmsegsup.py.
+# * backbone: torchvision resnet101 with replace_stride_with_dilation=[False, True, True]
+#   (lib/segmentation.py:17-25) = mmseg ResNet (7x7 stem), style pytorch, strides (1,2,1,1),
+#   dilations (1,1,2,4), contract_dilation; ImageNet weights of torchvision
+#   (pretrained_backbone=True, segmentation.py:15; 'torchvision://' needs torchvision).
+# * head: DeepLabHeadEmb (lib/deeplabv3_emb.py:30-140): ASPP 1x1 + 12/24/36 + image pooling
+#   (last), 1x1 project + BN + ReLU + Dropout(0.5); sentence Linear(768, 256) + BatchNorm1d;
+#   product; 1x1 + BN + ReLU + Dropout(0.5), 3x3 + BN + ReLU, 1x1 to 2 classes. No aux head
+#   (it cannot be built, FORMAT.md 2). Loss F.cross_entropy(ignore_index=255), mean over the
+#   pixels kept (train.py:118-127) = avg_non_ignore.
+# * sentence: BERT-base's [CLS] of the last hidden state (train.py:252-255), tokens sliced at
+#   20 (RefCOCO(+), dataset_refer_bert.py:41; A2D / DAVIS configs: 10), BERT in eval mode
+#   while fine-tuned (never .train(), FORMAT.md 3), only encoder layers 0-9 optimised
+#   (train.py:361-375): embeddings and layers 10-11 never change (fixed_prefixes).
 norm_cfg = dict(type='BN', requires_grad=True)
 crop_size = (480, 480)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],
+    mean=[123.675, 116.28, 103.53],  # torchvision's ImageNet mean / std (transforms.py:95-102)
     std=[58.395, 57.12, 57.375],
     bgr_to_rgb=True,
     pad_val=0,
     seg_pad_val=255,
-    size=crop_size)
+    size=crop_size)  # training only (the pipeline pads already); test at the image's size
 model = dict(
     type='RefVOS',
     data_preprocessor=data_preprocessor,
     pretrained=None,
     backbone=dict(
-        type='ResNetV1c',
+        type='ResNet',
         depth=101,
         num_stages=4,
-        out_indices=(0, 1, 2, 3),
-        dilations=(1, 1, 2, 4),
+        out_indices=(3, ),
         strides=(1, 2, 1, 1),
-        norm_cfg=norm_cfg,
-        norm_eval=False,
+        dilations=(1, 1, 2, 4),
         style='pytorch',
         contract_dilation=True,
-        init_cfg=dict(type='Pretrained', checkpoint='open-mmlab://resnet101_v1c')),
+        norm_cfg=norm_cfg,
+        norm_eval=False,
+        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')),
     decode_head=dict(
         type='RefASPPHead',
         fusion='mul',
         in_channels=2048,
-        in_index=3,
+        in_index=0,
         channels=256,
         dilations=(1, 12, 24, 36),
-        dropout_ratio=0.1,
         num_classes=2,
         norm_cfg=norm_cfg,
         align_corners=False,
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
+        pool_last=True,
+        bottleneck_kernel=1,
+        bottleneck_dropout=0.5,
+        text_norm_cfg=dict(type='BN1d'),
+        post_fusion=((1, 0.5), (3, 0.0)),
+        dropout_ratio=0.0,
+        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
+                         avg_non_ignore=True)),
     # text_channels of the head come from the encoder (768 for BERT-base)
     text_encoder=dict(
         type='HFTextEncoder', model_name_or_path='bert-base-uncased', pooling='cls',
-        frozen=False, max_length=40),
+        frozen=False, eval_mode=True, truncation='slice', max_length=20,
+        attn_implementation='eager',
+        fixed_prefixes=('embeddings.', 'encoder.layer.10.', 'encoder.layer.11.')),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

@@ -88,6 +88,8 @@ class LoadReferringMask(BaseTransform):
     * ``{'type': 'coco', 'segmentation', 'height', 'width'}``: COCO polygons or RLE;
     * ``{'type': 'index_png', 'path', 'obj_id'}``: pixels equal to ``obj_id``;
     * ``{'type': 'a2d_h5', 'path', 'instance_id'}``: A2D-Sentences instance ``.h5`` files;
+      with ``'absent': True`` the instance is not annotated in that frame and the mask is
+      empty at the image's size (the original RefVOS's A2D frames without the actor);
     * ``{'type': 'none'}``: no ground truth (test-dev style data); nothing is set.
 
     Put it after ``LoadImageFromFile``: the mask must have the image's size (``ori_shape``, or
@@ -117,8 +119,16 @@ class LoadReferringMask(BaseTransform):
             from ..a2d_sentences import read_a2d_instance_mask  # its own helper owns the format
             path = _field(ref_mask, 'path', where)
             instance_id = _field(ref_mask, 'instance_id', where)
-            mask = (np.asarray(read_a2d_instance_mask(path, instance_id)) > 0).astype(np.uint8)
             source = f'{path} (instance_id {instance_id})'
+            if ref_mask.get('absent'):
+                shape = results.get('ori_shape', results.get('img_shape'))
+                if shape is None:
+                    raise ValueError(f'{where}: an absent A2D referent needs the image loaded '
+                                     'first (LoadImageFromFile before LoadReferringMask)')
+                mask = np.zeros(tuple(shape[:2]), np.uint8)
+            else:
+                mask = (np.asarray(read_a2d_instance_mask(path, instance_id)) > 0).astype(
+                    np.uint8)
         else:
             raise ValueError(f'{where}: unknown ref_mask type {kind!r}; expected one of '
                              f'{REF_MASK_TYPES}')

@@ -71,10 +71,11 @@ def _counts(intersections: Iterable[int], unions: Iterable[int]) -> Tuple[np.nda
 
 
 def sample_ious(intersections: Iterable[int], unions: Iterable[int],
-                empty_union_iou: float = 1.0) -> np.ndarray:
+                empty_union_iou: float = 0.0) -> np.ndarray:
     """Per-sample IoU ``I / U`` (float64); ``empty_union_iou`` where the union is empty.
 
-    1.0 (default) as DAVIS J; 0.0 is the original RefVOS ``test.py`` convention (issue 14).
+    0.0 (default): the original RefVOS ``test.py`` (test.py:144-147), as LAVT's and CRIS's
+    test code; 1.0: the DAVIS toolkit's J of an empty frame (``db_eval_iou``).
     """
     inter, union = _counts(intersections, unions)
     with np.errstate(divide='ignore', invalid='ignore'):
@@ -91,7 +92,7 @@ def overall_iou(intersections: Iterable[int], unions: Iterable[int]) -> float:
 
 
 def mean_iou(intersections: Iterable[int], unions: Iterable[int],
-             empty_union_iou: float = 1.0) -> float:
+             empty_union_iou: float = 0.0) -> float:
     """Mean of the per-sample IoUs (:func:`sample_ious`); nan without samples."""
     ious = sample_ious(intersections, unions, empty_union_iou)
     return float(ious.mean()) if ious.size else math.nan
@@ -120,7 +121,7 @@ def precision_key(threshold: float) -> str:
 
 def referring_scores(intersections: Iterable[int], unions: Iterable[int],
                      thresholds: Sequence[float] = PRECISION_THRESHOLDS,
-                     empty_union_iou: float = 1.0) -> Dict[str, float]:
+                     empty_union_iou: float = 0.0) -> Dict[str, float]:
     """``overall_iou``, ``mean_iou`` and ``prec@K`` of the samples, as fractions in [0, 1].
 
     ``empty_union_iou=0.0`` gives the original RefVOS ``test.py`` numbers (an empty union is a
@@ -134,12 +135,14 @@ def referring_scores(intersections: Iterable[int], unions: Iterable[int],
     return out
 
 
-def per_expression_rows(samples: Iterable[Mapping[str, object]]) -> List[Dict[str, object]]:
+def per_expression_rows(samples: Iterable[Mapping[str, object]],
+                        empty_union_iou: float = 0.0) -> List[Dict[str, object]]:
     """One row per ``expr_id`` (first-appearance order) from per-sample records.
 
     Each record holds ``expr_id``, ``video``, ``trivial``, ``intersection`` and ``union``.
     A row has the :data:`REFERRING_CSV_COLUMNS`: ``iou`` is cumulative over the expression's
-    frames (sum I / sum U, 1.0 if all empty), ``mean_frame_iou`` the mean of its per-frame IoUs;
+    frames (sum I / sum U, ``empty_union_iou`` if all empty), ``mean_frame_iou`` the mean of
+    its per-frame IoUs (an empty frame scores ``empty_union_iou``, see :func:`sample_ious`);
     an image expression has ``num_frames`` 1 and both values equal. ``video`` and ``trivial``
     must agree over an expression's frames.
     """
@@ -160,8 +163,9 @@ def per_expression_rows(samples: Iterable[Mapping[str, object]]) -> List[Dict[st
     rows = []
     for key, g in groups.items():
         rows.append({'expr_id': key, 'video': g['video'], 'num_frames': len(g['inter']),
-                     'iou': overall_iou(g['inter'], g['union']),
-                     'mean_frame_iou': mean_iou(g['inter'], g['union']),
+                     'iou': (overall_iou(g['inter'], g['union']) if sum(g['union'])
+                             else float(empty_union_iou)),
+                     'mean_frame_iou': mean_iou(g['inter'], g['union'], empty_union_iou),
                      'trivial': g['trivial'], 'intersection': int(sum(g['inter'])),
                      'union': int(sum(g['union']))})
     return rows

@@ -61,7 +61,8 @@ class ReferringMetric(BaseMetric):
         csv_file: if given, write the per-expression CSV there (columns
             :data:`REFERRING_CSV_COLUMNS`; read it with ``load_referring_results_csv``).
         empty_union_iou: IoU of a sample whose prediction and ground truth are both empty:
-            1.0 (default, as DAVIS J) or 0.0 (the original RefVOS ``test.py``, issue 14).
+            0.0 (default: the original RefVOS ``test.py``, as LAVT's and CRIS's test code;
+            still a sample) or 1.0 (the DAVIS toolkit's J of an empty frame; our variant).
     """
 
     default_prefix: Optional[str] = None
@@ -69,7 +70,7 @@ class ReferringMetric(BaseMetric):
     def __init__(self, thresholds: Sequence[float] = PRECISION_THRESHOLDS,
                  ignore_index: Optional[int] = 255, csv_file: Optional[str] = None,
                  collect_device: str = 'cpu', prefix: Optional[str] = None,
-                 empty_union_iou: float = 1.0) -> None:
+                 empty_union_iou: float = 0.0) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.empty_union_iou = float(empty_union_iou)
         self.thresholds = tuple(float(k) for k in thresholds)
@@ -113,7 +114,8 @@ class ReferringMetric(BaseMetric):
             if subset:
                 metrics.update(self._scores(subset, name + '/'))
         if self.csv_file is not None:
-            write_referring_results_csv(per_expression_rows(results), self.csv_file)
+            write_referring_results_csv(per_expression_rows(results, self.empty_union_iou),
+                                        self.csv_file)
             print_log(f'per-expression results written to {self.csv_file}', logger='current')
         return metrics
 

@@ -6,12 +6,12 @@ in its Table 6.1), sum (``'add'``) or concatenation followed by a 1x1 conv (``'c
 ``'none'`` ignores the sentence (the visual-only ablation: no projection is built). Then
 mmseg's dropout + ``conv_seg`` predict the 2 classes (background, referent).
 
-Thesis-exact options (the original code's torchvision ``DeepLabHeadEmb``; see
-``configs/_base_/models/refvos_r101.py`` for our default): ``pool_last=True`` (image pooling
-after the atrous branches), ``bottleneck_kernel=1`` + ``bottleneck_dropout=0.5`` (the ASPP
-project), ``text_norm_cfg=dict(type='BN1d')`` (Linear + BatchNorm1d on the sentence) and
-``post_fusion=((1, 0.5), (3, 0.0))`` (1x1 conv-BN-ReLU-Dropout(0.5), 3x3 conv-BN-ReLU after
-the product), with ``dropout_ratio=0``.
+Thesis-exact options (the original code's torchvision ``DeepLabHeadEmb``, used by
+``configs/_base_/models/refvos_r101.py``; our variant: ``refvos_r101_mmsegsup.py``):
+``pool_last=True`` (image pooling after the atrous branches), ``bottleneck_kernel=1`` +
+``bottleneck_dropout=0.5`` (the ASPP project), ``text_norm_cfg=dict(type='BN1d')`` (Linear +
+BatchNorm1d on the sentence) and ``post_fusion=((1, 0.5), (3, 0.0))`` (1x1
+conv-BN-ReLU-Dropout(0.5), 3x3 conv-BN-ReLU after the product), with ``dropout_ratio=0``.
 """
 from typing import List, Optional, Sequence, Tuple
 

@@ -19,7 +19,7 @@ Registered in mmengine's root ``MODELS`` so both the mmseg and the mmdet scopes 
 import os.path as osp
 import warnings
 from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.model import BaseModule
@@ -88,6 +88,11 @@ class HFTextEncoder(BaseModule):
         attn_implementation: passed to transformers (``'eager'`` as the original's era).
         eval_mode: keep the transformer in eval mode (dropout off) while it trains, as the
             original RefVOS did (its BERT never left ``from_pretrained``'s eval mode).
+        fixed_prefixes: name prefixes of transformer parameters (``self.model``'s names, e.g.
+            ``'embeddings.'``, ``'encoder.layer.10.'``) that never change while the rest trains:
+            no gradient, so no optimiser steps, momentum or weight decay touches them. The
+            original RefVOS optimises BERT's encoder layers 0-9 only (train.py:361-375), which
+            an lr multiplier of 0 would not reproduce under weight decay and momentum.
     """
 
     def __init__(self, model_name_or_path: str = MINILM_OFFLINE, pooling: str = 'cls',
@@ -95,6 +100,7 @@ class HFTextEncoder(BaseModule):
                  model_config: Optional[dict] = None,
                  tokenizer_name_or_path: Optional[str] = None, truncation: str = 'keep_sep',
                  attn_implementation: Optional[str] = None, eval_mode: bool = False,
+                 fixed_prefixes: Sequence[str] = (),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if pooling not in POOLINGS:
@@ -137,9 +143,27 @@ class HFTextEncoder(BaseModule):
         elif getattr(self.model, 'pooler', None) is not None:
             # unused: drop it, or DDP fails on parameters without gradients
             self.model.pooler = None
+        self.fixed_prefixes = self._fix(fixed_prefixes, source)
         if frozen:
             self.model.requires_grad_(False)
             self.model.eval()
+
+    def _fix(self, prefixes: Sequence[str], source: str) -> Tuple[str, ...]:
+        """Turn off the gradients of the parameters under ``prefixes``; each must name some."""
+        if isinstance(prefixes, str) or not all(isinstance(p, str) and p for p in prefixes):
+            raise ValueError(f'fixed_prefixes must be a list of non-empty name prefixes, got '
+                             f'{prefixes!r}')
+        prefixes = tuple(prefixes)
+        named = dict(self.model.named_parameters())
+        for prefix in prefixes:
+            hits = [p for n, p in named.items() if n.startswith(prefix)]
+            if not hits:
+                layers = sorted({n.split('.')[0] for n in named})
+                raise ValueError(f'fixed_prefixes: {prefix!r} names no parameter of {source} '
+                                 f'(its parameters start with {layers})')
+            for param in hits:
+                param.requires_grad_(False)
+        return prefixes
 
     @property
     def tokenizer(self):
