@@ -1,7 +1,7 @@
 # Our RefVOS variant on A2D-Sentences (thesis 6.6's prose, not the original code:
 # refvos_r101_a2d-sentences-480x480.py): ImageNet-initialised DeepLabv3 ResNetV1c-101 +
 # BERT-base (40 tokens, train mode), 480x480 without keeping the ratio, only the frames that
-# hold the referred actor (the A2D-Sentences protocol of Gavrilyuk et al.), an empty union
+# hold the referred actor (as MTTR's and CMPC-V's A2D-Sentences loaders), an empty union
 # IoU 1; batch 7, SGD momentum 0.9, weight decay 1e-6, lr 0.1 decreasing 0.004 per epoch for
 # 15 epochs (epoch e, 0-based: 0.1 - 0.004 e, i.e. 0.100 ... 0.044).
 _base_ = [

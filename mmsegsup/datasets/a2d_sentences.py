@@ -205,8 +205,9 @@ class A2DSentencesDataset(BaseDataset):
             set does for training and test (a2d.py:94-128, 151-152: every annotated frame of
             every sentence); their ``actor`` / ``action`` / ``category_id`` are those of the
             instance in the video's other frames (None if it is annotated in none). Off: only
-            the frames that hold the instance (our variant; not comparable with the original's
-            numbers, where a non-empty prediction on such a frame scores IoU 0).
+            the frames that hold the instance, as MTTR's and CMPC-V's A2D-Sentences loaders
+            (our variant; not comparable with the original RefVOS numbers, where a non-empty
+            prediction on such a frame scores IoU 0).
     """
 
     METAINFO = dict(classes=('background', 'object'), palette=[(0, 0, 0), (220, 20, 60)])

@@ -6,7 +6,8 @@
 # where the referred actor is absent included with an empty mask, for training and test
 # (absent_frames=True; a2d.py:94-128, 151-152), batch 6, drop_last; an empty union scores
 # IoU 0 (test.py:144-147). Our variant (configs/refvos/*_mmsegsup.py): only the frames that
-# hold the actor (absent_frames=False, the A2D-Sentences protocol of Gavrilyuk et al.).
+# hold the actor (absent_frames=False, as MTTR's and CMPC-V's A2D-Sentences loaders, which
+# skip a frame-instance pair without the instance).
 _base_ = './referring_pipelines.py'
 dataset_type = 'A2DSentencesDataset'
 data_root = 'data/a2d_sentences/'
