@@ -1,6 +1,9 @@
 # Runtime of the RefVOS configs: epoch-based logging, a checkpoint per epoch, the best one
 # kept by mean IoU (the original keeps the epoch of the best validation IoU, a per-sample
-# mean, train.py:186-197, 427-453); our variants select by overall IoU.
+# mean, train.py:186-197, 427-453); our variants select by overall IoU. One difference is
+# left: the original validates on images resized to a shorter side of 520 with one random
+# sentence per ref (train.py:98-114, 293-307); the thesis configs validate with the test
+# protocol (own resolution, every sentence), so the epoch they keep may differ.
 _base_ = 'mmseg::_base_/default_runtime.py'
 default_scope = 'mmsegsup_seg'
 custom_imports = dict(imports=['mmsegsup'], allow_failed_imports=False)
