@@ -106,7 +106,7 @@ def test_bad_video_input_names_the_file(tmp_path):
 def test_davis_sequence_with_five_objects(tmp_path):
     """Official layout written by hand: 5 objects (ids 1..5, 255 void) over 4 frames; training
     loads every frame's objects, test mode gives the model the first frame's only."""
-    from mmsegsup.datasets.synthetic_videos import DAVIS_PALETTE
+    from mmsegsup.formats.palettes import DAVIS_PALETTE
     from mmsegsup.utils.io import imwrite_atomic, save_index_png_atomic
     seq = 'five-objects'
     for t in range(4):

@@ -12,7 +12,7 @@ from mmengine.structures import InstanceData
 
 from mmsegsup.datasets.synthetic_shapes import generate_shapes
 from mmsegsup.datasets.transforms.weak_labels import LoadWeakLabels, _load
-from mmsegsup.datasets.weak_labels import (WeakLabels, save_weak_labels,
+from mmsegsup.formats.weak_labels import (WeakLabels, save_weak_labels,
                                            weak_labels_from_coco)
 from mmsegsup.models.heads import RSISWeakInferenceHead, WRSISHead
 from mmsegsup.utils.errors import DatasetFormatError

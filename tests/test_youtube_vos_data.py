@@ -19,7 +19,7 @@ from mmengine.structures import InstanceData
 from PIL import Image
 
 from mmsegsup.datasets import split_youtube_vos, write_youtube_vos_split
-from mmsegsup.datasets.synthetic_videos import DAVIS_PALETTE
+from mmsegsup.formats.palettes import DAVIS_PALETTE
 from mmsegsup.models.heads.rvos_head import FrameOutput
 from mmsegsup.models.vos import VOSInferenceCore
 from mmsegsup.utils.errors import DatasetFormatError

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from typing import List, Sequence
 
-import mmsegsup.budget.cost_model as B
+import mmsegsup.budget as B
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

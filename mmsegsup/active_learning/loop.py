@@ -167,7 +167,7 @@ class ActiveLearningRun(StagedRun):
             return self.al.weak_file
         if self.al.weak_type is None:
             return None
-        from ..datasets.weak_labels import save_weak_labels, weak_labels_from_coco
+        from ..formats.weak_labels import save_weak_labels, weak_labels_from_coco
         path = osp.join(seed_dir, f'weak-{self.al.weak_type}.json')
         if not osp.isfile(path):
             save_weak_labels(weak_labels_from_coco(source, self.al.weak_type), path)

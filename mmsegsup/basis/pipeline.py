@@ -183,7 +183,7 @@ class BasisRun(StagedRun):
     def _weak_labels(self, split: dict) -> str:
         """The weakly labeled pool: its weak labels (``weak_type``) derived from the source
         annotations, as the thesis simulates VOC's weakly labeled set; the budget prices them."""
-        from ..datasets.weak_labels import save_weak_labels, weak_labels_from_coco
+        from ..formats.weak_labels import save_weak_labels, weak_labels_from_coco
         if self.basis.task != 'instance':
             raise ValueError('basis.weak_type is for instance annotators (W-RSIS); semantic '
                              'pools are unlabeled')

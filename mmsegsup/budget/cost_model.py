@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Union
 
+from ..formats.supervision import FULL, IMAGE_LABELS, KINDS, LABELS_COUNTS, normalize_kind
+
 
 # ---- argument checks -----------------------------------------------------------------------
 
@@ -68,32 +70,6 @@ def _check_pool(n_strong: int, m_weak: int, pool_size: Optional[int]) -> None:
         raise ValueError(f'n_strong + m_weak ({n_strong} + {m_weak} = {n_strong + m_weak}) '
                          f'exceeds pool_size ({pool_size}); strong and weak images are '
                          'distinct images of the pool')
-
-
-# ---- kinds of supervision ------------------------------------------------------------------
-
-IMAGE_LABELS = 'image_labels'
-LABELS_COUNTS = 'labels_counts'
-BOXES = 'boxes'
-FULL = 'full'
-
-#: Canonical kinds in the column order of thesis table 4.1 (IL, IL+C, Full, BB).
-KINDS = (IMAGE_LABELS, LABELS_COUNTS, FULL, BOXES)
-
-#: The short names the thesis uses in its tables and figures.
-SHORT_NAMES = {IMAGE_LABELS: 'IL', LABELS_COUNTS: 'IL+C', BOXES: 'BB', FULL: 'Full'}
-
-_ALIASES = {name.lower(): kind for kind, name in SHORT_NAMES.items()}
-_ALIASES.update({kind: kind for kind in KINDS})
-
-
-def normalize_kind(kind: str, argname: str = 'kind') -> str:
-    """Canonical kind for a canonical name or a thesis alias (case-insensitive)."""
-    key = kind.strip().lower() if isinstance(kind, str) else None
-    if key not in _ALIASES:
-        known = ', '.join(f'{k!r}/{SHORT_NAMES[k]!r}' for k in KINDS)
-        raise ValueError(f'{argname}: unknown supervision kind {kind!r}; expected one of {known}')
-    return _ALIASES[key]
 
 
 # ---- inputs of the model -------------------------------------------------------------------

@@ -1,4 +1,6 @@
 """Datasets: importing this registers them in mmdet's DATASETS."""
+from ..formats.weak_labels import (WeakLabels, check_against_annotations, load_weak_labels,
+                                  save_weak_labels, weak_labels_from_coco)
 from .a2d_sentences import (A2D_ACTIONS, A2D_ACTORS, A2DSentence, A2DSentencesDataset,
                             a2d_label_names, read_a2d_frame_instances, read_a2d_instance_mask,
                             read_a2d_sentences, read_a2d_videoset, read_missed_videos)
@@ -18,8 +20,6 @@ from .synthetic_videos import generate_shapes_videos
 from .transforms import (CheckImageAnnotations, LoadReferringMask, LoadVideoObjectAnnotations,
                          TorchsampleRandomAffine, VideoClipSample)
 from .video_clips import VideoClipsDataset
-from .weak_labels import (WeakLabels, check_against_annotations, load_weak_labels,
-                          save_weak_labels, weak_labels_from_coco)
 from .youtube_vos import (ShapesYouTubeVOSDataset, YouTubeVOSDataset, split_youtube_vos,
                           write_youtube_vos_partition, write_youtube_vos_split)
 from .voc_sbd import (SPLITS, VOC_CLASSES, VOCSBDEntry, VOCSBDInstanceDataset,

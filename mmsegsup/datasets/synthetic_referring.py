@@ -33,10 +33,10 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmsegsup.registry import SEG_DATASETS as DATASETS
 
+from ..formats.palettes import DAVIS_PALETTE
 from ..utils.errors import DatasetFormatError
 from ..utils.io import dump_json_atomic, imwrite_atomic, save_index_png_atomic
 from .shape_drawing import SHAPE_CLASSES, draw_background, draw_shape
-from .synthetic_videos import DAVIS_PALETTE
 
 LAYOUT_VERSION = 1
 COLOURS: Dict[str, Tuple[int, int, int]] = {  # RGB, saturated against the greyish background

@@ -15,12 +15,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..formats.palettes import DAVIS_PALETTE
 from ..utils.io import (dump_json_atomic, imwrite_atomic, save_index_png_atomic,
                         write_text_atomic)
 from .shape_drawing import SHAPE_CLASSES, class_colour, draw_background, draw_shape
-from .voc_sbd import voc_palette
 
-DAVIS_PALETTE = voc_palette(256)  # DAVIS annotations use the VOC colour map
 LAYOUT_VERSION = 2  # 2: also writes Annotations_unsupervised
 
 

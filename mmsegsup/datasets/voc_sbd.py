@@ -40,6 +40,8 @@ from mmengine.dist import is_main_process
 from mmengine.utils import track_iter_progress
 from PIL import Image
 
+from ..formats.class_names import VOC_CLASSES
+from ..formats.palettes import voc_palette
 from ..utils.io import dump_json_atomic
 
 __all__ = [
@@ -48,35 +50,11 @@ __all__ = [
     'masks_to_rles', 'VOCSBDInstanceDataset', 'voc_sbd_to_coco'
 ]
 
-# Index order of the VOC PNGs / SBD Categories minus one (index 0 is background).
-VOC_CLASSES: Tuple[str, ...] = (
-    'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
-    'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa',
-    'train', 'tvmonitor')
 VOID_INDEX = 255  # object boundaries and difficult regions in VOC PNGs
 SPLITS = ('train', 'val', 'train_aug')
 
 Masks = np.ndarray  # (N, H, W) uint8 in {0, 1}
 Labels = np.ndarray  # (N,) int64, 0-based index into VOC_CLASSES
-
-
-def voc_palette(num: int = 256) -> List[Tuple[int, int, int]]:
-    """RGB colour of each VOC index, so written PNGs look like the official ones.
-
-    The official colour map spreads the bits of the index over the high bits of
-    R, G and B (index 1 is (128, 0, 0), 255 is (224, 224, 192)).
-    """
-    colours = []
-    for index in range(num):
-        r = g = b = 0
-        c = index
-        for shift in range(7, -1, -1):
-            r |= (c & 1) << shift
-            g |= ((c >> 1) & 1) << shift
-            b |= ((c >> 2) & 1) << shift
-            c >>= 3
-        colours.append((r, g, b))
-    return colours
 
 
 # ---------------------------------------------------------------- file readers

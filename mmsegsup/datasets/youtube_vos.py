@@ -8,7 +8,7 @@ from mmsegsup.registry import DATASETS
 from mmengine.dataset import BaseDataset
 from PIL import Image
 
-from ..evaluation.youtube_vos_eval import load_youtube_vos_meta
+from ..formats.youtube_vos_meta import load_youtube_vos_meta
 from ..utils.errors import DatasetFormatError
 from ..utils.io import write_text_atomic
 from .shape_drawing import SHAPE_CLASSES

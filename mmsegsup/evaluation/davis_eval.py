@@ -40,7 +40,7 @@ from mmengine.utils import ProgressBar
 from PIL import Image
 from scipy.optimize import linear_sum_assignment
 
-from ..utils.errors import DatasetFormatError
+from ..utils.errors import DavisFileNotFoundError, DavisFormatError
 from ..utils.io import write_text_atomic
 from .functional.davis_metrics import (boundary_radius, count_matches, davis_statistics,
                                        f_from_counts, mask_boundary)
@@ -58,14 +58,6 @@ MAX_PROPOSALS = 20  # official ``_evaluate_unsupervised(max_n_proposals=20)``
 GLOBAL_COLUMNS = ('J&F-Mean', 'J-Mean', 'J-Recall', 'J-Decay', 'F-Mean', 'F-Recall', 'F-Decay')
 PER_SEQUENCE_COLUMNS = ('Sequence', 'J-Mean', 'F-Mean')
 _OBJECT_STATS = ('J-Mean', 'J-Recall', 'J-Decay', 'F-Mean', 'F-Recall', 'F-Decay')
-
-
-class DavisFileNotFoundError(FileNotFoundError):
-    """A file or folder the DAVIS evaluation needs is missing; the message names it."""
-
-
-class DavisFormatError(DatasetFormatError):
-    """A DAVIS annotation or result file exists but is not what the protocol expects."""
 
 
 @dataclass(frozen=True)

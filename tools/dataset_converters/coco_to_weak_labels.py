@@ -5,7 +5,7 @@ Usage:
         data/voc_sbd/annotations/train_aug.json data/voc_sbd/weak/train_aug_counts.json \
         [--weak-type labels|labels+counts] [--keep-crowd]
 
-The output format is described in ``mmsegsup/datasets/weak_labels.py``; load it with
+The output format is described in ``mmsegsup/formats/weak_labels.py``; load it with
 ``load_weak_labels(path, classes=dataset.metainfo['classes'])``. Crowd regions are not counted
 unless ``--keep-crowd``. Bad input exits with status 2 and a one-line message.
 """
@@ -13,7 +13,7 @@ import argparse
 import sys
 from typing import List, Optional
 
-import mmsegsup.datasets.weak_labels as W
+import mmsegsup.formats.weak_labels as W
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -21,7 +21,7 @@ from mmengine.utils import ProgressBar
 from PIL import Image
 
 from mmsegsup.apis import count_frames, inference_video, init_model, read_first_mask, read_frames
-from mmsegsup.datasets.synthetic_videos import DAVIS_PALETTE
+from mmsegsup.formats.palettes import DAVIS_PALETTE
 from mmsegsup.utils import imwrite_atomic, save_index_png_atomic
 from mmsegsup.utils.config_steps import find_steps
 

@@ -7,7 +7,7 @@ from typing import Optional, Sequence, Tuple
 from mmcv.transforms import BaseTransform
 from mmsegsup.registry import TRANSFORMS
 
-from ..weak_labels import (WEAK_LABELS_COUNTS, WeakLabels, load_weak_labels,
+from ...formats.weak_labels import (WEAK_LABELS_COUNTS, WeakLabels, load_weak_labels,
                            normalize_weak_type, weak_labels_from_coco)
 from ...utils.errors import DatasetFormatError
 
@@ -28,7 +28,7 @@ class LoadWeakLabels(BaseTransform):
     key of the file (normally the basename, as COCO ``file_name``s are).
 
     Args:
-        weak_file: a weak-label JSON (see :mod:`mmsegsup.datasets.weak_labels`).
+        weak_file: a weak-label JSON (see :mod:`mmsegsup.formats.weak_labels`).
         ann_file: instead, a COCO instances json whose weak labels are derived with
             :func:`weak_labels_from_coco`: exactly what an annotator would give for a weakly
             labeled split, so a strongly labeled split can evaluate the annotation network.

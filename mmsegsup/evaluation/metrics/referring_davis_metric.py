@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from mmsegsup.registry import SEG_METRICS as METRICS
 
-from ...datasets.synthetic_videos import DAVIS_PALETTE
+from ...formats.palettes import DAVIS_PALETTE
 from ...utils.io import save_index_png_atomic
 from ..functional.referring_metrics import merge_object_probabilities, quantize_foreground
 from .davis_metric import DAVISMetric

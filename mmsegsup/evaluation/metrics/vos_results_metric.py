@@ -8,7 +8,7 @@ from typing import Dict, List, Optional, Sequence
 from mmengine.dist import broadcast_object_list, is_main_process
 from mmengine.evaluator import BaseMetric
 
-from ...datasets.synthetic_videos import DAVIS_PALETTE
+from ...formats.palettes import DAVIS_PALETTE
 from ...models.vos.inference_core import id_map
 from ...utils.io import save_index_png_atomic
 

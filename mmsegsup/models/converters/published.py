@@ -300,7 +300,7 @@ def rsis_classes(args: argparse.Namespace) -> Tuple[str, ...]:
     num = int(getattr(args, 'num_classes', 21)) - 1
     dataset = getattr(args, 'dataset', None)
     if dataset == 'pascal' and num == 20:
-        from mmsegsup.datasets.voc_sbd import VOC_CLASSES
+        from ...formats.class_names import VOC_CLASSES
         return tuple(VOC_CLASSES)
     if dataset == 'cityscapes' and num == 8:  # dataloader/cityscapes.py:20
         return ('person', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle', 'bicycle')

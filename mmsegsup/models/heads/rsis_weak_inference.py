@@ -8,7 +8,7 @@ from mmdet.structures import SampleList
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from ...datasets.weak_labels import WEAK_LABELS, WEAK_LABELS_COUNTS, normalize_weak_type
+from ...formats.weak_labels import WEAK_LABELS, WEAK_LABELS_COUNTS, normalize_weak_type
 from .rsis_head import RSISHead
 from .wrsis_head import WeakMeta, weak_metainfo
 

@@ -17,8 +17,8 @@ network, is trained on images whose only annotation is the set of classes presen
   classes present to their instance count, an integer >= 1. An image with no object maps to
   ``{}``. For ``"labels"`` every count is 1 (presence only).
 
-The weak types correspond to the supervision kinds of the budget model
-(:mod:`mmsegsup.budget.cost_model`): ``"labels"`` is ``image_labels`` (IL) and
+The weak types correspond to the supervision kinds (:mod:`mmsegsup.formats.supervision`, the
+budget model's vocabulary): ``"labels"`` is ``image_labels`` (IL) and
 ``"labels+counts"`` is ``labels_counts`` (IL+C); those names and aliases are accepted wherever a
 weak type is asked for, and files always store the two names above.
 
@@ -32,9 +32,9 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from ..budget.cost_model import IMAGE_LABELS, LABELS_COUNTS, normalize_kind
 from ..utils.errors import DatasetFormatError
 from ..utils.io import dump_json_atomic
+from .supervision import IMAGE_LABELS, LABELS_COUNTS, normalize_kind
 
 __all__ = [
     'FORMAT_TAG', 'FORMAT_VERSION', 'WEAK_LABELS', 'WEAK_LABELS_COUNTS', 'WEAK_TYPES',
