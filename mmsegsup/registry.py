@@ -64,7 +64,7 @@ _LOCATIONS: Dict[str, List[str]] = {
     'dataset': ['mmsegsup.datasets'],
     'transform': ['mmsegsup.datasets'],
     'metric': ['mmsegsup.evaluation'],
-    'hook': ['mmsegsup.engine'],
+    'hook': ['mmsegsup.engine', 'mmsegsup.basis'],  # basis: PseudoLabelHook
     'loop': ['mmsegsup.engine'],
     'parameter scheduler': ['mmsegsup.engine'],
 }

@@ -27,8 +27,6 @@ BOTTOM = set(LAYERS[0])
 
 # (importing module, imported module): upward edges still to move, with the reason
 PENDING = {
-    # the BASIS hook belongs to mmsegsup.basis (a 'hook' registry location to add)
-    ('mmsegsup.engine.hooks.pseudo_label_hook', 'mmsegsup.basis.pseudo_labels'),
     # the variants file format (and its category vocabulary) belongs to mmsegsup.formats
     ('mmsegsup.datasets.referring_variants', 'mmsegsup.analysis.variants'),
 }

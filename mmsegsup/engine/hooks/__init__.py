@@ -1,7 +1,5 @@
 from .freeze_segmentation_hook import FreezeSegmentationHook
 from .loss_switch_hook import LossSwitchHook
 from .prev_mask_curriculum_hook import PrevMaskCurriculumHook
-from .pseudo_label_hook import PseudoLabelHook
 
-__all__ = ['FreezeSegmentationHook', 'LossSwitchHook', 'PrevMaskCurriculumHook',
-           'PseudoLabelHook']
+__all__ = ['FreezeSegmentationHook', 'LossSwitchHook', 'PrevMaskCurriculumHook']

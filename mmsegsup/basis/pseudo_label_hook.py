@@ -1,12 +1,16 @@
-"""Pseudo-label a split with the model being trained, inside the same run (BASIS)."""
+"""Pseudo-label a split with the model being trained, inside the same run (BASIS).
+
+A BASIS part registered in MMEngine's root ``HOOKS``; ``mmsegsup.registry`` lists this
+package as a hook location, so configs naming it build it on first use.
+"""
 import os.path as osp
 from typing import Optional
 
 from mmengine.hooks import Hook
 from mmengine.registry import DATASETS, HOOKS
 
-from ...basis.pseudo_labels import pseudo_label
-from ..utils import bare_model
+from ..engine.utils import bare_model
+from .pseudo_labels import pseudo_label
 
 
 @HOOKS.register_module()
