@@ -21,15 +21,12 @@ from PIL import Image
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmsegsup.evaluation import evaluate_davis  # noqa: E402
+from mmsegsup.formats.index_png import write_index_png  # noqa: E402
+from mmsegsup.formats.palettes import DAVIS_PALETTE  # noqa: E402
 
 H, W = 480, 854
-PALETTE = (np.arange(768) * 37 % 256).astype(np.uint8).tolist()
-
-
 def _save_png(ids: np.ndarray, path: str) -> None:
-    img = Image.fromarray(ids.astype(np.uint8), mode='P')
-    img.putpalette(PALETTE)
-    img.save(path)
+    write_index_png(ids.astype(np.uint8), path, DAVIS_PALETTE)
 
 
 def _sequence(rng: np.random.Generator, frames: int, objects: int) -> np.ndarray:

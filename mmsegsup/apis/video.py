@@ -6,8 +6,8 @@ from typing import Iterable, Iterator, List, Optional, Tuple
 import cv2
 import numpy as np
 import torch
-from PIL import Image
 
+from ..formats.index_png import read_index_png
 from ..models.vos.inference_core import VOSInferenceCore, id_map
 from ..utils.errors import DatasetFormatError
 
@@ -62,11 +62,7 @@ def count_frames(source: str) -> int:
 
 def read_first_mask(path: str) -> np.ndarray:
     """Object ids ``(H, W)`` of a palette / indexed PNG (DAVIS first-frame annotation)."""
-    with Image.open(path) as im:
-        if im.mode not in ('P', 'L'):
-            raise DatasetFormatError(f'{path}: the first-frame mask must be a palette (P) or '
-                                     f'indexed (L) PNG of object ids, got mode {im.mode}')
-        return np.array(im)
+    return read_index_png(path, 'first-frame mask')
 
 
 def inference_video(model, frames: Iterable[np.ndarray], first_mask: Optional[np.ndarray] = None,

@@ -22,8 +22,8 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
 import numpy as np
 from mmengine.dataset import BaseDataset
 from mmsegsup.registry import SEG_DATASETS as DATASETS
-from PIL import Image
 
+from ..formats.index_png import read_index_png
 from ..utils.errors import DatasetFormatError
 from .sentence_draw import draw_sentence, fold_sentences
 
@@ -91,11 +91,7 @@ def _read_split(path: str) -> List[str]:
 
 
 def _object_ids(png: str) -> Set[int]:
-    with Image.open(png) as im:
-        if im.mode not in ('P', 'L'):
-            raise DatasetFormatError(f'{png}: expected a palette (P) or gray index PNG, got '
-                                     f'mode {im.mode}')
-        return {int(v) for v in np.unique(np.asarray(im))} - {0}
+    return {int(v) for v in np.unique(read_index_png(png, 'DAVIS annotation'))} - {0}
 
 
 @DATASETS.register_module()

@@ -41,6 +41,7 @@ from mmengine.utils import track_iter_progress
 from PIL import Image
 
 from ..formats.class_names import VOC_CLASSES
+from ..formats.index_png import read_index_png
 from ..formats.palettes import voc_palette
 from ..utils.io import dump_json_atomic
 
@@ -68,17 +69,7 @@ def _require_file(path: str, what: str) -> None:
 
 def _read_index_png(path: str) -> np.ndarray:
     """Palette indices of a VOC PNG (not the colours, which an RGB conversion would give)."""
-    _require_file(path, 'VOC annotation PNG')
-    try:
-        with Image.open(path) as img:
-            mode = img.mode
-            arr = np.array(img)
-    except OSError as err:
-        raise ValueError(f'cannot read VOC annotation PNG {path}: {err}') from err
-    if mode not in ('P', 'L'):
-        raise ValueError(f'{path}: expected an indexed (mode "P") or grey PNG holding '
-                         f'label indices, got mode {mode!r}')
-    return arr
+    return read_index_png(path, 'VOC annotation PNG', 'label indices')
 
 
 def _vote_class(cls_pixels: np.ndarray) -> int:

@@ -37,10 +37,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.utils import ProgressBar
-from PIL import Image
 from scipy.optimize import linear_sum_assignment
 
-from ..utils.errors import DavisFileNotFoundError, DavisFormatError
+from ..formats.errors import DavisFileNotFoundError, DavisFormatError
+from ..formats.index_png import read_index_png as formats_read_index_png
 from ..utils.io import write_text_atomic
 from .functional.davis_metrics import (boundary_radius, count_matches, davis_statistics,
                                        f_from_counts, mask_boundary)
@@ -69,26 +69,10 @@ class DavisSequence:
 
 
 def read_index_png(path: str, what: str = 'annotation') -> np.ndarray:
-    """Object-id map ``(H, W)`` uint8 of a palette ('P') or 8-bit grey ('L') PNG.
-
-    Any other mode (RGB colour masks, 16-bit, ...) would give colours or wrong ids instead of
-    object ids, so it is rejected with the file name.
-    """
-    if not osp.isfile(path):
-        raise DavisFileNotFoundError(f'{what} {path} not found')
-    try:
-        img = Image.open(path)
-    except OSError as err:
-        raise DavisFormatError(f'{what} {path} cannot be read as an image: {err}') from err
-    with img:
-        if img.mode not in ('P', 'L'):
-            raise DavisFormatError(
-                f"{what} {path} is a mode-{img.mode} image; expected a palette ('P') or 8-bit "
-                f"grey ('L') PNG whose pixel values are object ids (0 background, 255 void)")
-        try:
-            return np.array(img, dtype=np.uint8)
-        except OSError as err:  # truncated or corrupt data
-            raise DavisFormatError(f'{what} {path} cannot be decoded: {err}') from err
+    """Object-id map ``(H, W)`` uint8 of a palette ('P') or 8-bit grey ('L') PNG; other modes
+    (RGB colour masks, 16-bit, ...) would give colours or wrong ids and raise, naming the file."""
+    return formats_read_index_png(path, what, 'object ids (0 background, 255 void)',
+                                  error=DavisFormatError, missing=DavisFileNotFoundError)
 
 
 def _sorted_files(folder: str, ext: str) -> List[str]:

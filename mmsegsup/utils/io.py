@@ -45,19 +45,12 @@ def imwrite_atomic(img: np.ndarray, path: str) -> None:
     _atomic(path, lambda f: f.write(buf.tobytes()))
 
 
+def write_bytes_atomic(data: bytes, path: str) -> None:
+    """Write ``data`` to ``path`` through a temp file and a rename."""
+    _atomic(path, lambda f: f.write(data))
+
+
 def save_index_png_atomic(index_map: np.ndarray, path: str, palette) -> None:
-    """Write a ``uint8`` index map as a palette ("P") PNG, the DAVIS / VOC annotation format.
-
-    ``palette`` is a sequence of (r, g, b) triples, one per index.
-    """
-    from io import BytesIO
-
-    from PIL import Image
-    if index_map.dtype != np.uint8 or index_map.ndim != 2:
-        raise ValueError(f'{path}: index maps must be 2-D uint8, got {index_map.dtype} '
-                         f'{index_map.shape}')
-    img = Image.fromarray(index_map, mode='P')
-    img.putpalette([c for rgb in palette for c in rgb])
-    buf = BytesIO()
-    img.save(buf, format='PNG')
-    _atomic(path, lambda f: f.write(buf.getvalue()))
+    """The old name of :func:`mmsegsup.formats.index_png.write_index_png`."""
+    from ..formats.index_png import write_index_png
+    write_index_png(index_map, path, palette)

@@ -7,13 +7,13 @@ index PNG, an instance of an A2D ``.h5`` file). This transform turns any of them
 map mmseg expects (``gt_seg_map``: uint8, 1 = referent, 0 = background), so ``Resize``,
 ``RandomCrop`` and ``PackSegInputs`` handle it like any semantic label map.
 """
-import os.path as osp
 from typing import Optional, Tuple, Union
 
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmsegsup.registry import SEG_TRANSFORMS as TRANSFORMS
 
+from ...formats.index_png import read_index_png
 from ...utils.errors import DatasetFormatError
 
 REF_MASK_TYPES = ('coco', 'index_png', 'a2d_h5', 'none')
@@ -68,15 +68,7 @@ def read_index_png_mask(path: str, obj_id: int) -> np.ndarray:
 
     An object absent from the frame gives an empty mask: objects leave and re-enter videos.
     """
-    from PIL import Image
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'index PNG {path} not found')
-    with Image.open(path) as img:
-        if img.mode not in ('P', 'L'):
-            raise DatasetFormatError(f'{path}: expected a palette ("P") or gray ("L") index PNG '
-                                     f'of object ids, got mode {img.mode!r}')
-        index = np.array(img)
-    return (index == int(obj_id)).astype(np.uint8)
+    return (read_index_png(path, 'referring mask') == int(obj_id)).astype(np.uint8)
 
 
 @TRANSFORMS.register_module()

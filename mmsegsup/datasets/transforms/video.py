@@ -6,8 +6,8 @@ from mmcv.transforms import BaseTransform
 from mmdet.datasets.transforms import BaseFrameSample
 from mmsegsup.registry import TRANSFORMS
 from mmdet.structures.mask import BitmapMasks
-from PIL import Image
 
+from ...formats.index_png import read_index_png
 from ...utils.errors import DatasetFormatError
 
 
@@ -58,11 +58,7 @@ class LoadVideoObjectAnnotations(BaseTransform):
         ids = np.zeros((0, ), np.int64)
         masks = np.zeros((0, h, w), np.uint8)
         if path is not None:
-            with Image.open(path) as im:
-                if im.mode not in ('P', 'L'):
-                    raise DatasetFormatError(f'{path}: annotation must be a palette (P) or '
-                                             f'indexed (L) PNG of object ids, got mode {im.mode}')
-                index = np.array(im)
+            index = read_index_png(path, 'annotation')
             if index.shape != (h, w):
                 raise DatasetFormatError(f'{path}: annotation is {index.shape[0]}x'
                                          f'{index.shape[1]} but frame {results.get("img_path")}'

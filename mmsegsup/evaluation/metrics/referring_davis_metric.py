@@ -9,8 +9,8 @@ import numpy as np
 import torch
 from mmsegsup.registry import SEG_METRICS as METRICS
 
+from ...formats.index_png import write_index_png
 from ...formats.palettes import DAVIS_PALETTE
-from ...utils.io import save_index_png_atomic
 from ..functional.referring_metrics import merge_object_probabilities, quantize_foreground
 from .davis_metric import DAVISMetric
 
@@ -104,8 +104,8 @@ class ReferringDAVISMetric(DAVISMetric):
         try:
             for (video, frame), objects in sorted(frames.items()):
                 index = self._merge(video, frame, objects)
-                save_index_png_atomic(index, self.frame_path(out, video, f'{frame:05d}'),
-                                      DAVIS_PALETTE)
+                write_index_png(index, self.frame_path(out, video, f'{frame:05d}'),
+                                DAVIS_PALETTE)
         except BaseException:
             self._cleanup()
             raise

@@ -8,9 +8,9 @@ from typing import Dict, List, Optional, Sequence
 from mmengine.dist import broadcast_object_list, is_main_process
 from mmengine.evaluator import BaseMetric
 
+from ...formats.index_png import write_index_png
 from ...formats.palettes import DAVIS_PALETTE
 from ...models.vos.inference_core import id_map
-from ...utils.io import save_index_png_atomic
 
 
 class VOSResultsMetric(BaseMetric):
@@ -60,8 +60,8 @@ class VOSResultsMetric(BaseMetric):
                 pred = frame['pred_track_instances']
                 index = id_map(pred['masks'].cpu().numpy(), pred['instances_ids'].tolist(),
                                frame['ori_shape'][:2])
-                save_index_png_atomic(index, self.frame_path(out, name, frame['frame_name']),
-                                      DAVIS_PALETTE)
+                write_index_png(index, self.frame_path(out, name, frame['frame_name']),
+                                DAVIS_PALETTE)
             self.results.append(name)
 
     def compute_metrics(self, results: List[str]) -> Dict[str, float]:
