@@ -22,21 +22,21 @@ network, an IoU-W-RSIS / RSIS with an IoU branch), ``annotator_options``, ``num_
 the source annotations, or read from ``weak_file``), ``mc_passes`` (MC-dropout passes when an
 MC strategy is used), ``score_ground_truth`` (compute oracle scores, default: with
 ground-truth labels) and ``tool_process`` (False: the tools run in this process, see
-:mod:`mmsegsup.utils.staged_run`).
+:mod:`mmsegsup.apis.stages`).
 """
 import copy
 import csv
 import io
-import json
 import os.path as osp
 from typing import Callable, Dict, List, Optional
 
 from mmengine.config import Config, ConfigDict
 
+from ..apis.stages import StagedRun, find_config
 from ..basis.splits import choose_strong
+from ..formats.coco_json import load_coco_json
 from ..utils.errors import DatasetFormatError
 from ..utils.io import dump_json_atomic, write_text_atomic
-from ..utils.staged_run import StagedRun, find_config
 from .report import write_report
 from .scoring import iou_mae, load_records
 from .selectors import build_selector, check_pool
@@ -85,13 +85,7 @@ def load_settings(loop_cfg: str) -> ConfigDict:
 
 
 def _read_coco(path: str) -> dict:
-    try:
-        with open(path) as f:
-            coco = json.load(f)
-        coco['images'], coco.get('annotations', [])
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise DatasetFormatError(f'{path}: not a COCO instances file ({err})') from err
-    return coco
+    return load_coco_json(path, keys=('images', ), what='COCO instances file')
 
 
 def _subset(coco: dict, ids, with_annotations: bool = True) -> dict:

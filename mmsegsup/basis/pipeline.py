@@ -2,8 +2,9 @@
 g on strong + pseudo -> both evaluated -> one row of the results CSV and the budget plot.
 
 Every stage runs the standard tools (``tools/train.py``, ``tools/pseudo_label.py``,
-``tools/test.py``) in a subprocess on a config derived from the user's, dumped under the run
-folder so each step can be rerun by hand. A finished stage leaves ``stages/<name>.json``;
+``tools/test.py``) on a config derived from the user's, dumped under the run folder so each
+step can be rerun by hand, and reads their results from the files they write
+(:mod:`mmsegsup.apis.stages`). A finished stage leaves ``stages/<name>.json``;
 rerunning the pipeline skips finished stages and resumes an interrupted training.
 
 The pipeline config holds a ``basis`` dict:
@@ -33,9 +34,9 @@ from typing import Callable, Dict, List, Optional
 
 from mmengine.config import Config, ConfigDict
 
+from ..apis.stages import StagedRun, find_config
 from ..budget import VOC_STATS, budget_days, stats_from_coco
 from ..utils.io import write_text_atomic
-from ..utils.staged_run import StagedRun, find_config
 from .pseudo_labels import INSTANCE_FILE, SEMANTIC_LIST
 from .report import plot_rows, upsert_row
 from .splits import split_coco, split_list

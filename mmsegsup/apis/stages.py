@@ -1,23 +1,28 @@
-"""Multi-stage experiment drivers (BASIS, active learning) built on the standard tools.
+"""The stage driver of the multi-stage experiments (BASIS, active learning).
 
-Every stage runs ``tools/*.py`` on a config dumped under the run folder, so a step can be
-rerun by hand: in a subprocess (``tool_process = True``, the default) or through the tool's
-``main(argv)`` in this process (``mmsegsup.utils.tool_runner``). A finished stage leaves ``stages/<name>.json`` with its outputs;
-rerunning skips finished stages and trainings resume from their last checkpoint.
+Every stage runs a standard tool (``tools/train.py``, ``tools/test.py``, ...) on a config dumped
+under the run folder, so a step can be rerun by hand: in a subprocess (``tool_process = True``,
+the default) or through the tool's ``main(argv)`` in this process
+(:mod:`mmsegsup.utils.tool_runner`). Results come back through the files the tools write, never
+their printed output: the last checkpoint MMEngine's runner names in ``last_checkpoint``, the
+test metrics its ``LoggerHook`` dumps to ``<work_dir>/<timestamp>/<timestamp>.json``. A finished
+stage leaves ``stages/<name>.json`` with its outputs; rerunning skips finished stages and
+trainings resume from their last checkpoint.
 """
 import copy
+import glob
 import json
 import os
 import os.path as osp
-import re
 import subprocess
 import sys
+import time
 from typing import Callable, List
 
 from mmengine.config import Config
 
-from .io import dump_json_atomic, write_text_atomic
-from .tool_runner import run_tool
+from ..utils.io import dump_json_atomic, write_text_atomic
+from ..utils.tool_runner import run_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -47,7 +52,6 @@ class StagedRun:
     def _train_dataset(cfg: Config):
         """Build a config's training set once (generating synthetic data if needed)."""
         from mmengine.registry import DATASETS, DefaultScope
-        import mmsegsup  # noqa: F401  (registration)
         with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmsegsup')):
             return DATASETS.build(copy.deepcopy(cfg.train_dataloader.dataset))
 
@@ -97,11 +101,26 @@ class StagedRun:
         return dict(config=config, checkpoint=self._last_checkpoint(work))
 
     def _test(self, model: dict, work: str, metric: str) -> float:
-        """``tools/test.py`` on a trained model; the value of ``metric`` it printed."""
-        out = self._tool(['tools/test.py', model['config'], model['checkpoint'],
-                          '--work-dir', work])
-        found = re.findall(rf'(?:^|\s){re.escape(metric)}: (-?[0-9.]+(?:e-?[0-9]+)?)', out)
-        if not found:
-            raise RuntimeError(f'tools/test.py printed no {metric!r} for {model["config"]}; '
-                               f'set the metric to one of the printed keys:\n{out[-2000:]}')
-        return float(found[-1])
+        """``tools/test.py`` on a trained model; ``metric`` from the metrics file it wrote."""
+        start = time.time()
+        self._tool(['tools/test.py', model['config'], model['checkpoint'], '--work-dir', work])
+        return read_test_metric(work, metric, since=start)
+
+
+def read_test_metric(work: str, metric: str, since: float = 0.0) -> float:
+    """``metric`` of the newest test run under ``work``: MMEngine's ``LoggerHook`` dumps a
+    test's metrics to ``<work>/<timestamp>/<timestamp>.json`` (files older than ``since``, from
+    an earlier run, are ignored)."""
+    found = [p for p in glob.glob(osp.join(work, '*', '*.json'))
+             if osp.basename(osp.dirname(p)) == osp.splitext(osp.basename(p))[0]
+             and osp.getmtime(p) >= since - 1.0]
+    if not found:
+        raise FileNotFoundError(f'{work}: no <timestamp>/<timestamp>.json of a test run (the '
+                                "config's default_hooks need MMEngine's LoggerHook)")
+    path = max(found, key=osp.getmtime)
+    with open(path) as f:
+        metrics = json.load(f)
+    if metric not in metrics:
+        keys = ', '.join(k for k in metrics if k not in ('time', 'data_time', 'step'))
+        raise KeyError(f'{path} has no {metric!r}: set the metric to one of {keys}')
+    return float(metrics[metric])
