@@ -3,12 +3,12 @@
 One seeded permutation per pool, cut at N, so the subsets of one seed are nested
 (100 of VOC's 1464 are among its 200, ...), as when an annotation budget grows.
 """
-import json
 import os.path as osp
 from typing import List, Sequence, Tuple
 
 import numpy as np
 
+from ..formats.coco_json import load_coco_json
 from ..utils.errors import DatasetFormatError
 from ..utils.io import dump_json_atomic, write_text_atomic
 
@@ -32,11 +32,10 @@ def split_coco(ann_file: str, num_strong: int, seed: int, out_dir: str) -> Tuple
     """Write ``strong-<N>_seed-<S>.json`` (N images with their annotations) and
     ``pool-<N>_seed-<S>.json`` (the other images, without annotations: what pseudo-labelling
     sees) under ``out_dir``; returns their paths. Images keep their ids and file names."""
+    coco = load_coco_json(ann_file, keys=('images', ), what='COCO instances file')
     try:
-        with open(ann_file) as f:
-            coco = json.load(f)
         images = sorted(coco['images'], key=lambda im: im['id'])
-    except (OSError, ValueError, KeyError, TypeError) as err:
+    except (KeyError, TypeError) as err:
         raise DatasetFormatError(f'{ann_file}: not a COCO instances file ({err})') from err
     strong, rest = choose_strong(images, num_strong, seed, source=ann_file)
     keep = {im['id'] for im in strong}

@@ -23,7 +23,6 @@ does not spell it out):
 Everything here is pure: no I/O besides reading a COCO file in ``stats_from_coco``, and only the
 standard library, so ``tools/budget.py`` can load it without torch.
 """
-import json
 import math
 import numbers
 import os
@@ -31,6 +30,7 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Union
 
+from ..formats.coco_json import check_coco_lists, load_coco_json
 from ..formats.supervision import FULL, IMAGE_LABELS, KINDS, LABELS_COUNTS, normalize_kind
 
 
@@ -334,21 +334,10 @@ def stats_from_coco(coco: Union[str, os.PathLike, Mapping[str, Any]],
     Malformed files raise ``ValueError`` naming the file.
     """
     if isinstance(coco, Mapping):
-        name, data = '<COCO dict>', coco
+        name, data = '<COCO dict>', check_coco_lists(coco, '<COCO dict>')
     else:
         name = os.fspath(coco)
-        with open(name, 'rb') as f:  # a missing file raises FileNotFoundError naming it
-            raw = f.read()
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as err:
-            raise ValueError(f'{name}: not a readable COCO JSON file ({err})') from err
-    if not isinstance(data, Mapping):
-        raise ValueError(f'{name}: expected a JSON object with images/annotations/categories, '
-                         f'got {type(data).__name__}')
-    for key in ('images', 'annotations', 'categories'):
-        if not isinstance(data.get(key), list):
-            raise ValueError(f'{name}: missing or malformed COCO field {key!r} (expected a list)')
+        data = load_coco_json(name)
     cat_ids = _ids(data['categories'], 'categories', name)
     if not cat_ids:
         raise ValueError(f'{name}: "categories" is empty; cannot count classes')

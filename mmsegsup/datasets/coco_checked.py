@@ -1,11 +1,11 @@
 """COCO instance data with input validation that names the file at fault."""
-import json
 from typing import List, Union
 
 from mmdet.datasets import CocoDataset
 from mmsegsup.registry import DATASETS
 
-from ..utils.errors import DatasetFormatError
+from ..formats.coco_json import load_coco_json
+from ..formats.errors import DatasetFormatError
 
 
 @DATASETS.register_module()
@@ -24,12 +24,9 @@ class CheckedCocoDataset(CocoDataset):
     def load_data_list(self) -> List[dict]:
         try:
             return super().load_data_list()
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise DatasetFormatError(f'{self.ann_file}: not a readable COCO JSON file ({err})'
-                                     ) from err
-        except (KeyError, TypeError) as err:
-            raise DatasetFormatError(f'{self.ann_file}: missing or malformed COCO field {err} '
-                                     '(expected images/annotations/categories lists)') from err
+        except (ValueError, KeyError, TypeError) as err:  # JSONDecodeError included
+            load_coco_json(self.ann_file)  # the file's fault, named, if the format explains it
+            raise DatasetFormatError(f'{self.ann_file}: malformed COCO entry ({err!r})') from err
 
     def parse_data_info(self, raw_data_info: dict) -> Union[dict, List[dict]]:
         img = raw_data_info['raw_img_info']

@@ -34,6 +34,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..utils.errors import DatasetFormatError
 from ..utils.io import dump_json_atomic
+from .coco_json import load_coco_json
 from .supervision import IMAGE_LABELS, LABELS_COUNTS, normalize_kind
 
 __all__ = [
@@ -288,7 +289,7 @@ def weak_labels_from_coco(ann_file: PathLike, weak_type: str = WEAK_LABELS_COUNT
     """
     ann_file = os.fspath(ann_file)
     weak_type = normalize_weak_type(weak_type)
-    coco = _read_coco(ann_file)
+    coco = load_coco_json(ann_file)
     cat_names = _coco_categories(coco['categories'], ann_file)
     file_names = _coco_images(coco['images'], ann_file)
     per_image: Dict[Any, Counter] = {image_id: Counter() for image_id in file_names}
@@ -345,24 +346,6 @@ def _more(n: int, what: str) -> str:
 
 def _in_class_order(counts: Mapping[str, int], classes: Tuple[str, ...]) -> Dict[str, int]:
     return {cls: counts[cls] for cls in classes if counts.get(cls)}
-
-
-def _read_coco(ann_file: str) -> Mapping[str, Any]:
-    """A COCO document with the three lists this module reads."""
-    with open(ann_file, 'rb') as f:
-        raw = f.read()
-    try:
-        coco = json.loads(raw)
-    except ValueError as err:
-        raise DatasetFormatError(f'{ann_file}: not a readable COCO JSON file ({err})') from err
-    if not isinstance(coco, Mapping):
-        raise DatasetFormatError(f'{ann_file}: expected a COCO JSON object, got '
-                                 f'{type(coco).__name__}')
-    for key in ('images', 'annotations', 'categories'):
-        if not isinstance(coco.get(key), list):
-            raise DatasetFormatError(f'{ann_file}: missing or malformed COCO field {key!r} '
-                                     '(expected a list)')
-    return coco
 
 
 def _coco_categories(categories: List[Any], ann_file: str) -> Dict[Any, str]:
