@@ -4,9 +4,7 @@
 # left: the original validates on images resized to a shorter side of 520 with one random
 # sentence per ref (train.py:98-114, 293-307); the thesis configs validate with the test
 # protocol (own resolution, every sentence), so the epoch they keep may differ.
-_base_ = 'mmseg::_base_/default_runtime.py'
-default_scope = 'mmsegsup_seg'
-custom_imports = dict(imports=['mmsegsup'], allow_failed_imports=False)
+_base_ = './seg_runtime.py'
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=True),
@@ -16,4 +14,3 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))
 log_processor = dict(by_epoch=True)
-randomness = dict(seed=0)

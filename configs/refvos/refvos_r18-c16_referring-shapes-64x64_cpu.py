@@ -7,10 +7,8 @@
 # small visual network. Iteration-based; the per-expression CSV goes to work_dirs/.
 _base_ = [
     '../_base_/models/refvos_r101_mmsegsup.py', '../_base_/datasets/referring_shapes.py',
-    'mmseg::_base_/default_runtime.py'
+    '../_base_/schedules/adamw_poly_cpu_1000i.py', '../_base_/seg_runtime.py'
 ]
-default_scope = 'mmsegsup_seg'
-custom_imports = dict(imports=['mmsegsup'], allow_failed_imports=False)
 
 crop_size = (64, 64)
 norm_cfg = dict(type='BN', requires_grad=True)
@@ -27,27 +25,14 @@ train_dataloader = dict(dataset=dict(num_images=300))
 val_dataloader = dict(dataset=dict(num_images=60))
 test_dataloader = val_dataloader
 
+# 1500 iterations of the CPU schedule, one checkpoint at the end
 max_iters = 1500
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=3e-3, weight_decay=1e-4),
-    clip_grad=dict(max_norm=10.0, norm_type=2))
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
     dict(type='PolyLR', eta_min=1e-5, power=0.9, by_epoch=False, begin=50, end=max_iters)
 ]
+default_hooks = dict(checkpoint=dict(interval=max_iters))
 val_evaluator = dict(type='ReferringMetric', csv_file='work_dirs/refvos_shapes_expressions.csv')
 test_evaluator = val_evaluator
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters, max_keep_ckpts=2),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
-log_processor = dict(by_epoch=False)
 env_cfg = dict(cudnn_benchmark=False)
-randomness = dict(seed=0)
