@@ -29,7 +29,6 @@ every DAVIS sequence is shorter, so the values are equal there).
 from __future__ import annotations
 
 import glob
-import math
 import os.path as osp
 import warnings
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from ..formats.index_png import read_index_png as formats_read_index_png
 from ..utils.io import write_text_atomic
 from .functional.davis_metrics import (boundary_radius, count_matches, davis_statistics,
                                        f_from_counts, mask_boundary)
+from .tables import csv_field, csv_number, text_table
 
 __all__ = [
     'TASKS', 'VOID_LABEL', 'MAX_PROPOSALS', 'GLOBAL_COLUMNS', 'PER_SEQUENCE_COLUMNS',
@@ -383,18 +383,6 @@ def evaluate_davis(davis_root: str, results_dir: str, task: str = 'semi-supervis
     return result
 
 
-def _fmt(value: object) -> str:
-    """``%.3f`` as pandas ``to_csv(float_format='%.3f')``; nan becomes an empty field."""
-    value = float(value)
-    return '' if math.isnan(value) else '%.3f' % value
-
-
-def _csv_field(text: str) -> str:
-    if any(c in text for c in ',"\r\n'):
-        return '"' + text.replace('"', '""') + '"'
-    return text
-
-
 def write_davis_csvs(result: Dict[str, object], out_dir: str,
                      split: Optional[str] = None) -> Tuple[str, str]:
     """Write ``global_results-<split>.csv`` and ``per-sequence_results-<split>.csv`` atomically.
@@ -404,31 +392,25 @@ def write_davis_csvs(result: Dict[str, object], out_dir: str,
     split = split or str(result['split'])
     global_path = osp.join(out_dir, f'global_results-{split}.csv')
     seq_path = osp.join(out_dir, f'per-sequence_results-{split}.csv')
-    lines = [','.join(GLOBAL_COLUMNS), ','.join(_fmt(result[c]) for c in GLOBAL_COLUMNS)]
+    lines = [','.join(GLOBAL_COLUMNS), ','.join(csv_number(result[c]) for c in GLOBAL_COLUMNS)]
     write_text_atomic('\n'.join(lines) + '\n', global_path)
     lines = [','.join(PER_SEQUENCE_COLUMNS)]
     for row in result['per_object']:
-        lines.append(','.join((_csv_field(str(row['Sequence'])), _fmt(row['J-Mean']),
-                               _fmt(row['F-Mean']))))
+        lines.append(','.join((csv_field(str(row['Sequence'])), csv_number(row['J-Mean']),
+                               csv_number(row['F-Mean']))))
     write_text_atomic('\n'.join(lines) + '\n', seq_path)
     return global_path, seq_path
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
-    out = [' '.join(h.rjust(w) for h, w in zip(header, widths))]
-    out += [' '.join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
-    return '\n'.join(out)
 
 
 def format_davis_tables(result: Dict[str, object], per_sequence: bool = True) -> str:
     """The global (and per-sequence) results as printed by the official script, 3 decimals."""
     split = result['split']
     text = [f'--------------------------- Global results for {split} ---------------------------',
-            _table(GLOBAL_COLUMNS, [[_fmt(result[c]) or 'nan' for c in GLOBAL_COLUMNS]])]
+            text_table(GLOBAL_COLUMNS, [[csv_number(result[c]) or 'nan'
+                                         for c in GLOBAL_COLUMNS]])]
     if per_sequence:
-        rows = [[str(r['Sequence']), _fmt(r['J-Mean']) or 'nan', _fmt(r['F-Mean']) or 'nan']
-                for r in result['per_object']]
+        rows = [[str(r['Sequence']), csv_number(r['J-Mean']) or 'nan',
+                 csv_number(r['F-Mean']) or 'nan'] for r in result['per_object']]
         text += ['', f'---------- Per sequence results for {split} ----------',
-                 _table(PER_SEQUENCE_COLUMNS, rows)]
+                 text_table(PER_SEQUENCE_COLUMNS, rows)]
     return '\n'.join(text)

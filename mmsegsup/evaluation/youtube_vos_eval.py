@@ -31,12 +31,12 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 import numpy as np
 from mmengine.utils import ProgressBar
 
-from ..utils.io import write_text_atomic
 from ..formats.youtube_vos_meta import Meta, load_youtube_vos_meta
-from .davis_eval import (DavisFileNotFoundError, DavisFormatError, _csv_field, _fmt, _table,
-                         read_index_png)
+from ..utils.io import write_text_atomic
+from .davis_eval import DavisFileNotFoundError, DavisFormatError, read_index_png
 from .functional.davis_metrics import (boundary_radius, count_matches, f_from_counts,
                                        mask_boundary)
+from .tables import csv_field, csv_number, text_table
 
 __all__ = [
     'GLOBAL_COLUMNS', 'PER_OBJECT_COLUMNS', 'load_youtube_vos_meta', 'seen_categories_from_meta',
@@ -255,13 +255,13 @@ def write_youtube_vos_csvs(result: Dict[str, object], out_dir: str,
     split = split or str(result['split'])
     global_path = osp.join(out_dir, f'global_results-{split}.csv')
     object_path = osp.join(out_dir, f'per-object_results-{split}.csv')
-    lines = [','.join(GLOBAL_COLUMNS), ','.join(_fmt(result[c]) for c in GLOBAL_COLUMNS)]
+    lines = [','.join(GLOBAL_COLUMNS), ','.join(csv_number(result[c]) for c in GLOBAL_COLUMNS)]
     write_text_atomic('\n'.join(lines) + '\n', global_path)
     lines = [','.join(PER_OBJECT_COLUMNS)]
     for row in result['per_object']:
-        lines.append(','.join((_csv_field(row['video']), str(row['object']),
-                               _csv_field(row['category']), str(int(row['seen'])),
-                               _fmt(row['J']), _fmt(row['F']), str(row['num_frames']))))
+        lines.append(','.join((csv_field(row['video']), str(row['object']),
+                               csv_field(row['category']), str(int(row['seen'])),
+                               csv_number(row['J']), csv_number(row['F']), str(row['num_frames']))))
     write_text_atomic('\n'.join(lines) + '\n', object_path)
     return global_path, object_path
 
@@ -271,7 +271,7 @@ def format_youtube_vos_table(result: Dict[str, object], per_object: bool = False
     rows = result['per_object']
     n_seen = sum(1 for r in rows if r['seen'])
     text = [f'------------------ Global results for {result["split"]} ------------------',
-            _table(GLOBAL_COLUMNS, [[_fmt(result[c]) or 'nan' for c in GLOBAL_COLUMNS]]),
+            text_table(GLOBAL_COLUMNS, [[csv_number(result[c]) or 'nan' for c in GLOBAL_COLUMNS]]),
             f'{len(rows)} objects ({n_seen} seen, {len(rows) - n_seen} unseen) in '
             f'{result["num_videos"]} videos, {result["num_frames"]} frames']
     skipped = result['skipped']
@@ -282,8 +282,8 @@ def format_youtube_vos_table(result: Dict[str, object], per_object: bool = False
                     f'first appearance: {names}{more}')
     if per_object:
         table = [[r['video'], str(r['object']), r['category'], 'yes' if r['seen'] else 'no',
-                  _fmt(r['J']) or 'nan', _fmt(r['F']) or 'nan', str(r['num_frames'])]
+                  csv_number(r['J']) or 'nan', csv_number(r['F']) or 'nan', str(r['num_frames'])]
                  for r in rows]
         text += ['', f'---------- Per object results for {result["split"]} ----------',
-                 _table(PER_OBJECT_COLUMNS, table)]
+                 text_table(PER_OBJECT_COLUMNS, table)]
     return '\n'.join(text)
