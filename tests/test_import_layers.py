@@ -26,10 +26,7 @@ LAYER = {name: i for i, names in enumerate(LAYERS) for name in names}
 BOTTOM = set(LAYERS[0])
 
 # (importing module, imported module): upward edges still to move, with the reason
-PENDING = {
-    # the variants file format (and its category vocabulary) belongs to mmsegsup.formats
-    ('mmsegsup.datasets.referring_variants', 'mmsegsup.analysis.variants'),
-}
+PENDING = set()
 
 
 def _module(path: str) -> str:

@@ -39,9 +39,10 @@ import os.path as osp
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import (Dict, FrozenSet, Hashable, Iterable, Iterator, List, Mapping, Optional,
+from typing import (Dict, FrozenSet, Hashable, Iterable, List, Mapping, Optional,
                     Sequence, Tuple)
 
+from ..formats.json_files import json_objects, some_ids
 from ..utils.errors import DatasetFormatError
 from ..utils.io import dump_json_atomic, write_text_atomic
 
@@ -318,21 +319,6 @@ def write_annotations_csv(annotations: Iterable[REAnnotation], path: str) -> str
 # ---- JSON ------------------------------------------------------------------------------------
 
 
-def json_objects(items: list, path: str, field: str,
-                 known: Sequence[str]) -> Iterator[Tuple[str, dict]]:
-    """``(where, item)`` for each entry of a JSON list ``field`` of the file ``path``, checked to
-    be an object with only ``known`` keys (``where`` names the entry in error messages)."""
-    for i, item in enumerate(items):
-        where = f'{path}: {field}[{i}]'
-        if not isinstance(item, dict):
-            raise DatasetFormatError(f'{where}: expected an object, got {item!r}')
-        unknown = sorted(set(item) - set(known))
-        if unknown:
-            raise DatasetFormatError(f'{where}: unknown key(s) {", ".join(unknown)}; expected '
-                                     f'{", ".join(known)}')
-        yield where, item
-
-
 def read_annotations_json(path: str) -> Dict[str, REAnnotation]:
     """One annotator's JSON (module docstring) as ``expr_id -> REAnnotation``, in file order."""
     if not osp.isfile(path):
@@ -394,12 +380,6 @@ def write_annotations(annotations: Iterable[REAnnotation], path: str) -> str:
 
 # ---- several annotators ----------------------------------------------------------------------
 
-def _some(ids: Iterable[str], k: int = 5) -> str:
-    ids = sorted(ids)
-    shown = ', '.join(repr(i) for i in ids[:k])
-    return shown + (f' and {len(ids) - k} more' if len(ids) > k else '')
-
-
 def check_same_expressions(annotators: Sequence[Mapping[str, REAnnotation]],
                            names: Optional[Sequence[str]] = None) -> List[str]:
     """The common expression ids (sorted); ``DatasetFormatError`` naming the annotator (file)
@@ -417,10 +397,10 @@ def check_same_expressions(annotators: Sequence[Mapping[str, REAnnotation]],
             parts = []
             if reference - ids:
                 parts.append(f'lacks {len(reference - ids)} expression(s) of {names[0]} '
-                             f'({_some(reference - ids)})')
+                             f'({some_ids(reference - ids)})')
             if ids - reference:
                 parts.append(f'has {len(ids - reference)} expression(s) that {names[0]} '
-                             f'lacks ({_some(ids - reference)})')
+                             f'lacks ({some_ids(ids - reference)})')
             raise DatasetFormatError(f'{name}: ' + ' and '.join(parts) +
                                      '; all annotators must label the same expressions')
     return sorted(reference)

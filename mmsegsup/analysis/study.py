@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import (Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple,
                     Union)
 
+from ..formats.json_files import some_ids
 from ..utils.errors import DatasetFormatError
 from ..utils.io import write_text_atomic
 from .categories import CATEGORY_TITLES, MAJOR_CATEGORIES, REAnnotation, normalize_category
@@ -130,12 +131,6 @@ def _category_set(value: Categories, expr_id: str) -> FrozenSet[str]:
     return frozenset(normalize_category(c) for c in value)
 
 
-def _some(ids: Iterable[str], k: int = 5) -> str:
-    ids = sorted(ids)
-    return ', '.join(repr(i) for i in ids[:k]) + (f' and {len(ids) - k} more'
-                                                   if len(ids) > k else '')
-
-
 def join_categories(rows: Sequence[Row], categories: Mapping[str, Categories],
                     results_file: str = 'the results', on_missing: str = 'error'
                     ) -> List[dict]:
@@ -153,7 +148,7 @@ def join_categories(rows: Sequence[Row], categories: Mapping[str, Categories],
     if unknown and on_missing == 'error':
         raise DatasetFormatError(
             f'{results_file}: {len(unknown)} of {len(rows)} expression(s) have no categories '
-            f'({_some(unknown)}); the results and the category files must come from the same '
+            f'({some_ids(unknown)}); the results and the category files must come from the same '
             f'expressions (or keep only the annotated ones)')
     return [dict(r, categories=_category_set(categories[str(r['expr_id'])], str(r['expr_id'])))
             for r in rows if str(r.get('expr_id')) in categories]
@@ -190,7 +185,7 @@ def split_levels(rows: Sequence[Row], results_file: str = 'the results'
         out.setdefault(level, []).append(dict(r, expr_id=base, level=level))
     if bad:
         raise DatasetFormatError(f'{results_file}: {len(bad)} expression id(s) are not of the '
-                                 f'form "<expr_id>#<level>" ({_some(bad)}); expected the '
+                                 f'form "<expr_id>#<level>" ({some_ids(bad)}); expected the '
                                  f'results of a ReferringVariantsDataset run')
     return out
 

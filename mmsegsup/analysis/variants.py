@@ -71,18 +71,21 @@ appear in ``expressions`` (both texts may be ``null``), the two texts of a pair 
 ``"<category>-"``, evaluated like the information levels.
 """
 import json
-import os.path as osp
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import (Dict, FrozenSet, Hashable, Iterable, List, Mapping, Optional, Sequence,
                     Tuple)
 
+from ..formats.json_files import check_header, json_objects, load_json
+from ..formats.re_variants import (VARIANTS_FORMAT, ExpressionVariants, VariantSet,
+                                   check_level_name, check_text, read_variants, variants_from_json,
+                                   write_variants)
+from ..formats.referring_shapes import shapes_class_labels
 from ..utils.errors import DatasetFormatError
 from ..utils.io import write_text_atomic
-from .categories import MAJOR_CATEGORIES, json_objects, normalize_category
+from .categories import MAJOR_CATEGORIES, normalize_category
 
-VARIANTS_FORMAT = 'mmsegsup-re-variants'
 AUGMENTED_FORMAT = 'mmsegsup-re-augmented'
 GENERIC_WORD = 'thing'  # "we consider a generic phrase thing" (6.5.2)
 LEVELS = ('generic', 'actor', 'action', 'actor_action', 'full')
@@ -90,95 +93,6 @@ ACTION_LEVELS = ('action', 'actor_action')
 LEVEL_TITLES = {'generic': 'Generic', 'actor': 'Only Actor', 'action': 'Only Action',
                 'actor_action': 'Actor + Action', 'full': 'Full phrase'}  # table 6.7
 NO_ACTION = ('none', )  # A2D's "no action" label
-_LEVEL_NAME = re.compile(r'^[A-Za-z0-9_+\-]+$')
-
-
-# ---- data model ------------------------------------------------------------------------------
-
-def check_level_name(level: str) -> str:
-    """``level`` if it is a valid level name, else ``ValueError``."""
-    if not isinstance(level, str) or not _LEVEL_NAME.match(level):
-        raise ValueError(f'level names use letters, digits, _, + and - (no "#"), got {level!r}')
-    return level
-
-
-def _text(value: object, where: str, nullable: bool = True) -> Optional[str]:
-    if value is None and nullable:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f'{where} must be a non-empty string{" or null" if nullable else ""}'
-                         f', got {value!r}')
-    return value.strip()
-
-
-@dataclass(frozen=True)
-class ExpressionVariants:
-    """The variant texts of one expression: ``level -> text`` (``None``: not applicable),
-    per-frame overrides ``frame_id -> {level: text}`` and free-form labels."""
-    expr_id: str
-    texts: Mapping[str, Optional[str]]
-    frames: Mapping[int, Mapping[str, str]] = field(default_factory=dict)
-    labels: Mapping[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.expr_id, str) or not self.expr_id:
-            raise ValueError(f'expr_id must be a non-empty string, got {self.expr_id!r}')
-        if not isinstance(self.texts, Mapping):
-            raise ValueError(f'{self.expr_id}: variants must map levels to texts')
-        texts = {check_level_name(k): _text(v, f'{self.expr_id}: variant {k!r}')
-                 for k, v in self.texts.items()}
-        frames = {}
-        for frame, over in dict(self.frames).items():
-            if isinstance(frame, bool) or not isinstance(frame, int):
-                raise ValueError(f'{self.expr_id}: frame ids must be integers, got {frame!r}')
-            if not isinstance(over, Mapping):
-                raise ValueError(f'{self.expr_id}: frame {frame} must map levels to texts')
-            unknown = sorted(set(over) - set(texts))
-            if unknown:
-                raise ValueError(f'{self.expr_id}: frame {frame} overrides unknown level(s) '
-                                 f'{", ".join(map(str, unknown))}')
-            frames[frame] = {k: _text(v, f'{self.expr_id}: frame {frame} variant {k!r}', False)
-                             for k, v in over.items()}
-        if not isinstance(self.labels, Mapping):
-            raise ValueError(f'{self.expr_id}: labels must be a mapping')
-        object.__setattr__(self, 'texts', texts)
-        object.__setattr__(self, 'frames', frames)
-        object.__setattr__(self, 'labels', {str(k): v for k, v in self.labels.items()})
-
-    def text(self, level: str, frame_id: Optional[int] = None) -> Optional[str]:
-        """The text of ``level`` on ``frame_id`` (the expression's text without override)."""
-        if level not in self.texts:
-            raise KeyError(f'{self.expr_id}: no variant for level {level!r}')
-        if frame_id is not None and level in self.frames.get(int(frame_id), {}):
-            return self.frames[int(frame_id)][level]
-        return self.texts[level]
-
-    def to_json(self) -> dict:
-        out = {'expr_id': self.expr_id, 'variants': dict(self.texts)}
-        if self.labels:
-            out['labels'] = dict(self.labels)
-        if self.frames:
-            out['frames'] = {str(k): dict(v) for k, v in sorted(self.frames.items())}
-        return out
-
-
-@dataclass(frozen=True)
-class VariantSet:
-    """Variants of many expressions, all with the same ``levels`` (in table order)."""
-    levels: Tuple[str, ...]
-    expressions: Mapping[str, ExpressionVariants]
-    titles: Mapping[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        levels = tuple(check_level_name(lv) for lv in self.levels)
-        if not levels or len(set(levels)) != len(levels):
-            raise ValueError(f'levels must be a non-empty list without repeats, got {levels}')
-        for e in self.expressions.values():
-            if set(e.texts) != set(levels):
-                raise ValueError(f'{e.expr_id}: variants for {sorted(e.texts)}; expected '
-                                 f'exactly the levels {", ".join(levels)}')
-        object.__setattr__(self, 'levels', levels)
-        object.__setattr__(self, 'titles', {lv: str(self.titles.get(lv, lv)) for lv in levels})
 
 
 # ---- information levels from labels ----------------------------------------------------------
@@ -218,7 +132,7 @@ def make_variants(data_infos: Iterable[Mapping], actor_key: str = 'actor',
     the samples, for datasets whose infos lack them (the synthetic shapes' class). The action
     levels are made when the samples (or ``labels``) have an action, skipped when none has.
     """
-    generic = _text(generic, 'the generic word', False)
+    generic = check_text(generic, 'the generic word', False)
     per_expr: Dict[str, dict] = {}
     for i, info in enumerate(data_infos):
         if 'expr_id' not in info or 'expression' not in info:
@@ -266,120 +180,6 @@ def make_variants(data_infos: Iterable[Mapping], actor_key: str = 'actor',
     return VariantSet(levels, out, {lv: LEVEL_TITLES[lv] for lv in levels})
 
 
-def shapes_class_labels(ann_file: str) -> Dict[str, Dict[str, str]]:
-    """``expr_id -> {"actor": class}`` of a synthetic referring-shapes split
-    (``expressions_<split>.json``): the class of each expression's object, the "actor" of
-    :func:`make_variants` (the shapes have no action)."""
-    data = _load_json(ann_file, 'referring-shapes annotation')
-    if not isinstance(data, dict) or not isinstance(data.get('expressions'), list):
-        raise DatasetFormatError(f'{ann_file}: expected an object with "expressions" and '
-                                 f'"images" or "videos"')
-    scenes = list(data.get('images') or []) + list(data.get('videos') or [])
-    class_of = {}
-    for scene in scenes:
-        name = scene.get('image', scene.get('video')) if isinstance(scene, dict) else None
-        for obj in (scene.get('objects') or []) if isinstance(scene, dict) else []:
-            class_of[(name, obj.get('obj_id'))] = obj.get('class')
-    out = {}
-    for i, expr in enumerate(data['expressions']):
-        key = (expr.get('image', expr.get('video')), expr.get('obj_id'))
-        if class_of.get(key) is None:
-            raise DatasetFormatError(f'{ann_file}: expressions[{i}] ({expr.get("expr_id")!r}) '
-                                     f'refers to object {key[1]!r} of {key[0]!r}, which no '
-                                     f'image / video lists with a class')
-        out[str(expr['expr_id'])] = {'actor': class_of[key]}
-    return out
-
-
-# ---- variants file ---------------------------------------------------------------------------
-
-def _load_json(path: str, what: str) -> object:
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{what} file {path} not found')
-    try:
-        with open(path, encoding='utf-8') as f:
-            return json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise DatasetFormatError(f'{path}: not valid JSON ({e})') from None
-
-
-def _header(data: object, path: str, fmt: str, items: str) -> None:
-    if not isinstance(data, dict) or data.get('format') != fmt:
-        raise DatasetFormatError(f'{path}: expected an object with "format": "{fmt}"')
-    if data.get('version') != 1:
-        raise DatasetFormatError(f'{path}: unsupported version {data.get("version")!r} '
-                                 f'(expected 1)')
-    if not isinstance(data.get(items), list):
-        raise DatasetFormatError(f'{path}: "{items}" must be a list')
-
-
-def _frames_from_json(value: object) -> Dict[int, Mapping[str, str]]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ValueError('"frames" must map frame ids to {level: text} objects')
-    out = {}
-    for key, over in value.items():
-        if not str(key).lstrip('-').isdigit():
-            raise ValueError(f'"frames" keys are frame ids (integers), got {key!r}')
-        out[int(key)] = over
-    return out
-
-
-def variants_from_json(data: object, path: str = 'variants') -> VariantSet:
-    """A :class:`VariantSet` from the parsed JSON of a variants file (module docstring);
-    ``DatasetFormatError`` naming ``path`` and the entry otherwise."""
-    _header(data, path, VARIANTS_FORMAT, 'expressions')
-    levels = data.get('levels')
-    if not isinstance(levels, list) or not levels:
-        raise DatasetFormatError(f'{path}: "levels" must be a non-empty list of level names')
-    try:
-        for level in levels:
-            check_level_name(level)
-    except ValueError as err:
-        raise DatasetFormatError(f'{path}: "levels": {err}') from None
-    if len(set(levels)) != len(levels):
-        raise DatasetFormatError(f'{path}: "levels" lists a level twice: {levels}')
-    titles = data.get('titles', {})
-    if not isinstance(titles, dict):
-        raise DatasetFormatError(f'{path}: "titles" must map levels to titles')
-    known = ('expr_id', 'variants', 'labels', 'frames')
-    out: Dict[str, ExpressionVariants] = {}
-    for where, item in json_objects(data['expressions'], path, 'expressions', known):
-        try:
-            e = ExpressionVariants(item.get('expr_id'), item.get('variants'),
-                                   _frames_from_json(item.get('frames')),
-                                   item.get('labels') or {})
-            missing = [lv for lv in levels if lv not in e.texts]
-            extra = [lv for lv in e.texts if lv not in levels]
-            if missing or extra:
-                raise ValueError(f'variants must cover exactly the levels {levels}: missing '
-                                 f'{missing}, unknown {extra}')
-        except ValueError as err:
-            raise DatasetFormatError(f'{where}: {err}') from None
-        if e.expr_id in out:
-            raise DatasetFormatError(f'{where}: duplicate expr_id {e.expr_id!r}')
-        out[e.expr_id] = e
-    try:
-        return VariantSet(tuple(levels), out, titles)
-    except ValueError as err:
-        raise DatasetFormatError(f'{path}: {err}') from None
-
-
-def read_variants(path: str) -> VariantSet:
-    """Read and validate a variants file (module docstring)."""
-    return variants_from_json(_load_json(path, 'variants'), path)
-
-
-def write_variants(variants: VariantSet, path: str) -> str:
-    """Write a variants file atomically (indented, to be read and edited); returns ``path``."""
-    data = {'format': VARIANTS_FORMAT, 'version': 1, 'levels': list(variants.levels),
-            'titles': dict(variants.titles),
-            'expressions': [e.to_json() for e in variants.expressions.values()]}
-    write_text_atomic(json.dumps(data, indent=1, ensure_ascii=False) + '\n', path)
-    return path
-
-
 # ---- augmented expressions (A2Dre+) ----------------------------------------------------------
 
 Pair = Tuple[Optional[str], Optional[str]]
@@ -401,7 +201,7 @@ class AugmentedReferent:
             name = normalize_category(cat)
             if not isinstance(pair, (tuple, list)) or len(pair) != 2:
                 raise ValueError(f'{self.expr_id}: {name} needs a (with, without) pair')
-            with_, without = (_text(t, f'{self.expr_id}: {name} {w!r}')
+            with_, without = (check_text(t, f'{self.expr_id}: {name} {w!r}')
                               for t, w in zip(pair, ('with', 'without')))
             if with_ is not None and with_ == without:
                 raise ValueError(f'{self.expr_id}: the {name} texts with and without are the '
@@ -410,7 +210,7 @@ class AugmentedReferent:
         if not any(t is not None for p in pairs.values() for t in p):
             raise ValueError(f'{self.expr_id}: every expression is null')
         object.__setattr__(self, 'pairs', pairs)
-        object.__setattr__(self, 'original', _text(self.original, f'{self.expr_id}: original'))
+        object.__setattr__(self, 'original', check_text(self.original, f'{self.expr_id}: original'))
         if self.original_categories is not None:
             if isinstance(self.original_categories, str):
                 raise ValueError(f'{self.expr_id}: original_categories must be a list')
@@ -449,7 +249,7 @@ def augmented_pair(original: str, original_categories: Iterable[str], category: 
 
 def augmented_from_json(data: object, path: str = 'augmented') -> AugmentedSet:
     """An :class:`AugmentedSet` from the parsed JSON of an augmented-expressions file."""
-    _header(data, path, AUGMENTED_FORMAT, 'referents')
+    check_header(data, path, AUGMENTED_FORMAT, 'referents')
     cats = data.get('categories', list(MAJOR_CATEGORIES))
     if not isinstance(cats, list):
         raise DatasetFormatError(f'{path}: "categories" must be a list of category names')
@@ -482,7 +282,7 @@ def augmented_from_json(data: object, path: str = 'augmented') -> AugmentedSet:
 
 def read_augmented(path: str) -> AugmentedSet:
     """Read and validate an augmented-expressions file (module docstring)."""
-    return augmented_from_json(_load_json(path, 'augmented-expressions'), path)
+    return augmented_from_json(load_json(path, 'augmented-expressions'), path)
 
 
 def write_augmented(augmented: AugmentedSet, path: str) -> str:

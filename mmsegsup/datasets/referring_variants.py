@@ -2,8 +2,8 @@
 A2Dre+, table 6.6), so the stock ``tools/test.py`` evaluates a model on them.
 
 The wrapped dataset gives the frames and masks; the variants file
-(:mod:`mmsegsup.analysis.variants`) gives, per expression and level, the text to feed. Each
-(level, sample) becomes one sample with ``expression`` = the variant text, ``expr_id`` =
+(:mod:`mmsegsup.formats.re_variants`, made by :mod:`mmsegsup.analysis.variants`) gives, per
+expression and level, the text to feed. Each (level, sample) becomes one sample with ``expression`` = the variant text, ``expr_id`` =
 ``"<expr_id>#<level>"``, ``level`` and ``orig_expr_id``; ``ReferringMetric(csv_file=...)``
 then writes one row per (expression, level), which
 :func:`mmsegsup.analysis.study.split_levels` splits by level::
@@ -25,14 +25,10 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 from mmsegsup.registry import SEG_DATASETS as DATASETS
 
-from ..analysis.variants import read_variants, shapes_class_labels
+from ..formats.json_files import some_ids
+from ..formats.re_variants import read_variants
+from ..formats.referring_shapes import shapes_class_labels
 from ..utils.errors import DatasetFormatError
-
-
-def _some(ids: Sequence[str], k: int = 5) -> str:
-    ids = sorted(ids)
-    return ', '.join(repr(i) for i in ids[:k]) + (f' and {len(ids) - k} more'
-                                                   if len(ids) > k else '')
 
 
 @DATASETS.register_module()
@@ -86,12 +82,12 @@ class ReferringVariantsDataset(BaseDataset):
         if extra:
             raise DatasetFormatError(
                 f'{self.variants_file}: {len(extra)} expression(s) are not in the wrapped '
-                f'{type(self.dataset).__name__} ({_some(extra)}); the variants must be made '
+                f'{type(self.dataset).__name__} ({some_ids(extra)}); the variants must be made '
                 f'from the same dataset split')
         bare = sorted(ids - set(variants.expressions))
         if bare and self.strict:
             raise DatasetFormatError(f'{self.variants_file}: no variants for {len(bare)} '
-                                     f'expression(s) of the dataset ({_some(bare)})')
+                                     f'expression(s) of the dataset ({some_ids(bare)})')
         if bare:
             print_log(f'{len(bare)} of {len(ids)} expressions have no variants in '
                       f'{self.variants_file} and are left out', logger='current')

@@ -1,0 +1,51 @@
+"""JSON files of the toolkit's own formats: load one, check its header and its lists of
+objects, every fault a :class:`~mmsegsup.formats.errors.FormatError` naming the file."""
+import json
+import os.path as osp
+from typing import Iterable, Iterator, Sequence, Tuple
+
+from .errors import FormatError, MissingFileError
+
+
+def load_json(path: str, what: str) -> object:
+    """The parsed JSON of ``path`` (UTF-8); ``what`` names the file's role in messages."""
+    if not osp.isfile(path):
+        raise MissingFileError(f'{what} file {path} not found', path)
+    try:
+        with open(path, encoding='utf-8') as f:
+            return json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise FormatError(f'{path}: not valid JSON ({e})', path) from None
+
+
+def check_header(data: object, path: str, fmt: str, items: str) -> None:
+    """``data`` is ``{"format": fmt, "version": 1, items: [...]}``, else FormatError."""
+    if not isinstance(data, dict) or data.get('format') != fmt:
+        raise FormatError(f'{path}: expected an object with "format": "{fmt}"', path)
+    if data.get('version') != 1:
+        raise FormatError(f'{path}: unsupported version {data.get("version")!r} '
+                          f'(expected 1)', path)
+    if not isinstance(data.get(items), list):
+        raise FormatError(f'{path}: "{items}" must be a list', path)
+
+
+def json_objects(items: list, path: str, field: str,
+                 known: Sequence[str]) -> Iterator[Tuple[str, dict]]:
+    """``(where, item)`` for each entry of a JSON list ``field`` of the file ``path``, checked to
+    be an object with only ``known`` keys (``where`` names the entry in error messages)."""
+    for i, item in enumerate(items):
+        where = f'{path}: {field}[{i}]'
+        if not isinstance(item, dict):
+            raise FormatError(f'{where}: expected an object, got {item!r}', path)
+        unknown = sorted(set(item) - set(known))
+        if unknown:
+            raise FormatError(f'{where}: unknown key(s) {", ".join(unknown)}; expected '
+                              f'{", ".join(known)}', path)
+        yield where, item
+
+
+def some_ids(ids: Iterable[str], k: int = 5) -> str:
+    """The first ``k`` of the sorted ``ids``, quoted, and how many more: for messages."""
+    ids = sorted(ids)
+    shown = ', '.join(repr(i) for i in ids[:k])
+    return shown + (f' and {len(ids) - k} more' if len(ids) > k else '')
