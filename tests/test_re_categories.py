@@ -331,8 +331,9 @@ def test_lemmas(tagger):
 
 def test_tagger_matches_the_synthetic_generator(tagger):
     """The synthetic referring sentences know their categories (appearance, class, location)."""
-    from mmsegsup.datasets.synthetic_referring import (ATTRIBUTES, CATEGORY_OF, COLOURS,
-                                                       DIRECTIONS, SIZES, render_sentence)
+    from mmsegsup.datasets.synthetic.language import (ATTRIBUTES, CATEGORY_OF, DIRECTIONS,
+                                                      render_sentence)
+    from mmsegsup.datasets.synthetic.scene import COLOURS, SIZES
     choices = {'colour': sorted(COLOURS), 'size': list(SIZES),
                'class': ['circle', 'square', 'triangle'], 'location': list(DIRECTIONS)}
     rng = np.random.default_rng(0)

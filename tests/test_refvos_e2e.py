@@ -282,7 +282,7 @@ def test_changing_the_sentence_moves_the_mask(tmp_path_factory):
     from PIL import Image
 
     from mmsegsup.apis.referring import inference_referring, init_referring_model
-    from mmsegsup.datasets.synthetic_referring import generate_referring_shapes
+    from mmsegsup.datasets.synthetic.referring import generate_referring_shapes
     run_ = trained(tmp_path_factory, 'mul')
     root = osp.join(run_['data'], 'pairs')
     generate_referring_shapes(root, split='pairs', num_images=20, seed=7, size=64,

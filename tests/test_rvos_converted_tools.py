@@ -15,7 +15,7 @@ from original_refs_utils import load_case, write_published
 from tools_utils import REPO, run
 
 from mmsegsup.apis import inference_video, init_model, read_first_mask, read_frames
-from mmsegsup.datasets.synthetic_videos import generate_shapes_videos
+from mmsegsup.datasets.synthetic.videos import generate_shapes_videos
 from mmsegsup.formats.palettes import DAVIS_PALETTE
 from mmsegsup.evaluation.davis_eval import evaluate_davis
 

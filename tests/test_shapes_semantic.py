@@ -16,7 +16,7 @@ from pycocotools.coco import COCO
 
 import mmsegsup  # noqa: F401
 from mmsegsup.datasets import generate_shapes, generate_shapes_semantic
-from mmsegsup.datasets import synthetic_shapes_semantic as sem
+from mmsegsup.datasets.synthetic import semantic as sem
 from mmsegsup.utils import DatasetFormatError
 from tools_utils import REPO, run
 

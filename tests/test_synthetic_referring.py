@@ -12,8 +12,10 @@ from mmengine.registry import DefaultScope
 from mmsegsup.registry import SEG_DATASETS as DATASETS
 from PIL import Image
 
-from mmsegsup.datasets import synthetic_referring as sr
-from mmsegsup.datasets.shape_drawing import draw_shape
+from mmsegsup.datasets.synthetic import language as lang
+from mmsegsup.datasets.synthetic.referring import (generate_referring_shapes,
+                                                   generate_referring_shapes_videos)
+from mmsegsup.datasets.synthetic.scene import COLOURS, SIZES, RefObject, draw_shape
 from mmsegsup.utils.errors import DatasetFormatError
 
 META_KEYS = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor',
@@ -41,11 +43,11 @@ def _load(path) -> dict:
 def _parse(sentence: str) -> Dict[str, str]:
     """Read the attributes back from the words alone (vocabulary of the module)."""
     words = sentence.split()
-    found = {'size': [s for s, ws in sr.SIZE_WORDS.items() if set(ws) & set(words)],
-             'colour': [c for c in sr.COLOURS if c in words],
-             'class': [c for c, ws in sr.CLASS_WORDS.items() if set(ws) & set(words)],
-             'location': [d for d in sr.DIRECTIONS if sr.LOCATION_SUPERLATIVES[d] in words
-                          or any(p in sentence for p in sr.LOCATION_PHRASES[d])]}
+    found = {'size': [s for s, ws in lang.SIZE_WORDS.items() if set(ws) & set(words)],
+             'colour': [c for c in COLOURS if c in words],
+             'class': [c for c, ws in lang.CLASS_WORDS.items() if set(ws) & set(words)],
+             'location': [d for d in lang.DIRECTIONS if lang.LOCATION_SUPERLATIVES[d] in words
+                          or any(p in sentence for p in lang.LOCATION_PHRASES[d])]}
     assert all(len(v) <= 1 for v in found.values()), (sentence, found)
     return {k: v[0] for k, v in found.items() if v}
 
@@ -103,9 +105,9 @@ def _check_scene(root, split, entry, exprs, frames=None, min_visible=0.8) -> Non
     for e in exprs:
         values = _parse(e['sentence'])
         assert values == e['values'], e
-        assert e['attributes'] == [a for a in sr.ATTRIBUTES if a in values]
-        assert e['categories'] == [c for c in sr.THESIS_CATEGORIES
-                                   if any(sr.CATEGORY_OF[a] == c for a in e['attributes'])]
+        assert e['attributes'] == [a for a in lang.ATTRIBUTES if a in values]
+        assert e['categories'] == [c for c in lang.THESIS_CATEGORIES
+                                   if any(lang.CATEGORY_OF[a] == c for a in e['attributes'])]
         referent = next(o for o in objects if o['obj_id'] == e['obj_id'])
         assert all(referent[k] == v for k, v in values.items() if k != 'location')
         assert _denoted(objects, values, recorded, size / 8) == [e['obj_id']], e
@@ -120,9 +122,9 @@ def _check_scene(root, split, entry, exprs, frames=None, min_visible=0.8) -> Non
 
 def test_same_arguments_same_bytes_other_seed_differs(tmp_path):
     for name, seed in (('a', 3), ('b', 3), ('c', 4)):
-        sr.generate_referring_shapes(str(tmp_path / name), 'train', 6, seed=seed)
-        sr.generate_referring_shapes_videos(str(tmp_path / name / 'v'), 'val', 2, num_frames=3,
-                                            seed=seed)
+        generate_referring_shapes(str(tmp_path / name), 'train', 6, seed=seed)
+        generate_referring_shapes_videos(str(tmp_path / name / 'v'), 'val', 2, num_frames=3,
+                                         seed=seed)
     files = _files(tmp_path / 'a')
     assert len(files) == 2 * 6 + 1 + 2 * 2 * 3 + 1
     _, mismatch, errors = filecmp.cmpfiles(tmp_path / 'a', tmp_path / 'b', files, shallow=False)
@@ -132,7 +134,7 @@ def test_same_arguments_same_bytes_other_seed_differs(tmp_path):
 
 
 def test_image_layout_and_unique_expressions(tmp_path):
-    ann = sr.generate_referring_shapes(str(tmp_path), 'val', 40, seed=1)
+    ann = generate_referring_shapes(str(tmp_path), 'val', 40, seed=1)
     assert ann == osp.join(str(tmp_path), 'expressions_val.json')
     data = _load(ann)
     assert data['info']['num_images'] == 40 and data['info']['kind'] == 'images'
@@ -149,36 +151,36 @@ def test_image_layout_and_unique_expressions(tmp_path):
         ids = _masks(str(tmp_path), 'val', name)[0]
         for o in entry['objects']:  # the pixels show the named colour
             mean = img[ids == o['obj_id']].mean(0)
-            nearest = min(sr.COLOURS, key=lambda c: np.abs(mean - sr.COLOURS[c]).sum())
+            nearest = min(COLOURS, key=lambda c: np.abs(mean - COLOURS[c]).sum())
             assert nearest == o['colour']
             assert o['radius'] <= 9 if o['size'] == 'small' else o['radius'] >= 13
 
 
 @pytest.mark.parametrize('fraction', [0.5, 0.9])
 def test_nontrivial_fraction_is_met(tmp_path, fraction):
-    data = _load(sr.generate_referring_shapes(str(tmp_path), 'train', 30, seed=2,
-                                              nontrivial_fraction=fraction))
+    data = _load(generate_referring_shapes(str(tmp_path), 'train', 30, seed=2,
+                                           nontrivial_fraction=fraction))
     flags = [e['trivial'] for e in data['expressions']]
     assert 1 - np.mean(flags) >= fraction
     assert any(flags)  # still a mix
 
 
 def test_colour_and_size_independent_of_class_many_word_sets(tmp_path):
-    data = _load(sr.generate_referring_shapes(str(tmp_path), 'train', 150, seed=0,
-                                              redundancy=0.3))
+    data = _load(generate_referring_shapes(str(tmp_path), 'train', 150, seed=0,
+                                           redundancy=0.3))
     objects = [o for entry in data['images'] for o in entry['objects']]
     assert {(o['class'], o['colour']) for o in objects} == \
-        {(c, k) for c in ('circle', 'square', 'triangle') for k in sr.COLOURS}
+        {(c, k) for c in ('circle', 'square', 'triangle') for k in COLOURS}
     assert {(o['class'], o['size']) for o in objects} == \
-        {(c, s) for c in ('circle', 'square', 'triangle') for s in sr.SIZES}
+        {(c, s) for c in ('circle', 'square', 'triangle') for s in SIZES}
     word_sets = {tuple(e['attributes']) for e in data['expressions']}
     assert len(word_sets) >= 10 and {d for e in data['expressions']
-                                     for d in [e['values'].get('location')]} >= set(sr.DIRECTIONS)
+                                     for d in [e['values'].get('location')]} >= set(lang.DIRECTIONS)
     assert any(not e['minimal'] for e in data['expressions'])
 
 
 def test_videos_move_smoothly_and_location_words_hold_on_every_frame(tmp_path):
-    ann = sr.generate_referring_shapes_videos(str(tmp_path), 'train', 12, num_frames=6, seed=5)
+    ann = generate_referring_shapes_videos(str(tmp_path), 'train', 12, num_frames=6, seed=5)
     data = _load(ann)
     assert data['info']['kind'] == 'videos' and len(data['videos']) == 12
     moved = 0
@@ -199,17 +201,17 @@ def test_videos_move_smoothly_and_location_words_hold_on_every_frame(tmp_path):
 
 def test_relative_location_semantics():
     def obj(i, colour, shape, x, y=32.0):
-        return sr.RefObject(i, shape, colour, 'big', 13, 0.0, 0.0, np.array([[x, y]]))
+        return RefObject(i, shape, colour, 'big', 13, 0.0, 0.0, np.array([[x, y]]))
     objs = [obj(1, 'red', 'circle', 10), obj(2, 'blue', 'circle', 30), obj(3, 'red', 'square', 50)]
-    assert sr.referents(objs, {'colour': 'red', 'location': 'left'}, 8) == [1]
-    assert sr.referents(objs, {'class': 'circle', 'location': 'right'}, 8) == [2]
-    assert sr.referents(objs, {'location': 'top'}, 8) == []  # nobody is higher by 8 px
+    assert lang.referents(objs, {'colour': 'red', 'location': 'left'}, 8) == [1]
+    assert lang.referents(objs, {'class': 'circle', 'location': 'right'}, 8) == [2]
+    assert lang.referents(objs, {'location': 'top'}, 8) == []  # nobody is higher by 8 px
     rng = np.random.default_rng(0)
-    values = sr.minimal_description(objs, objs[1], rng, 8)
-    assert len(values) == 1 and sr.referents(objs, values, 8) == [2]
+    values = lang.minimal_description(objs, objs[1], rng, 8)
+    assert len(values) == 1 and lang.referents(objs, values, 8) == [2]
     for _ in range(5):
-        words = sr.render_sentence({'size': 'big', 'colour': 'red', 'class': 'square'},
-                                   rng).split()
+        words = lang.render_sentence({'size': 'big', 'colour': 'red', 'class': 'square'},
+                                     rng).split()
         assert words[-2:] in (['red', 'square'], ['red', 'box']) and words[-3] in ('big', 'large')
 
 
@@ -271,12 +273,12 @@ def test_bad_arguments_and_damaged_files(tmp_path, mmseg_scope):
     for bad in (dict(nontrivial_fraction=1.5), dict(min_objects=1), dict(size=16),
                 dict(redundancy=-0.1), dict(max_objects=9)):
         with pytest.raises(ValueError):
-            sr.generate_referring_shapes(str(tmp_path), 'train', 2, **bad)
+            generate_referring_shapes(str(tmp_path), 'train', 2, **bad)
     with pytest.raises(ValueError, match='num_frames'):
-        sr.generate_referring_shapes_videos(str(tmp_path), 'train', 2, num_frames=0)
+        generate_referring_shapes_videos(str(tmp_path), 'train', 2, num_frames=0)
     with pytest.raises(ValueError, match='data_root'):
         DATASETS.build(dict(type='ReferringShapesDataset', pipeline=[]))
-    ann = sr.generate_referring_shapes(str(tmp_path), 'train', 2)
+    ann = generate_referring_shapes(str(tmp_path), 'train', 2)
     data = _load(ann)
     del data['expressions'][0]['sentence']  # current stamp, broken record
     with open(ann, 'w') as f:

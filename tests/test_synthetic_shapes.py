@@ -8,7 +8,7 @@ from mmsegsup.registry import DATASETS
 from pycocotools.coco import COCO
 
 import mmsegsup  # noqa: F401
-from mmsegsup.datasets.synthetic_shapes import SHAPE_CLASSES, generate_shapes
+from mmsegsup.datasets.synthetic import SHAPE_CLASSES, generate_shapes
 
 
 def test_same_seed_same_bytes_other_seed_differs(tmp_path):

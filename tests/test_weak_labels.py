@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from mmsegsup.datasets.synthetic_shapes import SHAPE_CLASSES, generate_shapes
+from mmsegsup.datasets.synthetic import SHAPE_CLASSES, generate_shapes
 from mmsegsup.formats.weak_labels import (FORMAT_TAG, WEAK_LABELS, WEAK_LABELS_COUNTS,
                                            WeakLabels, check_against_annotations,
                                            load_weak_labels, normalize_weak_type,

@@ -11,12 +11,11 @@ from .davis_refer import (VIDEO_NAME_FIXES, DAVISExpression, DAVISReferDataset,
 from .refcoco import (REFER_IMG_PREFIX, REFER_SPLITS, RefCOCODataset, check_refer_split,
                       in_refer_split, load_refs, refer_to_json)
 from .referring_variants import ReferringVariantsDataset, variant_labels
-from .synthetic_referring import (ReferringShapesDataset, ReferringShapesVideoDataset,
-                                  generate_referring_shapes, generate_referring_shapes_videos,
-                                  referring_shapes_current)
-from .synthetic_shapes import SHAPE_CLASSES, ShapesInstanceDataset, generate_shapes
-from .synthetic_shapes_semantic import ShapesSemanticDataset, generate_shapes_semantic
-from .synthetic_videos import generate_shapes_videos
+from .synthetic import (SHAPE_CLASSES, ReferringShapesDataset, ReferringShapesVideoDataset,
+                        ShapesInstanceDataset, ShapesSemanticDataset, generate_referring_shapes,
+                        generate_referring_shapes_videos, generate_shapes,
+                        generate_shapes_semantic, generate_shapes_videos,
+                        referring_shapes_current)
 from .transforms import (CheckImageAnnotations, LoadReferringMask, LoadVideoObjectAnnotations,
                          TorchsampleRandomAffine, VideoClipSample)
 from .video_clips import VideoClipsDataset

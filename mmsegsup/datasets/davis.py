@@ -8,7 +8,7 @@ from mmsegsup.registry import DATASETS
 from PIL import Image
 
 from ..utils.errors import DatasetFormatError
-from .synthetic_videos import generate_shapes_videos, synthetic_videos_current
+from .synthetic.videos import generate_shapes_videos, synthetic_videos_current
 
 
 @DATASETS.register_module()

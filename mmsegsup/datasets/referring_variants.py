@@ -113,8 +113,8 @@ def variant_labels(dataset: BaseDataset) -> Optional[Dict[str, Dict[str, str]]]:
     dataset.full_init()
     if len(dataset) and dataset.get_data_info(0).get('actor') is not None:
         return None
-    from .synthetic_referring import _ReferringShapesBase
-    if isinstance(dataset, _ReferringShapesBase):
+    from .synthetic.datasets import ReferringShapesBase
+    if isinstance(dataset, ReferringShapesBase):
         return shapes_class_labels(dataset.ann_file)
     raise ValueError(f'{type(dataset).__name__} samples have no "actor" field and no class '
                      f'labels are known for it; pass the label field names (--actor-key, '

@@ -11,8 +11,8 @@ from PIL import Image
 from ..formats.youtube_vos_meta import load_youtube_vos_meta
 from ..utils.errors import DatasetFormatError
 from ..utils.io import write_text_atomic
-from .shape_drawing import SHAPE_CLASSES
-from .synthetic_videos import generate_shapes_videos_ytvos, synthetic_ytvos_current
+from .synthetic.scene import SHAPE_CLASSES
+from .synthetic.videos import generate_shapes_videos_ytvos, synthetic_ytvos_current
 
 GIVEN_MASKS = ('all', 'first_appearance')
 

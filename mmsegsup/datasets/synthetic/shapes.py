@@ -8,18 +8,20 @@ ones; masks are the visible parts). Each class has its own hue family (red, gree
 random saturation and brightness, so a small CPU model can learn the classes from scratch in
 minutes, while telling apart touching instances of one class still needs their shapes and edges.
 """
-import json
 import os.path as osp
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 import numpy as np
 import pycocotools.mask as mask_utils
-from mmsegsup.registry import DATASETS
 
-from .coco_checked import CheckedCocoDataset
-from .shape_drawing import (SHAPE_CLASSES, SHAPES_PALETTE, class_colour, draw_background,
-                            draw_shape)
-from ..utils.io import dump_json_atomic, imwrite_atomic
+from ...formats import synthetic_cache as cache
+from ...utils.io import dump_json_atomic, imwrite_atomic
+from .scene import SHAPE_CLASSES, class_colour, draw_background, draw_shape
+
+
+def shapes_rng(seed: int, split: str) -> np.random.Generator:
+    """The random stream of a split: the split is mixed in, so splits differ."""
+    return np.random.default_rng([seed, sum(map(ord, split))])
 
 
 def render_shapes_image(rng: np.random.Generator, size: int, max_objects: int,
@@ -52,9 +54,11 @@ def generate_shapes(root: str, split: str, num_images: int, seed: int = 0, size:
     """Write ``num_images`` images and the COCO json of ``split`` under ``root``.
 
     Returns the annotation path. Same arguments give byte-identical files, so concurrent
-    writers (DDP ranks) agree; every file is written atomically.
+    writers (DDP ranks) agree; every file is written atomically, the json (the stamp) last.
     """
-    rng = np.random.default_rng([seed, sum(map(ord, split))])
+    ann_file = osp.join(root, 'annotations', f'instances_{split}.json')
+    cache.invalidate(ann_file)
+    rng = shapes_rng(seed, split)
     images, annotations = [], []
     for i in range(num_images):
         img, instances = render_shapes_image(rng, size, max_objects)
@@ -70,52 +74,11 @@ def generate_shapes(root: str, split: str, num_images: int, seed: int = 0, size:
                 id=len(annotations) + 1, image_id=i + 1, category_id=inst['label'] + 1,
                 segmentation=dict(size=rle['size'], counts=rle['counts'].decode('ascii')),
                 area=float(mask_utils.area(rle)), bbox=[x, y, w, h], iscrowd=0))
-    ann_file = osp.join(root, 'annotations', f'instances_{split}.json')
     dump_json_atomic(dict(
-        info=dict(description='mmsegsup synthetic shapes', seed=seed, size=size,
-                  max_objects=max_objects, num_images=num_images),
+        info=dict(description='mmsegsup synthetic shapes',
+                  **cache.stamp('shapes', seed=seed, size=size, max_objects=max_objects,
+                                num_images=num_images)),
         images=images, annotations=annotations,
         categories=[dict(id=k + 1, name=n) for k, n in enumerate(SHAPE_CLASSES)]), ann_file)
     return ann_file
 
-
-@DATASETS.register_module()
-class ShapesInstanceDataset(CheckedCocoDataset):
-    """``CheckedCocoDataset`` over synthetic shapes that writes its files on first use.
-
-    Args:
-        split: name of the split; also mixed into the seed, so splits never share images.
-        num_images / seed / size / max_objects: generator settings.
-        **kwargs: ``CocoDataset`` arguments (``data_root``, ``pipeline``, ``test_mode``...);
-            ``ann_file`` and ``data_prefix`` default to the generator's layout.
-    """
-
-    METAINFO = dict(classes=SHAPE_CLASSES, palette=SHAPES_PALETTE)
-
-    def __init__(self, split: str = 'train', num_images: int = 200, seed: int = 0,
-                 size: int = 64, max_objects: int = 4, data_root: Optional[str] = None,
-                 **kwargs) -> None:
-        if data_root is None:
-            raise ValueError('ShapesInstanceDataset needs data_root (where to write the data)')
-        self.gen_args = dict(split=split, num_images=num_images, seed=seed, size=size,
-                             max_objects=max_objects)
-        kwargs.setdefault('ann_file', f'annotations/instances_{split}.json')
-        kwargs.setdefault('data_prefix', dict(img=f'images/{split}/'))
-        super().__init__(data_root=data_root, **kwargs)
-
-    def load_data_list(self) -> List[dict]:
-        """Generate the split if missing (or made with other settings), then read it."""
-        if not self._is_current(self.ann_file):
-            generate_shapes(self.data_root, **self.gen_args)
-        return super().load_data_list()
-
-    def _is_current(self, ann_file: str) -> bool:
-        if not osp.isfile(ann_file):
-            return False
-        try:
-            with open(ann_file) as f:
-                info = json.load(f).get('info', {})
-        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
-            return False  # damaged: regenerate
-        want = {k: v for k, v in self.gen_args.items() if k != 'split'}
-        return all(info.get(k) == v for k, v in want.items())

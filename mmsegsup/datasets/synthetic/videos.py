@@ -4,23 +4,21 @@
 indices are object ids, 0 = background; the same in ``Annotations_unsupervised`` for the
 unsupervised protocol) and ``ImageSets/2017/<split>.txt``: the official tools
 read these folders as they read DAVIS. Deterministic by seed. Videos have several objects of
-the classes of :mod:`shape_drawing` (same-class objects included) moving with their own velocity
+the classes of :mod:`.scene` (same-class objects included) moving with their own velocity
 and spin, a fixed depth order (so they occlude one another), some leaving the frame and, with
 ``late_entries``, some entering after the first frame (YouTube-VOS style).
 """
-import json
 import os.path as osp
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..formats.palettes import DAVIS_PALETTE
-from ..utils.io import (dump_json_atomic, imwrite_atomic, save_index_png_atomic,
-                        write_text_atomic)
-from .shape_drawing import SHAPE_CLASSES, class_colour, draw_background, draw_shape
-
-LAYOUT_VERSION = 2  # 2: also writes Annotations_unsupervised
+from ...formats import synthetic_cache as cache
+from ...formats.palettes import DAVIS_PALETTE
+from ...utils.io import (dump_json_atomic, imwrite_atomic, save_index_png_atomic,
+                         write_text_atomic)
+from .scene import SHAPE_CLASSES, class_colour, draw_background, draw_shape
 
 
 @dataclass
@@ -91,9 +89,12 @@ def generate_shapes_videos(root: str, split: str, num_videos: int, num_frames: i
                            late_entries: bool = False) -> str:
     """Write ``num_videos`` sequences of ``split`` under ``root``; returns the split file.
 
-    Same arguments give identical files; every file is written atomically, and the split list
-    last, so an interrupted run is regenerated rather than half used.
+    Same arguments give identical files; every file is written atomically, the stamp
+    (``<split>_synthetic.json``) removed first and written last, so an interrupted run is
+    regenerated rather than half used.
     """
+    info_path, split_file = _davis_paths(root, split)
+    cache.invalidate(info_path)
     rng = np.random.default_rng([seed, sum(map(ord, split)), 7])
     names, labels = [], {}
     for v in range(num_videos):
@@ -107,30 +108,24 @@ def generate_shapes_videos(root: str, split: str, num_videos: int, num_frames: i
                                       DAVIS_PALETTE)
         names.append(name)
         labels[name] = [SHAPE_CLASSES[c] for c in classes]
-    info = dict(layout_version=LAYOUT_VERSION, seed=seed, size=size, num_frames=num_frames,
-                max_objects=max_objects, late_entries=late_entries, num_videos=num_videos,
-                object_classes=labels)
-    dump_json_atomic(info, osp.join(root, 'ImageSets', '2017', f'{split}_synthetic.json'))
-    split_file = osp.join(root, 'ImageSets', '2017', f'{split}.txt')
     write_text_atomic('\n'.join(names) + '\n', split_file)
+    info = cache.stamp('shapes_videos', seed=seed, size=size, num_frames=num_frames,
+                       max_objects=max_objects, late_entries=late_entries,
+                       num_videos=num_videos)
+    dump_json_atomic(dict(info, object_classes=labels), info_path)
     return split_file
+
+
+def _davis_paths(root: str, split: str) -> Tuple[str, str]:
+    """The stamp and the split list of ``split`` in the DAVIS layout."""
+    folder = osp.join(root, 'ImageSets', '2017')
+    return osp.join(folder, f'{split}_synthetic.json'), osp.join(folder, f'{split}.txt')
 
 
 def synthetic_videos_current(root: str, split: str, **settings) -> bool:
     """Whether ``root`` already holds ``split`` generated with ``settings``."""
-    meta = osp.join(root, 'ImageSets', '2017', f'{split}_synthetic.json')
-    if not (osp.isfile(meta) and osp.isfile(osp.join(root, 'ImageSets', '2017', f'{split}.txt'))):
-        return False
-    try:
-        with open(meta) as f:
-            info = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return False
-    settings = dict(settings, layout_version=LAYOUT_VERSION)
-    return all(info.get(k) == v for k, v in settings.items())
-
-
-YTVOS_LAYOUT_VERSION = 1
+    info_path, split_file = _davis_paths(root, split)
+    return cache.is_current(info_path, 'shapes_videos', settings, requires=[split_file])
 
 
 def generate_shapes_videos_ytvos(root: str, split: str, num_videos: int, num_frames: int = 12,
@@ -143,12 +138,15 @@ def generate_shapes_videos_ytvos(root: str, split: str, num_videos: int, num_fra
     names each object's category (its shape) and annotated frames, the first being its first
     appearance. ``unseen_classes`` are left out of this split, so a split without them trains
     a model that meets them as unseen categories in another. Returns the meta.json path;
-    deterministic, atomic, meta.json written last.
+    deterministic, atomic, meta.json (its ``synthetic`` key: the stamp) removed first and
+    written last.
     """
     unknown = [c for c in unseen_classes if c not in SHAPE_CLASSES]
     if unknown:
         raise ValueError(f'unseen_classes: {unknown[0]!r} is not one of {SHAPE_CLASSES}')
     allowed = [i for i, c in enumerate(SHAPE_CLASSES) if c not in unseen_classes]
+    meta_path = osp.join(root, split, 'meta.json')
+    cache.invalidate(meta_path)
     rng = np.random.default_rng([seed, sum(map(ord, split)), 11])
     videos: Dict[str, dict] = {}
     for v in range(num_videos):
@@ -166,22 +164,15 @@ def generate_shapes_videos_ytvos(root: str, split: str, num_videos: int, num_fra
             if present:  # an object hidden in every frame is not annotated at all
                 objects[str(obj_id)] = dict(category=SHAPE_CLASSES[label], frames=present)
         videos[name] = dict(objects=objects)
-    settings = dict(layout_version=YTVOS_LAYOUT_VERSION, num_videos=num_videos,
-                    num_frames=num_frames, seed=seed, size=size, max_objects=max_objects,
-                    unseen_classes=list(unseen_classes), step=step)
-    meta_path = osp.join(root, split, 'meta.json')
+    settings = cache.stamp('shapes_ytvos', num_videos=num_videos, num_frames=num_frames,
+                           seed=seed, size=size, max_objects=max_objects,
+                           unseen_classes=list(unseen_classes), step=step)
     dump_json_atomic(dict(videos=videos, synthetic=settings), meta_path)
     return meta_path
 
 
 def synthetic_ytvos_current(root: str, split: str, **settings) -> bool:
     """Whether ``<root>/<split>/meta.json`` was generated with ``settings``."""
-    path = osp.join(root, split, 'meta.json')
-    try:
-        with open(path) as f:
-            info = json.load(f).get('synthetic', {})
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError, AttributeError):
-        return False
-    settings = dict(settings, layout_version=YTVOS_LAYOUT_VERSION)
     settings['unseen_classes'] = list(settings.get('unseen_classes', []))
-    return all(info.get(k) == v for k, v in settings.items())
+    return cache.is_current(osp.join(root, split, 'meta.json'), 'shapes_ytvos', settings,
+                            key='synthetic')
