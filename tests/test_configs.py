@@ -137,3 +137,17 @@ def test_basis_pipeline_configs_resolve_and_build(path):
         cfg.model.pop('pretrained', None)
         with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmsegsup')):
             assert ROOT_MODELS.build(cfg.model) is not None
+
+
+def test_rvos_cpu_configs_take_head_test_cfg_options():
+    """``--cfg-options model.head.test_cfg.<key>=...`` merges into the CPU configs (a head's
+    test_cfg set to None there broke the zero-shot thesis-protocol test)."""
+    options = {'model.head.test_cfg.slot_assignment': 'first_frame',
+               'test_evaluator.task': 'semi-supervised'}
+    for name in ('rvos-st_r18-c16_shapes-videos-64x64_oneshot_cpu.py',
+                 'rvos-st_r18-c16_shapes-videos-64x64_zeroshot_cpu.py'):
+        cfg = Config.fromfile(osp.join(REPO, 'configs/rvos', name))
+        cfg.merge_from_dict(options)
+        assert cfg.model.head.test_cfg == dict(mask_thr=0.5, slot_assignment='first_frame')
+        head = MODELS.build(cfg.model.head)
+        assert head.test_cfg['slot_assignment'] == 'first_frame'

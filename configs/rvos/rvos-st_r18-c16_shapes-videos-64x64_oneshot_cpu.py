@@ -18,8 +18,7 @@ model = dict(
         decoder=dict(_delete_=True, type='RecurrentMaskDecoder', hidden_channels=(64, 32, 32),
                      use_levels=(1, 2, 3), pooling=('max', )),
         protocol='mmsegsup',
-        loss_mask=dict(smooth=1.0),
-        test_cfg=None))
+        loss_mask=dict(smooth=1.0)))
 
 # 1200 iterations of the CPU schedule
 max_iters = 1200
