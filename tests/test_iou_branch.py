@@ -11,6 +11,7 @@ from mmengine.config import Config
 
 from mmsegsup.engine.hooks import FreezeSegmentationHook
 from mmsegsup.models.heads import MaskIoUBranch, mask_iou
+from mmsegsup.models.layers import class_tokens, pad_tokens
 from tools_utils import REPO
 
 IOU_WRSIS_CPU = 'configs/active_learning/iou-wrsis_r18-c16_shapes-64x64_cpu.py'
@@ -97,10 +98,10 @@ def test_iou_loss_matches_hand_computation():
     data = _batch(model, [1], True)
     feats = model.extract_feat(data['inputs'])
     head = model.bbox_head
-    tokens = head.pad_tokens([head.gt_tokens(data['data_samples'][0].gt_instances.labels)],
-                             feats[0].device)
-    out = head(feats, tokens)
-    probs = head._to_padded(out['mask_logits'], data['data_samples']).sigmoid()
+    tokens = pad_tokens([class_tokens(data['data_samples'][0].gt_instances.labels)],
+                        feats[0].device)
+    out = head(feats, tokens=tokens)
+    probs = head.to_padded(out['mask_logits'], data['data_samples']).sigmoid()
     gt = data['data_samples'][0].gt_instances.masks.to_tensor(torch.bool, 'cpu')
     expected = (out['iou_pred'][0, 0] - mask_iou(probs[0, :1] > 0.5, gt)[0]).abs()
     losses = head.loss(feats, data['data_samples'])
@@ -115,7 +116,7 @@ def test_mc_dropout_only_in_training_mode():
     def masks():
         with torch.no_grad():
             feats = model.extract_feat(data['inputs'])
-            return model.bbox_head(feats, torch.tensor([[0, 1]]))['mask_logits']
+            return model.bbox_head(feats, tokens=torch.tensor([[0, 1]]))['mask_logits']
 
     assert torch.equal(masks(), masks())  # eval: dropout off, deterministic
     from mmsegsup.active_learning import enable_mc_dropout

@@ -40,7 +40,7 @@ def test_loss_has_all_terms_and_backpropagates(model):
 
 def test_stop_targets_and_matched_prefix(model):
     head = model.bbox_head
-    target, weight = head._stop_targets([2, 0], 3, torch.device('cpu'))
+    target, weight = head.stop_targets([2, 0], 3, torch.device('cpu'))
     assert target.tolist() == [[1, 1, 0], [0, 0, 0]]
     assert weight.tolist() == [[1, 1, 1], [1, 0, 0]]
 

@@ -16,7 +16,7 @@ from mmengine.hooks import Hook
 from mmengine.optim import build_optim_wrapper
 from mmengine.runner import Runner
 
-from mmsegsup.datasets.synthetic_videos import generate_shapes_videos, generate_shapes_videos_ytvos
+from mmsegsup.datasets.synthetic.videos import generate_shapes_videos, generate_shapes_videos_ytvos
 from mmsegsup.datasets.transforms.affine import affine_source_index, torchsample_affine_matrix
 from mmsegsup.registry import DATASETS, HOOKS, MODELS, TRANSFORMS
 from tools_utils import REPO, run
@@ -335,7 +335,7 @@ def test_encoder_batchnorm_as_the_original():
         sizes = []
         model.backbone.register_forward_hook(lambda m, args, out: sizes.append(len(args[0])))
         inputs = torch.rand(2, 3, 3, 64, 64)
-        model._clip_feats(inputs)
+        model.clip_feats(inputs)
         assert sizes == calls
         assert int(model.backbone.bn1.num_batches_tracked) == len(calls)
 
@@ -356,7 +356,7 @@ def test_zero_shot_matching_on_the_first_frame():
     pairs = {}
     for frames in ('first', 'clip'):
         head = MODELS.build(dict(cfg.model.head, num_slots=2, match_frames=frames))
-        _, slots, objects = head._match_slots(logits, targets, valid)
+        _, slots, objects = head.match_slots(logits, targets, valid)
         pairs[frames] = dict(zip(slots.tolist(), objects.tolist()))
     assert pairs == {'first': {0: 0, 1: 1}, 'clip': {0: 1, 1: 0}}
 
@@ -506,7 +506,7 @@ def test_one_shot_loss_by_id_as_the_original(train_valid):
     feats = [tuple(torch.randn(2, c, 64 // s, 64 // s) for c, s in zip([64, 128, 256, 512],
                                                                       [4, 8, 16, 32]))
              for _ in range(3)]
-    targets, valid = head._targets_by_id(clips, torch.device('cpu'))
+    targets, valid = head.targets_by_id(clips, torch.device('cpu'))
     assert targets.shape == (2, 3, 6, 64, 64)
     assert targets[0, 0, 1, 0, 0] == 1 and targets[0, 0, 4, 30, 30] == 1
     assert targets[0, 1, 4].sum() == 0 and targets[1, :, 0].sum() == 3 * 256
@@ -532,7 +532,7 @@ def test_one_shot_loss_by_id_as_the_original(train_valid):
     loss.backward()
     head.train_valid = 'video'
     with pytest.raises(KeyError, match='video_object_ids'):
-        head._targets_by_id([_clip([{1: (0, 0)}], video_ids=None)], torch.device('cpu'))
+        head.targets_by_id([_clip([{1: (0, 0)}], video_ids=None)], torch.device('cpu'))
 
 
 def test_zero_shot_loss_by_id_as_the_original():
@@ -547,7 +547,7 @@ def test_zero_shot_loss_by_id_as_the_original():
     head = MODELS.build(dict(head_cfg, loss_mask=dict(type='SoftIoULoss', smooth=0.0)))
     clips = [_clip([{1: (0, 0), 3: (30, 30)}, {1: (8, 8), 3: (28, 28)}], video_ids=[1, 3]),
              _clip([{2: (10, 40)}, {2: (12, 40)}], video_ids=[2, 4])]
-    targets, valid = head._targets_by_id(clips, torch.device('cpu'))
+    targets, valid = head.targets_by_id(clips, torch.device('cpu'))
     assert valid[0, :, [0, 2]].all() and valid[1, :, [1, 3]].all() and valid.sum() == 8
     torch.manual_seed(1)
     logits = torch.randn(2, 2, 5, 64, 64)

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from mmsegsup.models.losses import SoftIoULoss, pairwise_soft_iou, soft_iou
+from mmsegsup.models.losses import SoftIoULoss, pairwise_soft_iou, soft_iou, soft_iou_loss
 
 
 def test_soft_iou_hand_computed_value_and_gradient():
@@ -62,3 +62,30 @@ def test_smoothed_soft_iou_pushes_empty_targets_to_empty():
     value.sum().backward()
     assert p.grad[0, 0] < 0  # raising the sIoU means lowering the prediction
     assert soft_iou(torch.zeros(1, 2), empty, smooth=1.0).item() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_loss_reductions_follow_mmdet():
+    """``reduction`` / ``reduction_override`` / ``avg_factor`` as mmdet's losses take them."""
+    gen = torch.Generator().manual_seed(0)
+    logits = torch.randn(3, 4, 4, generator=gen)
+    target = (torch.rand(3, 4, 4, generator=gen) > 0.5).float()
+    per_item = 1 - soft_iou(logits.sigmoid(), target)
+    w = torch.tensor([1.0, 0.5, 0.0])
+    none = SoftIoULoss(reduction='none')(logits, target, weight=w)
+    assert torch.allclose(none, per_item * w)
+    assert SoftIoULoss(reduction='sum')(logits, target).item() == pytest.approx(
+        per_item.sum().item(), rel=1e-6)
+    loss = SoftIoULoss(reduction='sum')
+    assert torch.allclose(loss(logits, target, reduction_override='none'), per_item)
+    assert loss(logits, target, reduction_override='mean').item() == pytest.approx(
+        per_item.mean().item(), rel=1e-6)
+    # avg_factor divides the sum exactly (no eps added: thesis-exact reductions over 1 object)
+    assert soft_iou_loss(logits.sigmoid(), target, avg_factor=1).item() == \
+        per_item.sum().item()
+    with pytest.raises(ValueError, match='avg_factor'):
+        loss(logits, target, avg_factor=2)
+    with pytest.raises(ValueError, match='reduction'):
+        SoftIoULoss(reduction='max')
+    empty = torch.zeros(0, 2, 2, requires_grad=True)
+    out = SoftIoULoss(reduction='none')(empty, empty.detach())
+    assert out.shape == (0, ) and out.requires_grad

@@ -10,11 +10,13 @@ from mmdet.testing import demo_mm_inputs
 from mmengine.config import Config
 from mmengine.structures import InstanceData
 
-from mmsegsup.datasets.synthetic_shapes import generate_shapes
+from mmsegsup.datasets.synthetic import generate_shapes
 from mmsegsup.datasets.transforms.weak_labels import LoadWeakLabels, _load
 from mmsegsup.formats.weak_labels import (WeakLabels, save_weak_labels,
                                            weak_labels_from_coco)
-from mmsegsup.models.heads import RSISWeakInferenceHead, WRSISHead
+from mmsegsup.models.heads import RSISHead, RSISWeakInferenceHead, WRSISHead
+from mmsegsup.models.layers import class_tokens, pad_tokens
+from mmsegsup.models.task_modules import WeakLabelFilter, filter_by_weak_labels
 from mmsegsup.utils.errors import DatasetFormatError
 from tools_utils import AP50, REPO, RSIS_SHAPES, run, shapes_config, write_config
 
@@ -50,13 +52,13 @@ def wrsis():
 
 def test_tokens_are_the_ilc_labels_sorted_by_class():
     labels = torch.tensor([2, 0, 2, 1])
-    assert WRSISHead.gt_tokens(labels).tolist() == [0, 1, 2, 2]
+    assert class_tokens(labels).tolist() == [0, 1, 2, 2]
     weak = WeakLabels('labels+counts', ('a', 'b', 'c'), {'x.png': {'c': 2, 'a': 1, 'b': 1}})
-    assert WRSISHead.gt_tokens(labels).tolist() == weak.class_tokens('x.png')
-    padded = WRSISHead.pad_tokens([torch.tensor([0, 2]), torch.tensor([], dtype=torch.long)],
-                                  torch.device('cpu'))
+    assert class_tokens(labels).tolist() == weak.class_tokens('x.png')
+    padded = pad_tokens([torch.tensor([0, 2]), torch.tensor([], dtype=torch.long)],
+                        torch.device('cpu'))
     assert padded.tolist() == [[0, 2], [-1, -1]]
-    assert WRSISHead.pad_tokens([torch.zeros(0, dtype=torch.long)], 'cpu').tolist() == [[-1]]
+    assert pad_tokens([torch.zeros(0, dtype=torch.long)], 'cpu').tolist() == [[-1]]
 
 
 def test_masked_hungarian_never_pairs_different_classes():
@@ -67,13 +69,16 @@ def test_masked_hungarian_never_pairs_different_classes():
     left[:, :4] = 1
     gt_masks = torch.stack([left, 1 - left])
     gt_labels = torch.tensor([1, 0])
-    tokens = WRSISHead.gt_tokens(gt_labels)
+    tokens = class_tokens(gt_labels)
     preds = (0.05 + 0.9 * gt_masks)[None]
     matcher = TASK_UTILS.build(dict(type='HungarianMaskMatcher'))
-    plain, = matcher.match(preds, [gt_masks])
+    plain, = matcher.match(preds, [gt_masks], pred_labels=[tokens], gt_labels=[gt_labels])
     assert (tokens[plain[0]] != gt_labels[plain[1]]).all()
-    masked, = matcher.match(preds, [gt_masks],
-                            allowed=[WRSISHead.same_class(tokens, gt_labels)])
+    masked_matcher = TASK_UTILS.build(dict(
+        type='HungarianMaskMatcher',
+        match_costs=[dict(type='SoftIoUCost'), dict(type='SameClassCost')]))
+    masked, = masked_matcher.match(preds, [gt_masks], pred_labels=[tokens],
+                                   gt_labels=[gt_labels])
     assert masked[0].tolist() == [0, 1] and masked[1].tolist() == [1, 0]
     assert (tokens[masked[0]] == gt_labels[masked[1]]).all()
 
@@ -84,19 +89,21 @@ def test_loss_matches_steps_to_objects_of_their_token_class(wrsis):
     match = head.matcher.match
 
     def spy(*args, **kwargs):
-        seen.append((kwargs['allowed'], match(*args, **kwargs)))
+        seen.append((kwargs['pred_labels'], match(*args, **kwargs)))
         return seen[-1][1]
 
     head.matcher.match = spy
+    assert [type(c).__name__ for c in head.matcher.match_costs] == ['SoftIoUCost',
+                                                                     'SameClassCost']
     data = _batch(wrsis, [4, 3], True)
     wrsis(**data, mode='loss')
-    (allowed, matches), = seen
-    for sample, ok, (pred_idx, gt_idx) in zip(data['data_samples'], allowed, matches):
+    (step_tokens, matches), = seen
+    for sample, given, (pred_idx, gt_idx) in zip(data['data_samples'], step_tokens, matches):
         labels = sample.gt_instances.labels
-        tokens = WRSISHead.gt_tokens(labels)
+        tokens = class_tokens(labels)
+        assert given.tolist() == tokens.tolist()  # the matcher sees each step's token
         assert len(pred_idx) == len(labels)  # every object gets the step of one of its tokens
         assert (tokens[pred_idx] == labels[gt_idx]).all()
-        assert ok.tolist() == (tokens[:, None] == labels[None]).tolist()
 
 
 def test_loss_is_mask_only_finite_and_reaches_every_parameter(wrsis):
@@ -119,13 +126,64 @@ def test_max_steps_caps_training_tokens(wrsis):
     assert torch.isfinite(losses['loss_mask'])
 
 
+def _head_cfg(config: str) -> dict:
+    cfg = Config.fromfile(osp.join(REPO, config))
+    head = cfg.model.head.to_dict()
+    head.pop('type')
+    return head
+
+
+def test_wrsis_is_the_rsis_head_with_a_token_conditioner():
+    kwargs = _head_cfg(WRSIS_CPU)
+    torch.manual_seed(0)
+    wrsis = WRSISHead(**kwargs)
+    assert isinstance(wrsis, RSISHead)
+    assert wrsis.fc_cls is None and wrsis.fc_bbox is None and wrsis.fc_stop is None
+    assert type(wrsis.conditioner).__name__ == 'OneHotClassToken'
+    assert wrsis.decoder.extra_input_channels == kwargs['num_classes']
+    # The same model from RSISHead's options alone: same parameters, same outputs.
+    torch.manual_seed(0)
+    composed = RSISHead(**dict(
+        kwargs, conditioner=dict(type='OneHotClassToken'), with_cls=False, with_bbox=False,
+        with_stop=False, replay_init=('cls', 'bbox', 'stop'),
+        matcher=dict(type='HungarianMaskMatcher', match_costs=[dict(type='SoftIoUCost'),
+                                                               dict(type='SameClassCost')])))
+    ref = wrsis.state_dict()
+    assert composed.state_dict().keys() == ref.keys()
+    assert all(torch.equal(v, ref[k]) for k, v in composed.state_dict().items())
+    # replay_init: a seeded W-RSIS starts from the weights the full RSIS head draws (the
+    # branches built and dropped by the former W-RSIS head).
+    torch.manual_seed(0)
+    full = RSISHead(**dict(kwargs, decoder=dict(kwargs['decoder'],
+                                                extra_input_channels=kwargs['num_classes'])))
+    full_sd = full.state_dict()
+    assert all(torch.equal(v, full_sd[k]) for k, v in ref.items())
+    assert any(k.startswith('fc_') for k in full_sd)
+
+
+@pytest.mark.parametrize('options, message', [
+    (dict(with_stop=False), 'keep with_cls and with_stop'),
+    (dict(conditioner=dict(type='OneHotClassToken')), 'with_stop=False'),
+    (dict(conditioner=dict(type='OneHotClassToken'), with_stop=False, with_cls=False,
+          test_cfg=dict(weak_filter='labels')), 'weak_filter'),
+    (dict(replay_init=('iou', )), 'replay_init'),
+    (dict(conditioner=dict(type='OneHotClassToken'), with_stop=False,
+          decoder=dict(extra_input_channels=5)), 'extra_input_channels'),
+])
+def test_rsis_head_options_that_do_not_compose_are_named(options, message):
+    kwargs = _head_cfg(RSIS_CPU)
+    decoder = dict(kwargs['decoder'], **options.pop('decoder', {}))
+    with pytest.raises(ValueError, match=message):
+        RSISHead(**dict(kwargs, decoder=decoder, **options))
+
+
 def test_class_token_reaches_the_decoder(wrsis):
     wrsis.eval()
     head = wrsis.bbox_head
     with torch.no_grad():
         feats = wrsis.extract_feat(torch.randn(1, 3, 64, 64))
-        as_0 = head(feats, torch.tensor([[0]]))['mask_logits']
-        as_2 = head(feats, torch.tensor([[2]]))['mask_logits']
+        as_0 = head(feats, tokens=torch.tensor([[0]]))['mask_logits']
+        as_2 = head(feats, tokens=torch.tensor([[2]]))['mask_logits']
     assert not torch.allclose(as_0, as_2)
     with pytest.raises(ValueError, match='class token'):
         head(feats)
@@ -158,7 +216,7 @@ def test_mask_confidence_score_and_tight_boxes(wrsis):
     probs[0, 2:4, 1:5] = 0.8
     probs[0, 4, 1] = 0.6
     meta = dict(img_shape=(8, 8), ori_shape=(8, 8))
-    inst = head._instances(probs, torch.tensor([1, 2]), meta, rescale=True)
+    inst = head.token_instances(probs, torch.tensor([1, 2]), meta, rescale=True)
     assert inst.scores[0].item() == pytest.approx((8 * 0.8 + 0.6) / 9)
     assert inst.scores[1].item() == 0  # empty mask
     assert inst.bboxes[0].tolist() == [1, 2, 5, 5]
@@ -183,7 +241,10 @@ def _forced_rsis(config: str, favoured: int) -> torch.nn.Module:
 def test_il_restricts_labels_to_the_image_labels():
     rsis = _forced_rsis(RSIS_CPU, favoured=2)
     il = _forced_rsis(RSIS_IL_CPU, favoured=2)
-    assert isinstance(il.bbox_head, RSISWeakInferenceHead)
+    assert type(il.bbox_head) is RSISHead and il.bbox_head.weak_filter.weak_type == 'labels'
+    # the former head type stays a name for RSISHead with weak_filter='labels'
+    alias = RSISWeakInferenceHead(**_head_cfg(RSIS_CPU))
+    assert alias.weak_filter.weak_type == 'labels'
     tokens = [[1, 1], [], [2]]
     data = _batch(il, [1, 1, 1], False, tokens)
     with torch.no_grad():  # predict writes into the samples: read the labels in between
@@ -209,9 +270,16 @@ def test_ilc_keeps_at_most_count_instances_per_class():
 
 def test_ilc_filter_keeps_the_first_instances_in_step_order():
     head = _model(RSIS_ILC_CPU).bbox_head
+    assert head.weak_filter.weak_type == 'labels+counts'
     res = InstanceData(labels=torch.tensor([1, 0, 1, 1, 0, 2]), scores=torch.arange(6.0))
-    kept = head._filter(res, [0, 1, 1], {0: 1, 1: 2})
+    kept = filter_by_weak_labels(res, [0, 1, 1], {0: 1, 1: 2})
     assert kept.labels.tolist() == [1, 0, 1] and kept.scores.tolist() == [0, 1, 2]
+    meta = dict(weak_tokens=[0, 1, 1], weak_counts={0: 1, 1: 2})
+    kept, = head.weak_filter([res], [meta])
+    assert kept.labels.tolist() == [1, 0, 1]
+    labels_only, = WeakLabelFilter('IL', 3)([res], [meta])  # +IL keeps every instance
+    assert labels_only.labels.tolist() == res.labels.tolist()
+    assert len(WeakLabelFilter('IL', 3)([res], [dict(weak_tokens=[])])[0]) == 0
 
 
 def test_ilc_needs_counts():

@@ -5,5 +5,5 @@ from .rsis_weak_inference import RSISWeakInferenceHead
 from .rvos_head import RVOSHead
 from .wrsis_head import WRSISHead
 
-__all__ = ['IOU_TARGETS', 'MaskIoUBranch', 'mask_iou', 'RefASPPHead', 'RSISHead', 'RSISWeakInferenceHead',
-           'RVOSHead', 'WRSISHead']
+__all__ = ['IOU_TARGETS', 'MaskIoUBranch', 'mask_iou', 'RefASPPHead', 'RSISHead',
+           'RSISWeakInferenceHead', 'RVOSHead', 'WRSISHead']

@@ -1,4 +1,5 @@
-"""RSIS head: recurrent mask decoder + class / box / stop branches, matched sIoU losses."""
+"""RSIS head: recurrent mask decoder + optional class / box / stop / IoU branches, matched sIoU
+losses; an optional class-token conditioner makes it W-RSIS."""
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -13,27 +14,52 @@ from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from ..layers.class_token import class_tokens, pad_tokens
+from ..task_modules.weak_label_filter import WeakLabelFilter, weak_metainfo
 from .iou_branch import mask_iou
+
+BRANCHES = ('cls', 'bbox', 'stop')
+
+
+def _replay_linear_init(in_features: int, out_features: int) -> None:
+    """Draw from the global generator what constructing ``nn.Linear(in, out)`` draws; the
+    layer itself is discarded (see ``replay_init`` of :class:`RSISHead`)."""
+    nn.Linear(in_features, out_features)
 
 
 @MODELS.register_module()
 class RSISHead(BaseModule):
-    """Segments one object per recurrent step and says when to stop (thesis sec. 3.3.1).
+    """Segments one object per recurrent step (thesis sec. 3.3.1); W-RSIS with class tokens.
 
-    Training: the first ``G`` steps of an image with ``G`` objects are matched one-to-one to its
-    objects by the Hungarian matcher on the sIoU cost (the model picks its own order); matched
-    steps get the sIoU, class and box losses; the stop branch learns 1 for those steps and 0 for
-    step ``G``. Inference: steps run until the stop score drops below ``stop_thr``; no NMS.
-    ``test_cfg.rule`` picks the selection: ``'first_stop'`` (that one, the default) or
-    ``'original'`` (imatge-upc/rsis eval.py, see :meth:`predict`).
+    Without a conditioner (RSIS): training matches the first ``G`` steps of an image with ``G``
+    objects one-to-one to its objects by the Hungarian matcher on the sIoU cost (the model picks
+    its own order); matched steps get the sIoU, class and box losses; the stop branch learns 1
+    for those steps and 0 for step ``G``. Inference: steps run until the stop score drops below
+    ``stop_thr``; no NMS. ``test_cfg.rule`` picks the selection: ``'first_stop'`` (that one, the
+    default) or ``'original'`` (imatge-upc/rsis eval.py, see :meth:`predict`). ``test_cfg
+    .weak_filter`` post-processes the predictions with the image's weak labels
+    (:class:`~mmsegsup.models.task_modules.WeakLabelFilter`: RSIS + IL, RSIS + IL + C).
+
+    With a ``conditioner`` (W-RSIS, thesis ch. 4.6.1, :class:`WRSISHead`): one step per class
+    token, the conditioner turning the token into the decoder's extra input. Training: the
+    tokens are the image's ground-truth classes sorted by class, one per instance (what IL+C
+    labels give), the first ``max_steps`` of them; the matcher's costs decide whether a step may
+    only meet an object of its token's class (``SameClassCost``: the "masked Hungarian" of table
+    4.6b). Inference: one step per token of the image's weak labels (``weak_tokens`` in the
+    metainfo, see ``LoadWeakLabels``), no stop rule and no cap: each token gives exactly one
+    instance with the token's class. Its score, which only ranks instances for AP since the
+    count is given, is the mask confidence: the mean foreground probability inside the predicted
+    mask (0 for an empty mask). Boxes are the masks' tight boxes.
 
     Args:
         num_classes: number of object classes.
         in_channels: encoder channels per level, finest first.
-        decoder: config of the recurrent decoder (``in_channels`` is filled in).
+        decoder: config of the recurrent decoder (``in_channels`` is filled in, and with a
+            conditioner ``extra_input_channels``).
         max_steps: most objects per image (recurrent steps).
         matcher: config of the mask matcher (TASK_UTILS).
-        loss_mask / loss_cls / loss_bbox / loss_stop: loss configs.
+        loss_mask / loss_cls / loss_bbox / loss_stop: loss configs (the last three used only
+            with their branch).
         iou_branch: config of a :class:`MaskIoUBranch` (IoU-W-RSIS, thesis 5.3): every step
             also predicts the IoU of its mask, returned as ``ious`` of the instances.
         encoder_dropout: dropout probability on the encoder features before the decoder (the
@@ -48,10 +74,20 @@ class RSISHead(BaseModule):
             object label ``k`` trains as class ``k + 1`` (imatge-upc/rsis: 21 classes for the 20
             of VOC, dataloader/pascal.py) and is predicted from classes ``1..C-1``. The
             ``'original'`` rule needs it.
+        with_cls / with_stop: the class branch (``fc_cls``, cross-entropy) and the stop branch
+            (``fc_stop``, binary cross-entropy). A head without a conditioner needs both.
+        conditioner: config (MODELS) of a class-token conditioner such as
+            ``OneHotClassToken`` (``num_classes`` filled in): ``out_channels``, ``forward(tokens
+            (B, T), dtype) -> (B, T, C, 1, 1)`` and ``check(tokens, meta)``.
+        replay_init: names among ``'cls'``, ``'bbox'``, ``'stop'`` of branches that are off but
+            whose random initial draws are still taken, in their place: a seeded head then
+            starts from the same weights (IoU branch, backbone initialised afterwards) as the
+            former W-RSIS head, which built those branches and dropped them.
         train_cfg / test_cfg: ``test_cfg`` keys ``rule`` ('first_stop' or 'original'),
             ``stop_thr`` (0.5), ``mask_thr`` (0.5), ``score`` ('cls_stop': class probability x
-            stop probability, or 'cls'; 'first_stop' only) and ``min_size`` (0.001 of the
-            image area; 'original' only).
+            stop probability, or 'cls'; 'first_stop' only), ``min_size`` (0.001 of the
+            image area; 'original' only) and ``weak_filter`` (None, 'labels' or
+            'labels+counts'). With a conditioner only ``mask_thr`` is used.
     """
 
     RULES = ('first_stop', 'original')
@@ -73,25 +109,42 @@ class RSISHead(BaseModule):
                  with_bbox: bool = True,
                  align_corners: bool = False,
                  eos_class: bool = False,
+                 with_cls: bool = True,
+                 with_stop: bool = True,
+                 conditioner: OptConfigType = None,
+                 replay_init: Sequence[str] = (),
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.num_classes = num_classes
         self.max_steps = max_steps
-        self.decoder = MODELS.build(dict(decoder, in_channels=list(in_channels)))
-        feat = self.decoder.pooled_channels
-        self.fc_cls = nn.Linear(feat, num_classes)
+        self.eos_class = eos_class
         self.with_bbox = with_bbox
         self.align_corners = align_corners
-        if with_bbox:
-            self.fc_bbox = nn.Linear(feat, 4)
-        self.fc_stop = nn.Linear(feat, 1)
+        self.test_cfg = dict(rule='first_stop', stop_thr=0.5, mask_thr=0.5, score='cls_stop',
+                             min_size=0.001, weak_filter=None)
+        self.test_cfg.update(test_cfg or {})
+        self.train_cfg = train_cfg or {}
+        self._check_options(conditioner, with_cls, with_stop, replay_init)
+        self.conditioner = None
+        if conditioner is not None:
+            self.conditioner = MODELS.build(dict(dict(num_classes=num_classes), **conditioner))
+            decoder = self._conditioned(decoder, self.conditioner.out_channels)
+        self.decoder = MODELS.build(dict(decoder, in_channels=list(in_channels)))
+        feat = self.decoder.pooled_channels
+        on = dict(cls=with_cls, bbox=with_bbox, stop=with_stop)
+        out = dict(cls=num_classes, bbox=4, stop=1)
+        for name in BRANCHES:  # in this order: seeded runs draw the same initial weights
+            layer = nn.Linear(feat, out[name]) if on[name] else None
+            if layer is None and name in replay_init:
+                _replay_linear_init(feat, out[name])
+            setattr(self, f'fc_{name}', layer)
         self.matcher = TASK_UTILS.build(matcher)
         self.loss_mask = MODELS.build(loss_mask)
-        self.loss_cls = MODELS.build(loss_cls)
-        self.loss_bbox = MODELS.build(loss_bbox)
-        self.loss_stop = MODELS.build(loss_stop)
+        self.loss_cls = MODELS.build(loss_cls) if with_cls else None
+        self.loss_bbox = MODELS.build(loss_bbox) if with_bbox else None
+        self.loss_stop = MODELS.build(loss_stop) if with_stop else None
         self.iou_branch = None
         if iou_branch is not None:
             modes = iou_branch.get('pooling', ('avg', ))
@@ -103,39 +156,77 @@ class RSISHead(BaseModule):
         if not 0.0 <= encoder_dropout < 1.0:
             raise ValueError(f'encoder_dropout must be in [0, 1), got {encoder_dropout}')
         self.encoder_dropout = nn.Dropout(encoder_dropout) if encoder_dropout > 0 else None
-        self.train_cfg = train_cfg or {}
-        self.test_cfg = dict(rule='first_stop', stop_thr=0.5, mask_thr=0.5, score='cls_stop',
-                             min_size=0.001)
-        self.test_cfg.update(test_cfg or {})
-        if self.test_cfg['rule'] not in self.RULES:
-            raise ValueError(f'test_cfg.rule must be one of {self.RULES}, got '
-                             f'{self.test_cfg["rule"]!r}')
-        self.eos_class = eos_class
-        if self.test_cfg['rule'] == 'original' and not eos_class:
+        self.weak_filter = None
+        if self.test_cfg['weak_filter'] is not None:
+            self.weak_filter = WeakLabelFilter(self.test_cfg['weak_filter'],
+                                               num_classes - int(eos_class), int(eos_class))
+
+    def _check_options(self, conditioner: OptConfigType, with_cls: bool, with_stop: bool,
+                       replay_init: Sequence[str]) -> None:
+        cfg = self.test_cfg
+        if cfg['rule'] not in self.RULES:
+            raise ValueError(f'test_cfg.rule must be one of {self.RULES}, got {cfg["rule"]!r}')
+        if cfg['rule'] == 'original' and not self.eos_class:
             raise ValueError("test_cfg.rule='original' reads class 0 as the original's <eos>: "
                              'set eos_class=True (and num_classes = object classes + 1)')
+        if set(replay_init) - set(BRANCHES):
+            raise ValueError(f'replay_init must name branches of {BRANCHES}, got {replay_init}')
+        if conditioner is None and not (with_cls and with_stop):
+            raise ValueError('a head without class tokens labels its steps with the class '
+                             'branch and counts them with the stop branch: keep with_cls and '
+                             'with_stop, or set a conditioner (W-RSIS)')
+        if conditioner is not None and with_stop:
+            raise ValueError('with a conditioner the class tokens give the number of steps: '
+                             'set with_stop=False')
+        if conditioner is not None and cfg['weak_filter'] is not None:
+            raise ValueError('test_cfg.weak_filter filters the predictions of a head without '
+                             'class tokens; a conditioned head already takes the weak labels '
+                             'as its tokens')
 
-    def forward(self, x: Tuple[Tensor], num_steps: Optional[int] = None) -> Dict[str, Tensor]:
-        """Run ``num_steps`` recurrent steps (default ``max_steps``).
+    @staticmethod
+    def _conditioned(decoder: ConfigType, channels: int) -> ConfigType:
+        """The decoder config with the conditioner's channels as its extra input."""
+        extra = decoder.get('extra_input_channels', channels)
+        if extra != channels:
+            raise ValueError(f'the conditioner feeds {channels} channels to the decoder, but '
+                             f'decoder.extra_input_channels is {extra}')
+        return dict(decoder, extra_input_channels=channels)
 
-        Returns a dict of ``mask_logits (B, T, h, w)`` at the decoder's finest resolution,
-        ``cls_logits (B, T, C)``, with ``with_bbox`` ``bbox_pred (B, T, 4)`` (cx, cy, w, h in
-        [0, 1] of each image's ``img_shape``) and
-        ``stop_logits (B, T)``; with an IoU branch also ``iou_pred (B, T)`` (transformed).
+    def forward(self, x: Tuple[Tensor], num_steps: Optional[int] = None,
+                tokens: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """Run ``num_steps`` recurrent steps (default ``max_steps``), or with a conditioner one
+        step per class token of ``tokens (B, T)`` (-1 where an image has fewer than ``T``).
+
+        Returns a dict of ``mask_logits (B, T, h, w)`` at the decoder's finest resolution, and
+        per branch ``cls_logits (B, T, C)``, ``stop_logits (B, T)``, ``bbox_pred (B, T, 4)``
+        (cx, cy, w, h in [0, 1] of each image's ``img_shape``) and ``iou_pred (B, T)``
+        (transformed).
         """
         proj = self._project(x)
+        extra = None
+        if self.conditioner is not None:
+            if tokens is None or tokens.numel() == 0:
+                raise ValueError('this head segments one object per class token: pass tokens '
+                                 '(B, T) with T >= 1')
+            extra = self.conditioner(tokens, proj[0].dtype)
+            num_steps = tokens.shape[1]
         state = None
         masks, pooled, iou_feats = [], [], []
-        for _ in range(num_steps or self.max_steps):
-            mask, feat, state = self.decoder.step(proj, state)
+        for t in range(num_steps or self.max_steps):
+            mask, feat, state = self.decoder.step(
+                proj, state, extra_input=None if extra is None else extra[:, t])
             masks.append(mask[:, 0])
             pooled.append(feat)
             iou_feats.append(self._iou_feature(proj, state, mask))
-        feats = torch.stack(pooled, 1)
-        out = dict(mask_logits=torch.stack(masks, 1), cls_logits=self.fc_cls(feats),
-                   stop_logits=self.fc_stop(feats)[..., 0])
-        if self.with_bbox:
-            out['bbox_pred'] = self.fc_bbox(feats).sigmoid()
+        out = dict(mask_logits=torch.stack(masks, 1))
+        if self.fc_cls is not None or self.fc_stop is not None or self.fc_bbox is not None:
+            feats = torch.stack(pooled, 1)
+            if self.fc_cls is not None:
+                out['cls_logits'] = self.fc_cls(feats)
+            if self.fc_stop is not None:
+                out['stop_logits'] = self.fc_stop(feats)[..., 0]
+            if self.fc_bbox is not None:
+                out['bbox_pred'] = self.fc_bbox(feats).sigmoid()
         return self._add_iou_pred(out, iou_feats)
 
     def _project(self, x: Tuple[Tensor]) -> List[Tensor]:
@@ -183,44 +274,53 @@ class RSISHead(BaseModule):
         return dict(loss_iou=losses['loss_iou'])
 
     def loss(self, x: Tuple[Tensor], batch_data_samples: SampleList) -> Dict[str, Tensor]:
-        """Match steps to objects per image and compute the four losses."""
+        """Match steps to objects per image and compute the losses of the head's branches."""
         gts = [s.gt_instances for s in batch_data_samples]
         num_gt = [len(g) for g in gts]
-        num_steps = min(self.max_steps, max(num_gt) + 1)
-        out = self(x, num_steps)
-        mask_logits = self._to_padded(out['mask_logits'], batch_data_samples)
+        tokens = None
+        if self.conditioner is None:
+            num_steps = min(self.max_steps, max(num_gt) + 1)
+            out = self(x, num_steps)
+            num_preds = [min(n, num_steps) for n in num_gt]
+        else:
+            tokens = [class_tokens(g.labels)[:self.max_steps] for g in gts]
+            out = self(x, tokens=pad_tokens(tokens, x[0].device))
+            num_preds = [len(t) for t in tokens]
+        mask_logits = self.to_padded(out['mask_logits'], batch_data_samples)
         device = mask_logits.device
         gt_masks = [self._gt_masks(g, mask_logits.shape[-2:], device) for g in gts]
         matches = self.matcher.match(mask_logits.detach().sigmoid(), gt_masks,
-                                     num_preds=[min(n, num_steps) for n in num_gt])
+                                     num_preds=num_preds, pred_labels=tokens,
+                                     gt_labels=[g.labels for g in gts])
         batch_idx, pred_idx, tgt_masks = self._gather_matched(matches, gt_masks, device)
-        tgt_labels = torch.cat([gt.labels[g.to(device)] for gt, (_, g) in zip(gts, matches)])
-        tgt_labels = tgt_labels + int(self.eos_class)
 
         # Normalise by the global count so that DDP averages to the single-process loss.
         num_pos = reduce_mean(mask_logits.new_tensor(float(len(pred_idx)))).clamp(min=1).item()
-        losses = dict(
-            loss_mask=self.loss_mask(mask_logits[batch_idx, pred_idx], tgt_masks,
-                                     avg_factor=num_pos),
-            loss_cls=self.loss_cls(out['cls_logits'][batch_idx, pred_idx], tgt_labels,
-                                   avg_factor=num_pos))
-        if self.with_bbox:
+        losses = dict(loss_mask=self.loss_mask(mask_logits[batch_idx, pred_idx], tgt_masks,
+                                               avg_factor=num_pos))
+        if self.fc_cls is not None:
+            tgt_labels = torch.cat([gt.labels[g.to(device)] for gt, (_, g) in zip(gts, matches)])
+            losses['loss_cls'] = self.loss_cls(out['cls_logits'][batch_idx, pred_idx],
+                                               tgt_labels + int(self.eos_class),
+                                               avg_factor=num_pos)
+        if self.fc_bbox is not None:
             tgt_boxes = torch.cat([
                 bbox_xyxy_to_cxcywh(self._boxes(gt, device)[g.to(device)]) /
                 self._box_scale(s.metainfo, mask_logits)
                 for gt, s, (_, g) in zip(gts, batch_data_samples, matches)])
             losses['loss_bbox'] = self.loss_bbox(out['bbox_pred'][batch_idx, pred_idx],
                                                  tgt_boxes, avg_factor=num_pos * 4)
-        stop_target, stop_weight = self._stop_targets(num_gt, num_steps, device)
-        num_stop = reduce_mean(stop_weight.sum()).clamp(min=1).item()
-        losses['loss_stop'] = self.loss_stop(out['stop_logits'].reshape(-1, 1),
-                                             stop_target.reshape(-1, 1),
-                                             weight=stop_weight.reshape(-1, 1),
-                                             avg_factor=num_stop)
+        if self.fc_stop is not None:
+            stop_target, stop_weight = self.stop_targets(num_gt, num_steps, device)
+            num_stop = reduce_mean(stop_weight.sum()).clamp(min=1).item()
+            losses['loss_stop'] = self.loss_stop(out['stop_logits'].reshape(-1, 1),
+                                                 stop_target.reshape(-1, 1),
+                                                 weight=stop_weight.reshape(-1, 1),
+                                                 avg_factor=num_stop)
         losses.update(self._iou_loss(out, mask_logits, batch_idx, pred_idx, tgt_masks, num_pos))
         return self._only_iou(losses)
 
-    def _to_padded(self, mask_logits: Tensor, samples: SampleList) -> Tensor:
+    def to_padded(self, mask_logits: Tensor, samples: SampleList) -> Tensor:
         """Decoder mask logits ``(B, T, h, w)`` resized to the padded batch input."""
         size = tuple(samples[0].metainfo['batch_input_shape'])
         return F.interpolate(mask_logits, size=size, mode='bilinear',
@@ -248,11 +348,6 @@ class RSISHead(BaseModule):
                                   align_corners=self.align_corners)[0]
         return probs
 
-    def _class_logits(self, out: Dict[str, Tensor], metas: List[dict]) -> Tensor:
-        """The class logits ``predict`` takes its softmax of (a hook: weak-label heads
-        restrict them to the image's classes)."""
-        return out['cls_logits']
-
     @staticmethod
     def _gt_masks(gt: InstanceData, size: Tuple[int, int], device: torch.device) -> Tensor:
         if len(gt) == 0:
@@ -278,8 +373,8 @@ class RSISHead(BaseModule):
         return boxes.to(device=device, dtype=torch.float32)
 
     @staticmethod
-    def _stop_targets(num_gt: List[int], num_steps: int,
-                      device: torch.device) -> Tuple[Tensor, Tensor]:
+    def stop_targets(num_gt: List[int], num_steps: int,
+                     device: torch.device) -> Tuple[Tensor, Tensor]:
         """1 while objects remain, 0 at the step after the last object, ignored afterwards."""
         steps = torch.arange(num_steps, device=device)[None]
         n = torch.tensor(num_gt, device=device)[:, None]
@@ -289,13 +384,17 @@ class RSISHead(BaseModule):
 
     def step_probs(self, x: Tuple[Tensor], batch_data_samples: SampleList) -> Dict[str, Tensor]:
         """What the original ``test()`` returns, for all ``max_steps`` steps: ``mask_probs
-        (B, T, H, W)`` at the padded input size, ``cls_probs (B, T, C)`` (the softmax of
-        ``_class_logits``) and ``stop_probs (B, T)``; and ``out``, the :meth:`forward` dict."""
+        (B, T, H, W)`` at the padded input size, ``cls_probs (B, T, C)`` (the softmax of the
+        class logits, restricted to the image labels by a weak filter) and ``stop_probs (B,
+        T)``; and ``out``, the :meth:`forward` dict."""
         out = self(x)
-        metas = [s.metainfo for s in batch_data_samples]
+        cls_logits = out['cls_logits']
+        if self.weak_filter is not None:
+            metas = [s.metainfo for s in batch_data_samples]
+            cls_logits = self.weak_filter.class_logits(cls_logits, metas)
         return dict(out=out,
-                    mask_probs=self._to_padded(out['mask_logits'], batch_data_samples).sigmoid(),
-                    cls_probs=self._class_logits(out, metas).softmax(-1),
+                    mask_probs=self.to_padded(out['mask_logits'], batch_data_samples).sigmoid(),
+                    cls_probs=cls_logits.softmax(-1),
                     stop_probs=out['stop_logits'].sigmoid())
 
     def predict(self, x: Tuple[Tensor], batch_data_samples: SampleList,
@@ -309,11 +408,46 @@ class RSISHead(BaseModule):
         is the original's ``<eos>``, so labels are ``cls - 1``) with score
         ``p(class) x p(stop)``, in (step, class) order; the instances carry their ``steps``.
         """
+        if self.conditioner is not None:
+            return self._token_predictions(x, batch_data_samples, rescale)
         probs = self.step_probs(x, batch_data_samples)
         if self.test_cfg['rule'] == 'original':
-            return [self._original_instances(probs, b, s.metainfo, rescale)
-                    for b, s in enumerate(batch_data_samples)]
-        return self._first_stop_instances(probs, batch_data_samples, rescale)
+            results = [self._original_instances(probs, b, s.metainfo, rescale)
+                       for b, s in enumerate(batch_data_samples)]
+        else:
+            results = self._first_stop_instances(probs, batch_data_samples, rescale)
+        if self.weak_filter is not None:
+            results = self.weak_filter(results, [s.metainfo for s in batch_data_samples])
+        return results
+
+    def _token_predictions(self, x: Tuple[Tensor], batch_data_samples: SampleList,
+                           rescale: bool) -> List[InstanceData]:
+        """One instance per weak-label token, labelled with the token's class."""
+        metas = [s.metainfo for s in batch_data_samples]
+        device = x[0].device
+        tokens = [torch.as_tensor(weak_metainfo(m)[0], dtype=torch.long) for m in metas]
+        for meta, t in zip(metas, tokens):
+            self.conditioner.check(t, meta)
+        out = self(x, tokens=pad_tokens(tokens, device))
+        probs = self.to_padded(out['mask_logits'], batch_data_samples).sigmoid()
+        results = []
+        for b, (t, meta) in enumerate(zip(tokens, metas)):
+            res = self.token_instances(probs[b, :len(t)], t.to(device), meta, rescale)
+            if self.iou_branch is not None:
+                res.ious = self.iou_branch.to_iou(out['iou_pred'][b, :len(t)])
+            results.append(res)
+        return results
+
+    def token_instances(self, probs: Tensor, labels: Tensor, meta: dict,
+                        rescale: bool) -> InstanceData:
+        """The instances of one image's token steps ``probs (T, H_pad, W_pad)``: thresholded at
+        its (original) size, scored by mask confidence, boxed tightly."""
+        probs = self._to_image(probs, meta, rescale)
+        masks = probs > self.test_cfg['mask_thr']
+        area = masks.sum((1, 2))
+        scores = (probs * masks).sum((1, 2)) / area.clamp(min=1)
+        return InstanceData(masks=masks, labels=labels, scores=scores,
+                            bboxes=mask2bbox(masks).to(probs.device))
 
     def _original_instances(self, probs: Dict[str, Tensor], b: int, meta: dict,
                             rescale: bool) -> InstanceData:
@@ -336,7 +470,7 @@ class RSISHead(BaseModule):
                               rescale: bool) -> List[InstanceData]:
         out, mask_probs, stop = probs['out'], probs['mask_probs'], probs['stop_probs']
         cls_prob, labels = probs['cls_probs'][..., int(self.eos_class):].max(-1)
-        boxes = bbox_cxcywh_to_xyxy(out['bbox_pred']) if self.with_bbox else None
+        boxes = None if self.fc_bbox is None else bbox_cxcywh_to_xyxy(out['bbox_pred'])
         results = []
         for b, sample in enumerate(batch_data_samples):
             meta = sample.metainfo

@@ -223,7 +223,7 @@ class RVOSHead(BaseModule):
              data_samples: Sequence[TrackDataSample]) -> Dict[str, Tensor]:
         if self.protocol == 'original':
             return self._loss_by_id(frame_feats, data_samples)
-        targets, valid, labels = self._targets(data_samples, frame_feats[0][0].device,
+        targets, valid, labels = self.slot_targets(data_samples, frame_feats[0][0].device,
                                                first_frame_only=self.one_shot)
         out = self(frame_feats, targets)
         logits = out['mask_logits']
@@ -233,7 +233,7 @@ class RVOSHead(BaseModule):
             batch_idx, slot_idx = valid.nonzero(as_tuple=True)
             obj_idx = slot_idx
         else:
-            batch_idx, slot_idx, obj_idx = self._match_slots(logits, targets, valid)
+            batch_idx, slot_idx, obj_idx = self.match_slots(logits, targets, valid)
         pred = logits[batch_idx, :, slot_idx].flatten(0, 1)  # (K * T, H, W)
         target = targets[batch_idx, :, obj_idx].flatten(0, 1)
         count = reduce_mean(logits.new_tensor(float(len(pred)))).clamp(min=1).item()
@@ -263,7 +263,7 @@ class RVOSHead(BaseModule):
         sIoU cost that allows only those pairs, train.py:136-151), and the permutation holds
         for the clip's frames (reorder_mask); slots valid only later keep their own id.
         """
-        targets, valid = self._targets_by_id(data_samples, frame_feats[0][0].device)
+        targets, valid = self.targets_by_id(data_samples, frame_feats[0][0].device)
         logits = self(frame_feats, targets)['mask_logits']  # (B, T, S, H, W)
         if not self.one_shot:
             targets = self._permuted_by_first_frame(logits, targets, valid)
@@ -288,8 +288,8 @@ class RVOSHead(BaseModule):
             out[b][:, slots[pred.to(slots.device)]] = targets[b][:, slots[obj.to(slots.device)]]
         return out
 
-    def _targets_by_id(self, data_samples: Sequence[TrackDataSample],
-                       device: torch.device) -> Tuple[Tensor, Tensor]:
+    def targets_by_id(self, data_samples: Sequence[TrackDataSample],
+                      device: torch.device) -> Tuple[Tensor, Tensor]:
         """``targets (B, T, S, H, W)`` with object id ``i`` at slot ``i - 1`` of the
         ``num_slots`` (ids beyond are dropped, as dataset.py:262-263) and ``valid (B, T, S)``
         (:attr:`train_valid`)."""
@@ -320,8 +320,8 @@ class RVOSHead(BaseModule):
                             valid[b, t, obj - 1] = bool(masks[k].any())
         return targets, valid
 
-    def _match_slots(self, logits: Tensor, targets: Tensor,
-                     valid: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+    def match_slots(self, logits: Tensor, targets: Tensor,
+                    valid: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         """Zero-shot: one assignment of slots to objects per clip, on whole-clip volumes
         (or on the first frame, ``match_frames='first'``).
 
@@ -342,8 +342,8 @@ class RVOSHead(BaseModule):
         return batch_idx.to(device), slot_idx.to(device), obj_idx.to(device)
 
     @staticmethod
-    def _targets(data_samples: Sequence[TrackDataSample], device: torch.device,
-                 first_frame_only: bool = True) -> Tuple[Tensor, Tensor, Tensor]:
+    def slot_targets(data_samples: Sequence[TrackDataSample], device: torch.device,
+                     first_frame_only: bool = True) -> Tuple[Tensor, Tensor, Tensor]:
         """Per clip, the objects of its first frame (or of any frame) in id order.
 
         Returns ``targets (B, T, N, H, W)`` (empty where an object is absent), ``valid

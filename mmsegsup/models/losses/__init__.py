@@ -1,4 +1,5 @@
 from .balanced_bce_loss import BalancedBCELoss, balanced_bce
-from .soft_iou_loss import SoftIoULoss, pairwise_soft_iou, soft_iou
+from .soft_iou_loss import SoftIoULoss, pairwise_soft_iou, soft_iou, soft_iou_loss
 
-__all__ = ['BalancedBCELoss', 'balanced_bce', 'SoftIoULoss', 'soft_iou', 'pairwise_soft_iou']
+__all__ = ['BalancedBCELoss', 'balanced_bce', 'SoftIoULoss', 'soft_iou', 'soft_iou_loss',
+           'pairwise_soft_iou']

@@ -3,8 +3,11 @@ from typing import Optional
 
 import torch
 import torch.nn as nn
+from mmdet.models.losses.utils import weight_reduce_loss
 from mmsegsup.registry import MODELS
 from torch import Tensor
+
+REDUCTIONS = ('none', 'mean', 'sum')
 
 
 def soft_iou(pred: Tensor, target: Tensor, eps: float = 1e-6, smooth: float = 0.0) -> Tensor:
@@ -35,36 +38,65 @@ def pairwise_soft_iou(pred: Tensor, target: Tensor, eps: float = 1e-6) -> Tensor
     return inter / (union + eps)
 
 
+def soft_iou_loss(pred: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                  eps: float = 1e-6, smooth: float = 0.0, reduction: str = 'mean',
+                  avg_factor: Optional[float] = None) -> Tensor:
+    """``1 - sIoU`` per mask pair ``(N, ...)`` of probabilities, reduced as mmdet's losses.
+
+    ``weight (N,)`` scales each pair. Without ``avg_factor`` this is mmdet's
+    ``weight_reduce_loss``. With it (``reduction='mean'`` only, as in mmdet) the sum is divided
+    by ``avg_factor`` itself: mmdet adds float32's eps to it, which moves the loss of a batch
+    with one object by an ulp and so would part the thesis-exact RVOS reduction (a per-frame
+    mean, often over one object) from the original's.
+    """
+    if reduction not in REDUCTIONS:
+        raise ValueError(f'reduction must be one of {REDUCTIONS}, got {reduction!r}')
+    loss = 1 - soft_iou(pred, target, eps, smooth)
+    if avg_factor is None:
+        return weight_reduce_loss(loss, weight, reduction)
+    if reduction != 'mean':
+        raise ValueError(f'avg_factor can only be used with reduction="mean", got '
+                         f'{reduction!r}')
+    return weight_reduce_loss(loss, weight, 'sum') / max(float(avg_factor), eps)
+
+
 @MODELS.register_module()
 class SoftIoULoss(nn.Module):
-    """``1 - sIoU`` per mask pair, summed and divided by ``avg_factor`` (or averaged).
+    """:func:`soft_iou_loss` as an mmdet loss module (``reduction`` / ``avg_factor`` /
+    ``reduction_override`` / ``weight`` as in mmdet's ``DiceLoss``).
 
     Args:
         use_sigmoid: apply a sigmoid to ``pred`` (logits in) before the sIoU.
         loss_weight: multiplier of the loss.
         eps: denominator stabiliser.
         smooth: added to intersection and union (see :func:`soft_iou`).
+        reduction: ``'none'``, ``'mean'`` or ``'sum'``.
     """
 
     def __init__(self, use_sigmoid: bool = True, loss_weight: float = 1.0,
-                 eps: float = 1e-6, smooth: float = 0.0) -> None:
+                 eps: float = 1e-6, smooth: float = 0.0, reduction: str = 'mean') -> None:
         super().__init__()
+        if reduction not in REDUCTIONS:
+            raise ValueError(f'reduction must be one of {REDUCTIONS}, got {reduction!r}')
         self.use_sigmoid = use_sigmoid
+        self.reduction = reduction
         self.loss_weight = loss_weight
         self.eps = eps
         self.smooth = smooth
 
     def forward(self, pred: Tensor, target: Tensor, weight: Optional[Tensor] = None,
-                avg_factor: Optional[float] = None) -> Tensor:
-        """``pred`` and ``target`` are ``(N, H, W)``; ``weight`` is an optional ``(N,)``."""
+                avg_factor: Optional[float] = None,
+                reduction_override: Optional[str] = None) -> Tensor:
+        """``pred`` and ``target`` are ``(N, H, W)``; ``weight`` is an optional ``(N,)``.
+
+        No pair gives a zero loss (``(0,)`` with ``reduction='none'``) that keeps the graph.
+        """
         if pred.shape != target.shape:
             raise ValueError(f'SoftIoULoss: pred {tuple(pred.shape)} and target '
                              f'{tuple(target.shape)} differ in shape')
+        reduction = reduction_override or self.reduction
         if pred.shape[0] == 0:
-            return pred.sum() * 0
+            return pred.flatten(1).sum(1) * 0 if reduction == 'none' else pred.sum() * 0
         probs = pred.sigmoid() if self.use_sigmoid else pred
-        loss = 1 - soft_iou(probs, target, self.eps, self.smooth)
-        if weight is not None:
-            loss = loss * weight
-        denom = loss.numel() if avg_factor is None else avg_factor
-        return self.loss_weight * loss.sum() / max(float(denom), self.eps)
+        return self.loss_weight * soft_iou_loss(probs, target, weight, self.eps, self.smooth,
+                                                reduction, avg_factor)

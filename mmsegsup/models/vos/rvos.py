@@ -44,11 +44,11 @@ class RVOS(BaseModel):
         if mode == 'predict':
             return self.predict(inputs, data_samples)
         if mode == 'tensor':
-            targets = self.head._targets(data_samples, inputs.device)[0]
-            return self.head(self._clip_feats(inputs), targets)
+            targets = self.head.slot_targets(data_samples, inputs.device)[0]
+            return self.head(self.clip_feats(inputs), targets)
         raise ValueError(f'mode must be loss, predict or tensor, got {mode!r}')
 
-    def _clip_feats(self, inputs: Tensor) -> List[tuple]:
+    def clip_feats(self, inputs: Tensor) -> List[tuple]:
         """Encode all B*T frames at once (or per frame, ``encode_per_frame``); the levels of
         each frame."""
         num_videos, num_frames = inputs.shape[:2]
@@ -59,7 +59,7 @@ class RVOS(BaseModel):
         return [tuple(f[:, t] for f in feats) for t in range(num_frames)]
 
     def loss(self, inputs: Tensor, data_samples: List[TrackDataSample]) -> Dict[str, Tensor]:
-        return self.head.loss(self._clip_feats(inputs), data_samples)
+        return self.head.loss(self.clip_feats(inputs), data_samples)
 
     def predict(self, inputs: Tensor,
                 data_samples: List[TrackDataSample]) -> List[TrackDataSample]:
