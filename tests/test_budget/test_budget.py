@@ -1,7 +1,6 @@
 """Annotation-budget model (thesis ch. 4): tables 4.1, 4.3/4.5, 4.7(b), 4.8, planner, CLI."""
 import json
 import os
-import os.path as osp
 import re
 
 import pytest
@@ -12,7 +11,6 @@ from mmsegsup.budget import (VOC_STATS, AnnotationStats, BudgetMix, ItemTimes, b
                              stats_from_data_list)
 from tools_utils import run
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 N_VALUES = (100, 200, 400, 800, 1464)
 # Table 4.7(b) rows: M is 10/25/50/75/100 % of the 9118 additional VOC images (line 2195 of

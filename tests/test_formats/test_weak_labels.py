@@ -13,7 +13,6 @@ from mmsegsup.formats.weak_labels import (FORMAT_TAG, WEAK_LABELS, WEAK_LABELS_C
 from mmsegsup.utils.errors import DatasetFormatError
 from tools_utils import run
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CLI = 'tools/dataset_converters/coco_to_weak_labels.py'
 
 

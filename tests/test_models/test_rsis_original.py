@@ -11,8 +11,8 @@ import torch.nn.functional as F
 from mmdet.structures import DetDataSample
 
 from original_refs_utils import load_case, write_malicious_args, write_published
+from tools_utils import REPO as ROOT
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(ROOT, 'tools', 'model_converters'))
 import rsis_to_mmsegsup  # noqa: E402
 

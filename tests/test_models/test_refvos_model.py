@@ -23,8 +23,8 @@ import mmsegsup  # noqa: F401
 from mmsegsup.apis.referring import inference_referring, init_referring_model
 from mmsegsup.models.segmentors.refvos import RefVOS  # registers RefVOS, its head and encoder
 from mmsegsup.models.text.hf_text_encoder import HFTextEncoder, resolve_text_model
+from tools_utils import REPO
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SIZE = 32
 META_KEYS = ('img_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor', 'flip',
              'flip_direction', 'reduce_zero_label', 'expression', 'expr_id', 'video', 'frame_id')

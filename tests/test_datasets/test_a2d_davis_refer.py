@@ -1,7 +1,7 @@
-"""A2D-Sentences and DAVIS-2017 referring expressions: fixtures in the official layouts
-(videoset.csv, a2d_annotation.txt, MATLAB-transposed h5 files, mp4 clips; DAVIS palette PNGs
-and both annotators' expression files), the frame extractor, and every bad-input error."""
-import csv
+"""A2D-Sentences and DAVIS-2017 referring expressions: the datasets on fixtures in the official
+layouts (tests/a2d_davis_refer_utils.py: videoset.csv, a2d_annotation.txt, MATLAB-transposed h5
+files; DAVIS palette PNGs and both annotators' expression files), the frame extractor on mp4
+clips, and every bad-input error."""
 import importlib.util
 import os
 import os.path as osp
@@ -20,78 +20,14 @@ from mmsegsup.datasets.a2d_sentences import (A2DSentencesDataset, a2d_label_name
                                              read_a2d_videoset)
 from mmsegsup.datasets.davis_refer import DAVISReferDataset, read_davis_expressions
 from mmsegsup.utils.errors import DatasetFormatError
-from mmsegsup.utils.io import save_index_png_atomic
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-H, W = 24, 32
-PALETTE = [(0, 0, 0), (128, 0, 0), (0, 128, 0), (128, 128, 0)]
+from a2d_davis_refer_utils import (A2D_FRAMES, NUM_FRAMES, SENTENCES, H, W, box,
+                                   davis_index_map, make_a2d, make_davis, write_a2d_h5)
+from tools_utils import REPO
+
 META_KEYS = ('img_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor', 'flip',
              'flip_direction', 'reduce_zero_label', 'expression', 'expr_id', 'video',
              'frame_id', 'trivial', 'object_id')
-
-
-def _box(y0, y1, x0, x1):
-    m = np.zeros((H, W), np.uint8)
-    m[y0:y1, x0:x1] = 1
-    return m
-
-
-# ----------------------------------------------------------------------------------- A2D fixture
-# video -> frame number -> [(instance id, actor-action id, mask)]
-A2D_FRAMES = {
-    'vidA': {3: [(0, 18, _box(2, 10, 1, 9)), (1, 17, _box(12, 20, 3, 12))],
-             6: [(0, 18, _box(3, 11, 2, 10)), (1, 17, _box(12, 22, 5, 14)),
-                 (2, 77, _box(4, 9, 20, 30))]},
-    'vidB': {2: [(4, 56, _box(5, 15, 10, 25))]},          # one instance: reMask is 2-D
-    'vidC': {1: [(0, 44, _box(0, 6, 0, 6))]},
-    'vidM': {1: [(0, 11, _box(0, 6, 0, 6))]},
-}
-VIDEOSET = [('vidA', 0), ('vidB', 0), ('vidC', 1), ('vidM', 0), ('vidN', 0)]
-SENTENCES = [('vidA', '0', 'man in red, walking left'), ('vidA', '1', 'man running'),
-             ('vidA', '2', 'dog running on the grass'), ('vidA', '1 (copy)', 'man running'),
-             ('vidB', '4', 'white car rolling'), ('vidB', '4', 'the car'),
-             ('vidC', '0', 'bird flying'), ('vidM', '0', 'in a missed video'),
-             ('vidA', '7', 'an instance annotated nowhere')]
-
-
-def write_a2d_h5(path, instances, extra_masks=0, fields=('instance', 'reMask', 'id', 'reBBox')):
-    """An A2D h5 file as MATLAB v7.3 stores it: HxWxN arrays arrive as (N, W, H)."""
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    masks = [m for _, _, m in instances] + [np.ones((H, W), np.uint8)] * extra_masks
-    data = {'instance': np.array([i for i, _, _ in instances], np.float64),
-            'reMask': (masks[0].T if len(masks) == 1 else np.stack([m.T for m in masks])),
-            'id': np.array([[a for _, a, _ in instances]], np.float64),
-            'reBBox': np.zeros((4, len(instances)))}
-    with h5py.File(path, 'w') as f:
-        for k in fields:
-            f.create_dataset(k, data=data[k])
-
-
-def write_frame(path, number):
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    cv2.imwrite(path, np.full((H, W, 3), 20 * number, np.uint8))
-
-
-def make_a2d(root, frames=True, sentences=SENTENCES, videoset=VIDEOSET):
-    root = str(root)
-    os.makedirs(osp.join(root, 'Release'), exist_ok=True)
-    os.makedirs(osp.join(root, 'text_annotations'), exist_ok=True)
-    with open(osp.join(root, 'Release/videoset.csv'), 'w', newline='') as f:
-        for vid, subset in videoset:
-            csv.writer(f).writerow([vid, 11, 0, 0, H, W, 8, 2, subset])
-    with open(osp.join(root, 'text_annotations/a2d_annotation.txt'), 'w', newline='') as f:
-        w = csv.writer(f)
-        w.writerow(['video_id', 'instance_id', 'query'])
-        w.writerows(sentences)
-    with open(osp.join(root, 'text_annotations/a2d_missed_videos.txt'), 'w') as f:
-        f.write('vidM\n')
-    for vid, by_frame in A2D_FRAMES.items():
-        for number, instances in by_frame.items():
-            write_a2d_h5(osp.join(root, 'text_annotations/a2d_annotation_with_instances', vid,
-                                  f'{number:05d}.h5'), instances)
-            if frames:
-                write_frame(osp.join(root, 'Release/pngs320H', vid, f'{number:05d}.png'), number)
-    return root
 
 
 def test_a2d_label_names():
@@ -147,7 +83,7 @@ def test_a2d_masks_match_drawing(tmp_path):
 def test_a2d_h5_errata_and_errors(tmp_path):
     # more masks than instances (extra ignored), an instance id listed twice (first wins)
     path = str(tmp_path / 'v/00001.h5')
-    a, b = _box(0, 5, 0, 5), _box(10, 20, 10, 20)
+    a, b = box(0, 5, 0, 5), box(10, 20, 10, 20)
     write_a2d_h5(path, [(3, 11, a), (5, 12, b), (3, 13, b)], extra_masks=2)
     np.testing.assert_array_equal(read_a2d_instance_mask(path, 3), a)
     np.testing.assert_array_equal(read_a2d_instance_mask(path, 5), b)
@@ -199,7 +135,7 @@ def test_a2d_bad_inputs(tmp_path):
     assert len(A2DSentencesDataset(data_root=root, check_frames=False)) == 7
     root = make_a2d(tmp_path / 'f')
     write_a2d_h5(osp.join(root, 'text_annotations/a2d_annotation_with_instances/vidB/00002.h5'),
-                 [(4, 99, _box(0, 4, 0, 4))])
+                 [(4, 99, box(0, 4, 0, 4))])
     with pytest.raises(DatasetFormatError, match=r'vidB/00002\.h5: field "id" of instance 4: '
                                                  r'99 is not an A2D actor-action id'):
         A2DSentencesDataset(data_root=root)
@@ -265,60 +201,6 @@ def test_extractor_errors(tmp_path):
         f.write(b'not a video')
     with pytest.raises(DatasetFormatError, match=r'vidB\.mp4'):
         tool.main([root, '--videos', 'vidB'])
-
-
-# ---------------------------------------------------------------------------------- DAVIS fixture
-DAVIS_VIDEOS = {'bike-packing': 'train', 'dogs-scale': 'val'}
-NUM_FRAMES = 3
-
-
-def davis_index_map(video, t):
-    """Object 1 moves right; object 2 leaves 'dogs-scale' in its last frame."""
-    ids = np.zeros((H, W), np.uint8)
-    ids[2:10, 2 + 2 * t:10 + 2 * t] = 1
-    if not (video == 'dogs-scale' and t == NUM_FRAMES - 1):
-        ids[14:22, 18:28] = 2
-    return ids
-
-
-def make_davis(root, annot_lines=None):
-    root = str(root)
-    for video, split in DAVIS_VIDEOS.items():
-        for t in range(NUM_FRAMES):
-            img_dir = osp.join(root, 'JPEGImages/480p', video)
-            os.makedirs(img_dir, exist_ok=True)
-            Image.fromarray(np.full((H, W, 3), 50 * t, np.uint8)).save(
-                osp.join(img_dir, f'{t:05d}.jpg'))
-            save_index_png_atomic(davis_index_map(video, t),
-                                  osp.join(root, 'Annotations/480p', video, f'{t:05d}.png'),
-                                  PALETTE)
-    os.makedirs(osp.join(root, 'ImageSets/2017'), exist_ok=True)
-    for split in ('train', 'val'):
-        with open(osp.join(root, f'ImageSets/2017/{split}.txt'), 'w') as f:
-            f.write(''.join(v + '\n' for v, s in DAVIS_VIDEOS.items() if s == split))
-    files = annot_lines or {
-        # annotator 1 in UTF-8; annotator 2 in Latin-1, with the official misspelt 'dog-scale'
-        'Davis17_annot1.txt': ('utf-8', ['bike-packing 1 "a man riding a bike"',
-                                         'bike-packing 2 "the bike"',
-                                         'dogs-scale 1 "small dog on the left"',
-                                         'dogs-scale 2 "big dog"']),
-        'Davis17_annot1_full_video.txt': ('utf-8', ['bike-packing 1 "man jumping with bike"',
-                                                    'bike-packing 2 "the bike"',
-                                                    'dogs-scale 1 "dog which stays"',
-                                                    'dogs-scale 2 "dog which leaves"']),
-        'Davis17_annot2.txt': ('latin-1', ['bike-packing 1 "cyclist with café helmet"',
-                                           'bike-packing 2 "bicycle"', '',
-                                           'dog-scale 1 "left dog"', 'dog-scale 2 "right dog"']),
-        'Davis17_annot2_full_video.txt': ('latin-1', ['bike-packing 1 "rider"',
-                                                      'bike-packing 2 "bike"',
-                                                      'dog-scale 1 "dog 1"',
-                                                      'dog-scale 2 "dog 2"']),
-    }
-    os.makedirs(osp.join(root, 'davis_text_annotations'), exist_ok=True)
-    for name, (encoding, lines) in files.items():
-        with open(osp.join(root, 'davis_text_annotations', name), 'w', encoding=encoding) as f:
-            f.write('\n'.join(lines) + '\n')
-    return root
 
 
 def test_davis_refer_samples(tmp_path):

@@ -12,6 +12,7 @@ from mmsegsup.apis import inference_video
 from mmsegsup.models.heads.rvos_head import FrameOutput
 from mmsegsup.models.vos import VOSInferenceCore, id_map
 from mmsegsup.registry import DATASETS, MODELS
+from tools_utils import REPO
 
 CFG = 'configs/rvos/rvos-st_r18-c16_shapes-videos-64x64_oneshot_cpu.py'
 
@@ -115,7 +116,7 @@ def test_instances_and_id_map_one_object_per_pixel():
 @pytest.fixture(scope='module')
 def model_and_video(tmp_path_factory):
     torch.manual_seed(0)
-    cfg = Config.fromfile(osp.join(osp.dirname(osp.dirname(__file__)), CFG))
+    cfg = Config.fromfile(osp.join(REPO, CFG))
     cfg.val_dataloader.dataset.update(data_root=str(tmp_path_factory.mktemp('v')),
                                       num_videos=1, num_frames=4)
     model = MODELS.build(cfg.model)

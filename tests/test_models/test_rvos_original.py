@@ -11,8 +11,8 @@ from mmdet.structures.mask import BitmapMasks
 from mmengine.structures import InstanceData
 
 from original_refs_utils import load_case, write_malicious_args, write_published
+from tools_utils import REPO as ROOT
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(ROOT, 'tools', 'model_converters'))
 import rvos_to_mmsegsup  # noqa: E402
 

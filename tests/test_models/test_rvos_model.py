@@ -8,6 +8,7 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
 from mmsegsup.engine.hooks import PrevMaskCurriculumHook
+from tools_utils import REPO
 
 # module-scoped fixtures: keep this file's tests on one xdist worker
 pytestmark = pytest.mark.xdist_group('rvos_model')
@@ -17,7 +18,7 @@ CFG = 'configs/rvos/rvos-st_r18-c16_shapes-videos-64x64_oneshot_cpu.py'
 
 @pytest.fixture(scope='module')
 def cfg(tmp_path_factory):
-    cfg = Config.fromfile(osp.join(osp.dirname(osp.dirname(__file__)), CFG))
+    cfg = Config.fromfile(osp.join(REPO, CFG))
     root = str(tmp_path_factory.mktemp('videos'))
     for loader, n in ((cfg.train_dataloader, 3), (cfg.val_dataloader, 2)):
         loader.dataset.update(data_root=root, num_videos=n, num_frames=6)

@@ -13,10 +13,10 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from PIL import Image
 
+from a2d_davis_refer_utils import NUM_FRAMES, make_a2d, make_davis
 from refer_utils import SIZES, write_refer_root
-from test_a2d_davis_refer import NUM_FRAMES, make_a2d, make_davis
+from tools_utils import REPO
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG_DIR = osp.join(REPO, 'configs', 'refvos')
 THESIS = {  # config -> (dataset, token limit)
     'refvos_r101_refcoco-480x480.py': ('refcoco', 20),

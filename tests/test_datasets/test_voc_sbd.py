@@ -23,10 +23,10 @@ from mmsegsup.datasets import voc_sbd
 from mmsegsup.datasets.voc_sbd import (VOC_CLASSES, build_voc_sbd_split, load_sbd_instances,
                                        load_voc_instances, read_split, voc_palette,
                                        voc_sbd_to_coco)
+from tools_utils import REPO
 
 H, W = 8, 10
 PERSON, DOG, CHAIR = 15, 12, 9  # 1-based VOC indices
-REPO = Path(__file__).resolve().parents[1]
 
 # ids as in the real lists; the roles below drive the train_aug checks
 A = '2007_000032'  # VOC train, also in SBD train (VOC annotation must win)
@@ -313,7 +313,7 @@ def test_voc_sbd_to_coco(tree, tmp_path):
 
 def test_cli(tree, tmp_path):
     spec = importlib.util.spec_from_file_location(
-        'voc_sbd_to_coco_cli', REPO / 'tools' / 'dataset_converters' / 'voc_sbd_to_coco.py')
+        'voc_sbd_to_coco_cli', osp.join(REPO, 'tools/dataset_converters/voc_sbd_to_coco.py'))
     cli = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(cli)
     out = tmp_path / 'val.json'

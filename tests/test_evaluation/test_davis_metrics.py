@@ -17,7 +17,6 @@ from mmsegsup.evaluation import (DavisFileNotFoundError, DavisFormatError, bound
                                  evaluate_sequence, region_similarity, seg_to_boundary)
 from tools_utils import run
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PALETTE = (np.arange(768) * 53 % 256).astype(np.uint8).tolist()
 
 

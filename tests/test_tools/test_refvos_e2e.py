@@ -83,7 +83,8 @@ def test_visual_only_ablation_builds_no_text_encoder():
     assert out.pred_sem_seg.data.shape[-2:] == (64, 64)
 
 def test_variant_model_settings():
-    # our variant (thesis 6.6's prose); the original code's recipe: tests/test_refvos_recipe.py
+    # our variant (thesis 6.6's prose); the original code's recipe:
+    # tests/test_configs/test_refvos_recipe.py
     cfg = Config.fromfile(osp.join(CONFIG_DIR, 'refvos_r101_refcoco-480x480_mmsegsup.py'))
     bb, head = cfg.model.backbone, cfg.model.decode_head
     assert bb.depth == 101 and tuple(bb.dilations) == (1, 1, 2, 4)

@@ -27,7 +27,6 @@ from mmsegsup.evaluation.youtube_vos_eval import (GLOBAL_COLUMNS, evaluate_youtu
                                                   write_youtube_vos_csvs)
 from tools_utils import run
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 H, W = 24, 32
 PALETTE = (np.arange(768) * 53 % 256).astype(np.uint8).tolist()
 SEEN = ['person', 'cat']
