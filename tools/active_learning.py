@@ -31,6 +31,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('--num-per-round', type=int,
                         help="N' (default: active_learning.num_per_round); runs with other N' "
                              'in the same work folder share round 0 (table 5.2 columns)')
+    parser.add_argument('--num-initial', type=int,
+                        help='N0, the random strongly labeled images of round 0 (default: '
+                             'active_learning.num_initial); use one work folder per N0')
     parser.add_argument('--labels', help="COCO file with the annotations of the images the "
                                          "last round selected (labels='human')")
     parser.add_argument('--report', action='store_true',
@@ -42,7 +45,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     else:
         try:
             ActiveLearningRun(args.config, work, seeds=args.seeds,
-                              num_per_round=args.num_per_round).run(labels_file=args.labels)
+                              num_per_round=args.num_per_round,
+                              num_initial=args.num_initial).run(labels_file=args.labels)
         except AwaitingLabels as msg:
             print(f'[al] waiting for labels: {msg}')
             return

@@ -21,8 +21,11 @@ network, an IoU-W-RSIS / RSIS with an IoU branch), ``annotator_options``, ``num_
 'coco/segm_mAP_50'), ``weak_type`` (the pool's weak labels for a W-RSIS annotator: derived from
 the source annotations, or read from ``weak_file``), ``mc_passes`` (MC-dropout passes when an
 MC strategy is used), ``score_ground_truth`` (compute oracle scores, default: with
-ground-truth labels) and ``tool_process`` (False: the tools run in this process, see
-:mod:`mmsegsup.apis.stages`).
+ground-truth labels), ``crossfit`` (settings of the cross-fitted IoU branches that
+``ClosestToBeta(score='crossfit')`` strategies select by, see
+:mod:`mmsegsup.active_learning.crossfit`: ``folds`` (2), ``segmentation_iters`` /
+``branch_iters`` (default: the annotator's freeze-then-train split), ``branch_options``) and
+``tool_process`` (False: the tools run in this process, see :mod:`mmsegsup.apis.stages`).
 """
 import copy
 import csv
@@ -37,6 +40,8 @@ from ..basis.splits import choose_strong
 from ..formats.coco_json import load_coco_json
 from ..utils.errors import DatasetFormatError
 from ..utils.io import dump_json_atomic, write_text_atomic
+from . import crossfit as xfit
+from .report import CALIBRATION as REPORTED_CALIBRATION
 from .report import write_report
 from .scoring import iou_mae, load_records
 from .selectors import build_selector, check_pool
@@ -45,12 +50,13 @@ LABEL_SOURCES = ('ground_truth', 'human')
 DEFAULTS = dict(annotator_options={}, rounds=1, seeds=[0], labels='ground_truth',
                 metric='coco/segm_mAP_50', weak_type=None, weak_file=None, mc_passes=5,
                 score_ground_truth=None, results_csv='al_results.csv',
-                selections_csv='al_selections.csv', tool_process=True)
+                selections_csv='al_selections.csv', tool_process=True, crossfit=None)
 ANNOTATION_LOADERS = ('LoadAnnotations', 'CheckImageAnnotations', 'mmdet.LoadAnnotations')
-RESULT_FIELDS = ['seed', 'strategy', 'round', 'num_per_round', 'num_labeled', 'metric', 'score', 'iou_mae',
-                 'mean_baseline_mae', 'num_scored']
-SELECTION_FIELDS = ['seed', 'strategy', 'round', 'num_per_round', 'num_selected', 'mean_score', 'mean_oracle',
-                    'objects_per_image', 'mean_object_size']
+CALIBRATION = REPORTED_CALIBRATION + ('num_scored', )
+RESULT_FIELDS = ['seed', 'strategy', 'round', 'num_per_round', 'num_labeled', 'metric', 'score',
+                 *CALIBRATION]
+SELECTION_FIELDS = ['seed', 'strategy', 'round', 'num_per_round', 'num_selected', 'mean_score',
+                    'mean_oracle', 'mean_crossfit', 'objects_per_image', 'mean_object_size']
 
 
 class AwaitingLabels(Exception):
@@ -79,9 +85,16 @@ def load_settings(loop_cfg: str) -> ConfigDict:
     if len(set(names)) != len(names):
         raise ValueError(f'{loop_cfg}: two strategies share a name: {names}')
     al.annotator = find_config(al.annotator, loop_cfg, 'active_learning.annotator')
+    if al.crossfit is not None or any(_needs(s, 'crossfit') for s in al.strategies):
+        al.crossfit = xfit.settings(al.crossfit or {}, loop_cfg)
     if al.score_ground_truth is None:
         al.score_ground_truth = al.labels == 'ground_truth'
     return al
+
+
+def _needs(strategy: dict, field: str) -> bool:
+    """Whether a strategy selects by the record ``field`` (scoring computes it on demand)."""
+    return field in build_selector(strategy).requires
 
 
 def _read_coco(path: str) -> dict:
@@ -119,7 +132,7 @@ class ActiveLearningRun(StagedRun):
     tag = 'al'
 
     def __init__(self, loop_cfg: str, work_dir: str, seeds: Optional[List[int]] = None,
-                 num_per_round: Optional[int] = None,
+                 num_per_round: Optional[int] = None, num_initial: Optional[int] = None,
                  log: Callable[[str], None] = print) -> None:
         self.loop_cfg = loop_cfg
         self.al = load_settings(loop_cfg)
@@ -127,6 +140,8 @@ class ActiveLearningRun(StagedRun):
             self.al.seeds = list(seeds)
         if num_per_round is not None:
             self.al.num_per_round = num_per_round
+        if num_initial is not None:
+            self.al.num_initial = num_initial
         self.work_dir = osp.abspath(work_dir)
         self.log = log
         self.run_dir = self.work_dir
@@ -200,16 +215,22 @@ class ActiveLearningRun(StagedRun):
         return dict(paths, source=source, num_labeled=len(labeled['images']),
                     num_unlabeled=len(unlabeled['images']))
 
-    def train(self, seed: int, split: dict, folder: str) -> dict:
+    def _annotator(self, seed: int, split: dict, train_file: str) -> Config:
+        """The annotator config training on ``train_file``, its pool the split's unlabeled
+        images (``al_pool_dataset``, what ``tools/al_score.py`` scores)."""
         cfg = self._config(seed)
         loader = cfg.train_dataloader
-        loader.dataset = self._with_ann(loader.dataset, split['labeled'])
+        loader.dataset = self._with_ann(loader.dataset, train_file)
         sampler = loader.get('sampler', {})
         if (cfg.train_cfg.get('type') == 'IterBasedTrainLoop'
                 and sampler.get('type') == 'DefaultSampler'):
             sampler.type = 'InfiniteSampler'  # small splits: no 2 s pause per epoch restart
         weak = self._weak_file(self._seed_dir(seed), split['source'])
         cfg.al_pool_dataset = self._pool_dataset(cfg, split['unlabeled'], weak)
+        return cfg
+
+    def train(self, seed: int, split: dict, folder: str) -> dict:
+        cfg = self._annotator(seed, split, split['labeled'])
         model = self._train(self._dump(cfg, 'annotator', folder), osp.join(folder, 'train'))
         model['score'] = self._test(model, osp.join(folder, 'test'), self.al.metric)
         self.log(f'[al] seed {seed} {osp.basename(osp.dirname(folder))}/'
@@ -217,7 +238,10 @@ class ActiveLearningRun(StagedRun):
                  f'{self.al.metric} {model["score"]:.4f}')
         return model
 
-    def score(self, model: dict, folder: str, mc: bool, seed: int) -> dict:
+    def score(self, model: dict, folder: str, mc: bool, seed: int,
+              split: Optional[dict] = None) -> dict:
+        """Score the pool with the annotator (``pool_scores.json``); with ``split``, also
+        by cross-fitted IoU branches trained on its labeled images (the ``crossfit`` field)."""
         out = osp.join(folder, 'pool_scores.json')
         args = ['tools/al_score.py', model['config'], model['checkpoint'], '--out', out,
                 '--seed', str(seed)]
@@ -226,11 +250,67 @@ class ActiveLearningRun(StagedRun):
         if mc:
             args += ['--mc-passes', str(self.al.mc_passes)]
         self._tool(args)
-        mae = iou_mae(load_records(out))
-        if mae:
-            self.log(f'[al] IoU branch on the pool: MAE {mae["iou_mae"]:.4f} '
-                     f'(predicting the mean: {mae["mean_baseline_mae"]:.4f})')
-        return dict(scores=out, **mae)
+        records = load_records(out)
+        calib = iou_mae(records)
+        if split is not None:
+            records = xfit.combine(records, self._crossfit_scores(seed, split, folder))
+            calib.update(iou_mae(records, 'crossfit', 'crossfit'))
+            dump_json_atomic(dict(records=records, summary=dict(num_images=len(records),
+                                                                **calib)), out)
+        for name, key in (('IoU branch', 'iou'), ('cross-fitted IoU branches', 'crossfit')):
+            if f'{key}_mae' in calib:
+                self.log(f'[al] {name} on the pool: MAE {calib[f"{key}_mae"]:.4f} '
+                         f'(predicting the mean: {calib["mean_baseline_mae"]:.4f}), rank '
+                         f'correlation {calib[f"{key}_spearman"]:.3f}')
+        return dict(scores=out, **calib)
+
+    def _crossfit_scores(self, seed: int, split: dict, folder: str) -> List[List[dict]]:
+        """Train the fold models of a labeled split (each its own stages) and return each
+        one's pool records."""
+        settings = self.al.crossfit
+        base = self._config(seed)
+        seg_iters, branch_iters = xfit.schedule(base, settings)
+        labeled = _read_coco(split['labeled'])
+        folds = xfit.fold_split([im['id'] for im in labeled['images']], settings['folds'],
+                                seed)
+        every = [im['id'] for im in labeled['images']]
+        stage_dir = osp.relpath(folder, self.run_dir).replace(osp.sep, '_')
+        out = []
+        for k, held_out in enumerate(folds):
+            fold_dir = osp.join(folder, 'crossfit', f'fold{k}')
+            name = f'{stage_dir}_crossfit_fold{k}'
+
+            def segment(k=k, held_out=held_out, fold_dir=fold_dir):
+                rest = sorted(set(every) - set(held_out))
+                paths = dict(fit=osp.join(fold_dir, 'fit.json'),
+                             held_out=osp.join(fold_dir, 'held_out.json'))
+                dump_json_atomic(_subset(labeled, rest), paths['fit'])
+                dump_json_atomic(_subset(labeled, held_out), paths['held_out'])
+                cfg = xfit.segmentation_config(self._annotator(seed, split, paths['fit']),
+                                               seg_iters)
+                model = self._train(self._dump(cfg, 'segment', fold_dir),
+                                    osp.join(fold_dir, 'segment'))
+                return dict(model, **paths)
+
+            seg = self._stage(f'{name}_segment', segment)
+
+            def branch(seg=seg, fold_dir=fold_dir):
+                cfg = xfit.branch_config(self._annotator(seed, split, seg['held_out']),
+                                         seg['checkpoint'], branch_iters,
+                                         settings['branch_options'])
+                return self._train(self._dump(cfg, 'branch', fold_dir),
+                                   osp.join(fold_dir, 'branch'))
+
+            model = self._stage(f'{name}_branch', branch)
+
+            def score(model=model, fold_dir=fold_dir):
+                scores = osp.join(fold_dir, 'pool_scores.json')
+                self._tool(['tools/al_score.py', model['config'], model['checkpoint'],
+                            '--out', scores, '--seed', str(seed)])
+                return dict(scores=scores)
+
+            out.append(load_records(self._stage(f'{name}_score', score)['scores']))
+        return out
 
     def select(self, strategy: dict, scores: dict, split: dict, folder: str,
                seed: int) -> dict:
@@ -250,7 +330,8 @@ class ActiveLearningRun(StagedRun):
         write_text_atomic(''.join(im['file_name'] + '\n' for im in ask['images']),
                           osp.join(folder, 'to_annotate.txt'))
         return dict(selected=chosen, num_selected=len(chosen), mean_score=mean('score'),
-                    mean_oracle=mean('oracle'), objects_per_image=mean('num_objects'),
+                    mean_oracle=mean('oracle'), mean_crossfit=mean('crossfit'),
+                    objects_per_image=mean('num_objects'),
                     mean_object_size=mean('mean_object_size'))
 
     def next_split(self, split: dict, selection: dict, folder: str,
@@ -280,7 +361,8 @@ class ActiveLearningRun(StagedRun):
 
     def run(self, labels_file: Optional[str] = None) -> List[dict]:
         """Run (or resume) every seed and strategy; returns the result rows."""
-        mc_any = any(build_selector(s).requires == ('mc_std', ) for s in self.al.strategies)
+        mc_any = any(_needs(s, 'mc_std') for s in self.al.strategies)
+        crossfit_any = any(_needs(s, 'crossfit') for s in self.al.strategies)
         rows: List[dict] = []
         for seed in self.al.seeds:
             seed_dir = self._seed_dir(seed)
@@ -288,8 +370,8 @@ class ActiveLearningRun(StagedRun):
             split0 = self._stage('round0_split', lambda: self.initial_split(seed, seed_dir))
             r0 = osp.join(seed_dir, 'round0')
             model0 = self._stage('round0_train', lambda: self.train(seed, split0, r0))
-            scores0 = self._stage('round0_score',
-                                  lambda: self.score(model0, r0, mc_any, seed))
+            scores0 = self._stage('round0_score', lambda: self.score(
+                model0, r0, mc_any, seed, split0 if crossfit_any else None))
             for strategy in self.al.strategies:
                 name = build_selector(strategy).name
                 rows = self._run_strategy(seed, name, strategy, split0, model0, scores0,
@@ -298,7 +380,8 @@ class ActiveLearningRun(StagedRun):
 
     def _run_strategy(self, seed: int, name: str, strategy: dict, split: dict, model: dict,
                       scores: dict, labels_file: Optional[str]) -> List[dict]:
-        mc = build_selector(strategy).requires == ('mc_std', )
+        mc = _needs(strategy, 'mc_std')
+        crossfit = _needs(strategy, 'crossfit')
         rows = self._record(seed, name, 0, split, model, scores)
         step = self.al.num_per_round
         for r in range(1, self.al.rounds + 1):
@@ -318,8 +401,9 @@ class ActiveLearningRun(StagedRun):
             labels_file = None  # a labels file answers one round only
             model = self._stage(f'{stage}_train',
                                 lambda: self.train(seed, split, folder))
-            scores = self._stage(f'{stage}_score',
-                                 lambda: self.score(model, folder, mc, seed))
+            # cross-fitted scores only where a selection follows: fold models are trainings
+            scores = self._stage(f'{stage}_score', lambda: self.score(
+                model, folder, mc, seed, split if crossfit and r < self.al.rounds else None))
             rows = self._record(seed, name, r, split, model, scores)
         write_report(self.work_dir)
         return rows
@@ -329,7 +413,6 @@ class ActiveLearningRun(StagedRun):
         row = dict(seed=seed, strategy=name, round=rnd, num_per_round=self.al.num_per_round,
                    num_labeled=split['num_labeled'],
                    metric=self.al.metric, score=model['score'],
-                   **{k: scores.get(k, '') for k in ('iou_mae', 'mean_baseline_mae',
-                                                     'num_scored')})
+                   **{k: scores.get(k, '') for k in CALIBRATION})
         return _upsert(osp.join(self.work_dir, self.al.results_csv), row, RESULT_FIELDS,
                        ['seed', 'strategy', 'round', 'num_labeled'])

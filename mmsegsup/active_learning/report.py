@@ -4,8 +4,9 @@ From ``al_results.csv`` (one row per seed, strategy and round) and ``al_selectio
 selected subsets' statistics) under a work folder:
 
 * ``al_table.md`` / ``al_table.csv``: the metric per strategy (rows) and number of strongly
-  labeled images (columns) as mean ± std over seeds, plus the IoU branch's MAE next to that of
-  predicting the mean IoU;
+  labeled images (columns) as mean ± std over seeds, plus the calibration of the IoU branch
+  (and of the cross-fitted branches) on the pool: MAE and rank correlation against the oracle,
+  next to the MAE of predicting the mean IoU;
 * ``al_metric_vs_n.png``: the metric against the number of strong images, one line per strategy
   (error bars: std over seeds);
 * ``al_beta.png``: per number of strong images, the metric against beta for the closest-to-beta
@@ -25,7 +26,20 @@ import numpy as np
 
 from ..utils.io import write_text_atomic
 
-BETA = re.compile(r'^(oracle-)?beta([0-9.]+)$')
+nan = float('nan')
+
+# calibration columns of al_results.csv (the loop's) and their table headers
+CALIBRATION = ('iou_mae', 'iou_spearman', 'crossfit_mae', 'crossfit_spearman',
+               'mean_baseline_mae')
+CALIBRATION_NAMES = dict(iou_mae='branch MAE', iou_spearman='branch rank corr.',
+                         crossfit_mae='cross-fitted MAE',
+                         crossfit_spearman='cross-fitted rank corr.',
+                         mean_baseline_mae='mean-IoU MAE')
+
+BETA = re.compile(r'^(oracle-|crossfit-)?beta([0-9.]+)$')
+# the curves of the beta figure: name prefix -> label
+BETA_CURVES = {'': 'predicted IoU (freeze-then-train)',
+               'crossfit-': 'predicted IoU (cross-fitted)', 'oracle-': 'oracle IoU'}
 
 
 def _read(path: str) -> List[dict]:
@@ -60,15 +74,17 @@ def summarize(rows: List[dict], key: str = 'score') -> Dict[Tuple[str, int], Tup
 def _order(strategies) -> List[str]:
     def key(name):
         m = BETA.match(name)
-        return (1 if m else 0, bool(m and m.group(1)), float(m.group(2)) if m else 0, name)
+        return (1 if m else 0, (m.group(1) or '') if m else '', float(m.group(2)) if m else 0,
+                name)
     return sorted(set(strategies), key=key)
 
 
 def table(rows: List[dict]) -> Tuple[str, str]:
     """Markdown and CSV text of the mean ± std table."""
     stats = summarize(rows)
-    mae = summarize(rows, 'iou_mae')
-    base = summarize(rows, 'mean_baseline_mae')
+    calib = {key: summarize(rows, key) for key in CALIBRATION if rows and key in rows[0]}
+    mae = calib.get('iou_mae', {})
+    base = calib.get('mean_baseline_mae', {})
     sizes = sorted({n for _, n in stats})
     metric = rows[0]['metric'] if rows else 'metric'
     md = [f'{metric} (mean ± std over seeds) by number of strongly labeled images', '',
@@ -84,17 +100,30 @@ def table(rows: List[dict]) -> Tuple[str, str]:
             if (s, n) in stats:
                 m, sd, k = stats[(s, n)]
                 cells.append(f'{m:.4f} ± {sd:.4f}')
-                writer.writerow([s, n, m, sd, k, mae[(s, n)][0], base[(s, n)][0]])
+                writer.writerow([s, n, m, sd, k, mae.get((s, n), (nan, ))[0],
+                                 base.get((s, n), (nan, ))[0]])
             else:
                 cells.append('')
         md.append(f'| {s} | ' + ' | '.join(cells) + ' |')
-    md += ['', 'IoU branch on the unlabeled pool after each round: MAE of the predicted image '
-           'scores vs. predicting the mean IoU for every image', '',
-           '| strategy | labeled | MAE | mean-IoU MAE |', '|---|---|---|---|']
-    for (s, n), (m, _, k) in mae.items():
-        if k:
-            md.append(f'| {s} | {n} | {m:.4f} | {base[(s, n)][0]:.4f} |')
+    md += ['', 'IoU prediction on the unlabeled pool after each round, against the oracle '
+           '(mean ± std over seeds): MAE and Spearman rank correlation of the annotator\'s '
+           'IoU branch (freeze-then-train) and of the cross-fitted branches, and the MAE of '
+           'predicting the mean IoU for every image', '',
+           '| strategy | labeled | ' + ' | '.join(CALIBRATION_NAMES[k] for k in CALIBRATION
+                                                  if k in calib) + ' |',
+           '|---|---|' + '---|' * len(calib)]
+    keys = {k for values in calib.values() for k, v in values.items() if v[2]}
+    names = _order(s for s, _ in keys)
+    for key in sorted(keys, key=lambda k: (names.index(k[0]), k[1])):
+        cells = [_cell(calib[c].get(key)) for c in CALIBRATION if c in calib]
+        md.append(f'| {key[0]} | {key[1]} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(md) + '\n', out.getvalue()
+
+
+def _cell(stat) -> str:
+    if stat is None or not stat[2]:
+        return ''
+    return f'{stat[0]:.3f} ± {stat[1]:.3f}'
 
 
 def _save(fig, path: str) -> None:
@@ -133,10 +162,10 @@ def plot_beta(rows: List[dict], path: str) -> None:
         return
     fig, axes = plt.subplots(1, len(sizes), figsize=(4.5 * len(sizes), 3.5), squeeze=False)
     for ax, n in zip(axes[0], sizes):
-        for oracle, label in ((False, 'predicted IoU'), (True, 'oracle IoU')):
+        for prefix, label in BETA_CURVES.items():
             pts = sorted((float(BETA.match(s).group(2)), m, sd)
                          for (s, k), (m, sd, _) in stats.items()
-                         if k == n and BETA.match(s) and bool(BETA.match(s).group(1)) == oracle)
+                         if k == n and BETA.match(s) and (BETA.match(s).group(1) or '') == prefix)
             if pts:
                 b, m, sd = map(np.array, zip(*pts))
                 ax.plot(b, m, marker='o', label=label)

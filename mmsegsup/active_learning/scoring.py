@@ -151,17 +151,30 @@ def _mc_std(model: torch.nn.Module, data: dict, passes: int, seed: int) -> float
     return pixel_std(masks)
 
 
-def iou_mae(records: Sequence[Record]) -> Dict[str, float]:
-    """MAE of the predicted image scores against the oracle, and that of predicting the
-    pool's mean oracle score for every image (the constant baseline)."""
-    pairs = [(r['score'], r['oracle']) for r in records
-             if r.get('score') is not None and r.get('oracle') is not None]
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman's rank correlation (average ranks for ties); NaN when either is constant."""
+    from scipy.stats import rankdata
+    ra, rb = rankdata(a), rankdata(b)
+    if len(a) < 2 or ra.std() == 0 or rb.std() == 0:
+        return float('nan')
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+def iou_mae(records: Sequence[Record], field: str = 'score',
+            prefix: str = 'iou') -> Dict[str, float]:
+    """How well the predicted image scores in ``field`` match the oracle: their MAE
+    (``<prefix>_mae``) and Spearman rank correlation (``<prefix>_spearman``), the MAE of
+    predicting the pool's mean oracle score for every image (``mean_baseline_mae``, the
+    constant baseline) and the number of images with both (``num_scored``)."""
+    pairs = [(r[field], r['oracle']) for r in records
+             if r.get(field) is not None and r.get('oracle') is not None]
     if not pairs:
         return {}
     score, oracle = np.array(pairs, dtype=np.float64).T
-    return dict(iou_mae=float(np.abs(score - oracle).mean()),
-                mean_baseline_mae=float(np.abs(oracle.mean() - oracle).mean()),
-                num_scored=len(pairs))
+    return {f'{prefix}_mae': float(np.abs(score - oracle).mean()),
+            f'{prefix}_spearman': _spearman(score, oracle),
+            'mean_baseline_mae': float(np.abs(oracle.mean() - oracle).mean()),
+            'num_scored': len(pairs)}
 
 
 def load_records(path: str) -> List[Record]:

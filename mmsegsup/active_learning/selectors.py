@@ -3,7 +3,8 @@
 A strategy picks ``num`` images of the unlabeled pool from per-image records that
 :func:`mmsegsup.active_learning.score_pool` wrote: ``img_id``, ``score`` (mean predicted IoU of
 the image's masks, eq. 5.2), ``oracle`` (mean true IoU, when the pool has ground truth) and
-``mc_std`` (MC-dropout pixel standard deviation, when scored with several passes). Strategies
+``mc_std`` (MC-dropout pixel standard deviation, when scored with several passes) and
+``crossfit`` (the cross-fitted predicted IoU, :mod:`~mmsegsup.active_learning.crossfit`). Strategies
 are registered in :data:`SELECTORS` and built from config dicts such as
 ``dict(type='ClosestToBeta', beta=0.3)``. Given the records and the seed, every choice is
 deterministic; ties are broken by a seeded permutation of the pool.
@@ -62,6 +63,7 @@ class BaseSelector(ABC):
 
 _HOW_TO = dict(oracle='The oracle score needs the pool\'s ground-truth masks.',
                mc_std='Score the pool with mc_passes >= 2 and a model with encoder_dropout.',
+               crossfit='The loop computes it for strategies that ask for it.',
                score='Score the pool with a model that has an IoU branch.')
 
 
@@ -83,22 +85,27 @@ class ClosestToBeta(BaseSelector):
 
     Args:
         beta: target IoU score in [0, 1] (the thesis finds 0.3-0.6 best).
-        score: 'predicted' (the IoU branch) or 'oracle' (true IoU, for analysis).
+        score: 'predicted' (the annotator's IoU branch, trained freeze-then-train: the
+            thesis), 'crossfit' (the cross-fitted IoU branches, beyond the thesis) or
+            'oracle' (true IoU, for analysis).
     """
+
+    #: score option -> (record field, name prefix)
+    SCORES = dict(predicted=('score', 'beta'), crossfit=('crossfit', 'crossfit-beta'),
+                  oracle=('oracle', 'oracle-beta'))
 
     def __init__(self, beta: float, score: str = 'predicted') -> None:
         if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not 0 <= beta <= 1:
             raise ValueError(f'beta must be a number in [0, 1], got {beta!r}')
-        if score not in ('predicted', 'oracle'):
-            raise ValueError(f"score must be 'predicted' or 'oracle', got {score!r}")
+        if score not in self.SCORES:
+            raise ValueError(f'score must be one of {sorted(self.SCORES)}, got {score!r}')
         self.beta = float(beta)
-        self.field = 'score' if score == 'predicted' else 'oracle'
+        self.field, self.prefix = self.SCORES[score]
         self.requires = (self.field, )
 
     @property
     def name(self) -> str:
-        prefix = 'beta' if self.field == 'score' else 'oracle-beta'
-        return f'{prefix}{self.beta:g}'
+        return f'{self.prefix}{self.beta:g}'
 
     def keys(self, records: Sequence[Record]) -> np.ndarray:
         return np.abs(np.array([float(r[self.field]) for r in records]) - self.beta)

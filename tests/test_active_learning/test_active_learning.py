@@ -382,3 +382,159 @@ default_hooks = dict(checkpoint=dict(interval=800), logger=dict(interval=100))
           f"{summary['mean_baseline_mae']:.4f} ({summary['num_scored']} images)")
     assert summary['num_scored'] == 100
     assert summary['iou_mae'] < 0.85 * summary['mean_baseline_mae']
+
+
+# ---- cross-fitted IoU branches (beyond the thesis) ----------------------------------------
+def test_crossfit_folds_partition_the_labeled_images():
+    from mmsegsup.active_learning import crossfit
+    ids = list(range(100, 111))
+    folds = crossfit.fold_split(ids, 3, seed=4)
+    assert sorted(i for f in folds for i in f) == ids
+    assert sorted(len(f) for f in folds) == [3, 4, 4]
+    assert folds == crossfit.fold_split(list(reversed(ids)), 3, seed=4)  # order-free, seeded
+    assert folds != crossfit.fold_split(ids, 3, seed=5)
+    with pytest.raises(ValueError, match='one labeled image per fold'):
+        crossfit.fold_split([1, 2], 3, seed=0)
+
+
+def test_crossfit_settings_and_schedule(tmp_path):
+    from mmengine.config import Config
+    from mmsegsup.active_learning import crossfit
+    owner = 'loop.py'
+    assert crossfit.settings({}, owner)['folds'] == 2
+    for bad, msg in ((dict(folds=1), 'folds must be'), (dict(fold=2), 'unknown'),
+                     (dict(branch_iters=0), 'branch_iters must be')):
+        with pytest.raises(ValueError, match=msg):
+            crossfit.settings(bad, owner)
+    cfg = Config(dict(model=dict(type='RSIS'),
+                      train_cfg=dict(type='IterBasedTrainLoop', max_iters=500, val_interval=500),
+                      custom_hooks=[dict(type='FreezeSegmentationHook', freeze_iter=400),
+                                    dict(type='OtherHook')],
+                      val_dataloader=dict(batch_size=1), val_cfg=dict(), val_evaluator=dict(),
+                      param_scheduler=[dict(type='LinearLR', end=50)]))
+    assert crossfit.schedule(cfg, crossfit.settings({}, owner)) == (400, 100)
+    assert crossfit.schedule(cfg, crossfit.settings(dict(branch_iters=30), owner)) == (400, 30)
+    no_hook = Config(dict(train_cfg=dict(max_iters=500), custom_hooks=[]))
+    with pytest.raises(ValueError, match='segmentation_iters and branch_iters'):
+        crossfit.schedule(no_hook, crossfit.settings({}, owner))
+    assert crossfit.schedule(no_hook, crossfit.settings(
+        dict(segmentation_iters=7, branch_iters=3), owner)) == (7, 3)
+    # fold model, stage 1: segmentation only, no freeze, no validation
+    seg = crossfit.segmentation_config(cfg, 400)
+    assert seg.train_cfg.max_iters == 400 and 'val_interval' not in seg.train_cfg
+    assert [h.type for h in seg.custom_hooks] == ['OtherHook']
+    assert seg.val_dataloader is None and seg.val_cfg is None and seg.val_evaluator is None
+    assert cfg.train_cfg.max_iters == 500  # the annotator's config is left alone
+    # stage 2: from stage 1's weights, only the IoU branch trains from its first iteration
+    branch = crossfit.branch_config(cfg, 'seg.pth', 100, {'param_scheduler': []})
+    # through init_cfg: the driver's --resume would drop load_from
+    assert branch.model.init_cfg == dict(type='Pretrained', checkpoint='seg.pth')
+    assert branch.load_from is None and branch.train_cfg.max_iters == 100
+    assert [(h.type, h.get('freeze_iter')) for h in branch.custom_hooks] == [
+        ('OtherHook', None), ('FreezeSegmentationHook', 0)]
+    assert branch.param_scheduler == [] and branch.val_dataloader is None
+
+
+def test_crossfit_score_is_the_mean_over_fold_models():
+    from mmsegsup.active_learning import crossfit
+    main = _records([0.9, 0.8], oracle=[0.3, 0.6])
+    folds = [[dict(img_id=10, score=0.2), dict(img_id=11, score=0.7)],
+             [dict(img_id=11, score=0.5), dict(img_id=10, score=0.4)]]
+    out = crossfit.combine(main, folds)
+    assert [r['crossfit'] for r in out] == pytest.approx([0.3, 0.6])
+    assert [r['score'] for r in out] == [0.9, 0.8]  # the annotator's own score is kept
+    calib = iou_mae(out, 'crossfit', 'crossfit')
+    assert calib['crossfit_mae'] == pytest.approx(0.0, abs=1e-12)
+    assert calib['crossfit_spearman'] == pytest.approx(1.0)
+    assert iou_mae(out)['iou_spearman'] == pytest.approx(-1.0)
+    with pytest.raises(ValueError, match='1 of the 2 fold models'):
+        crossfit.combine(main, [folds[0], folds[1][:1]])
+    with pytest.raises(ValueError, match='no IoU score'):
+        crossfit.combine(main, [folds[0], [dict(img_id=10, score=None)]])
+
+
+def test_closest_to_beta_on_the_crossfit_score():
+    recs = [dict(r, crossfit=c) for r, c in zip(_records([0.5, 0.5, 0.5]), (0.1, 0.45, 0.9))]
+    selector = build_selector(dict(type='ClosestToBeta', beta=0.5, score='crossfit'))
+    assert selector.name == 'crossfit-beta0.5' and selector.select(recs, 1) == [11]
+    with pytest.raises(ValueError, match="needs the 'crossfit'"):
+        selector.select(_records([0.5, 0.5]), 1)
+    with pytest.raises(ValueError, match='score must be one of'):
+        ClosestToBeta(0.5, score='ensemble')
+
+
+def test_crossfit_loop_config_and_settings():
+    path = osp.join(REPO, 'configs/active_learning/al_iou-wrsis_shapes-64x64_crossfit_cpu.py')
+    al = load_settings(path)
+    assert al.rounds == 1 and al.crossfit['folds'] == 2
+    names = [build_selector(s).name for s in al.strategies]
+    assert names == ['random', 'crossfit-beta0.3', 'crossfit-beta0.5', 'crossfit-beta0.7',
+                     'beta0.5', 'oracle-beta0.5', 'mc-dropout-highest']
+    # the thesis loop asks for no cross-fitting
+    assert load_settings(LOOP_CPU).crossfit is None
+
+
+@pytest.mark.slow
+def test_crossfit_loop_from_the_cli_and_rerun(tmp_path):
+    """The cross-fitted scheme end to end through tools/active_learning.py: fold models train
+    on their own splits, score the pool, their mean is the 'crossfit' score the strategy
+    selects by and whose calibration is recorded; a rerun finds every stage done, and a
+    fold stage whose marker is gone runs again."""
+    import torch
+
+    import mmsegsup  # noqa: F401  (allow-lists the checkpoints' globals for torch.load)
+    cfg = _tiny_loop(tmp_path, "[dict(type='ClosestToBeta', beta=0.5, score='crossfit'), "
+                               "dict(type='RandomSelector')]", rounds=1, iters=6)
+    with open(cfg, 'a') as f:
+        f.write("active_learning.update(crossfit=dict(folds=2, branch_iters=2))\n")
+    work = tmp_path / 'work'
+    run(['tools/active_learning.py', cfg, '--work-dir', str(work), '--num-initial', '8'],
+        timeout=900)
+    seed = work / 'seed0'
+    labeled = {im['id'] for im in json.load(open(seed / 'round0' / 'labeled.json'))['images']}
+    assert len(labeled) == 8
+    held_out = []
+    for k in range(2):
+        fold = seed / 'round0' / 'crossfit' / f'fold{k}'
+        fit = {im['id'] for im in json.load(open(fold / 'fit.json'))['images']}
+        out = {im['id'] for im in json.load(open(fold / 'held_out.json'))['images']}
+        assert fit | out == labeled and not fit & out and len(out) == 4
+        held_out.append(out)
+        seg_cfg = open(fold / 'configs' / 'segment.py').read()
+        branch_cfg = open(fold / 'configs' / 'branch.py').read()
+        assert 'fit.json' in seg_cfg and 'held_out.json' in branch_cfg
+        assert "freeze_iter=0" in branch_cfg.replace(' ', '')
+        # the branch stage starts from the segment stage's weights and trains the branch only
+        seg = torch.load(fold / 'segment' / 'iter_4.pth', map_location='cpu')['state_dict']
+        branch = torch.load(fold / 'branch' / 'iter_2.pth', map_location='cpu')['state_dict']
+        assert seg.keys() == branch.keys()
+        changed = {k for k in seg if not torch.equal(seg[k], branch[k])}
+        assert changed and all('iou_branch' in k for k in changed), sorted(changed)[:5]
+    assert held_out[0] | held_out[1] == labeled
+    recs = json.load(open(seed / 'round0' / 'pool_scores.json'))['records']
+    folds = [{r['img_id']: r['score'] for r in json.load(open(
+        seed / 'round0' / 'crossfit' / f'fold{k}' / 'pool_scores.json'))['records']}
+        for k in range(2)]
+    for r in recs:
+        assert r['crossfit'] == pytest.approx((folds[0][r['img_id']] + folds[1][r['img_id']]) / 2)
+    chosen = {im['id'] for im in json.load(open(
+        seed / 'crossfit-beta0.5' / 'n5_round1' / 'to_annotate.json'))['images']}
+    expected = ClosestToBeta(0.5, score='crossfit').select(recs, 5, 0)
+    assert chosen == set(expected)
+    with open(work / 'al_results.csv', newline='') as f:
+        rows = {(r['strategy'], r['round']): r for r in csv.DictReader(f)}
+    r0 = rows[('crossfit-beta0.5', '0')]
+    assert 0 <= float(r0['crossfit_mae']) <= 1 and -1 <= float(r0['crossfit_spearman']) <= 1
+    assert 'cross-fitted MAE' in open(work / 'al_table.md').read()
+    # the last round selects nothing more: no fold models there
+    assert not (seed / 'crossfit-beta0.5' / 'n5_round1' / 'crossfit').exists()
+    # rerun: every stage is done; a fold stage without its marker runs again
+    (seed / 'stages' / 'round0_crossfit_fold1_score.json').unlink()
+    (seed / 'stages' / 'round0_score.json').unlink()
+    again = run(['tools/active_learning.py', cfg, '--work-dir', str(work), '--num-initial',
+                 '8'], timeout=900)
+    log = again.stdout + again.stderr
+    assert 'round0_crossfit_fold0_branch: done before, skipped' in log
+    assert 'round0_crossfit_fold1_branch: done before, skipped' in log
+    assert 'round0_crossfit_fold1_score ...' in log
+    assert 'crossfit-beta0.5_n5_round1_train: done before, skipped' in log
