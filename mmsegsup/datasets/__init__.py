@@ -21,9 +21,10 @@ from .transforms import (CheckImageAnnotations, LoadReferringMask, LoadVideoObje
 from .video_clips import VideoClipsDataset
 from .youtube_vos import (ShapesYouTubeVOSDataset, YouTubeVOSDataset, split_youtube_vos,
                           write_youtube_vos_partition, write_youtube_vos_split)
-from .voc_sbd import (SPLITS, VOC_CLASSES, VOCSBDEntry, VOCSBDInstanceDataset,
-                      build_voc_sbd_split, load_sbd_instances, load_voc_instances,
-                      masks_to_rles, read_split, voc_palette, voc_sbd_to_coco)
+from ..formats.voc_sbd import (SPLITS, VOC_CLASSES, VOCSBDEntry, build_voc_sbd_split,
+                               load_sbd_instances, load_voc_instances, masks_to_rles,
+                               read_split, voc_palette, voc_sbd_to_coco)
+from .voc_sbd import VOCSBDInstanceDataset
 
 __all__ = [
     'A2D_ACTIONS', 'A2D_ACTORS', 'A2DSentence', 'A2DSentencesDataset', 'a2d_label_names',

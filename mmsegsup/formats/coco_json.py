@@ -1,4 +1,5 @@
-"""COCO json files: load one and check the top-level lists its reader needs.
+"""COCO json files: load one and check the top-level lists its reader needs; encode masks as
+the JSON-safe RLEs they hold.
 
 The datasets, the weak-label format, the budget model, BASIS splits and active learning all
 read COCO instance files; each asks for the lists it uses, and every fault raises a
@@ -7,7 +8,9 @@ read COCO instance files; each asks for the lists it uses, and every fault raise
 import json
 import os
 import os.path as osp
-from typing import Any, Mapping, Sequence
+from typing import Any, List, Mapping, Sequence
+
+import numpy as np
 
 from .errors import FormatError, MissingFileError
 
@@ -44,3 +47,17 @@ def load_coco_json(path: 'os.PathLike | str', keys: Sequence[str] = COCO_LISTS,
     except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
         raise FormatError(f'{path}: not a readable {what} ({err})', path) from err
     return check_coco_lists(data, path, keys)
+
+
+def masks_to_rles(masks: np.ndarray) -> List[dict]:
+    """COCO compressed RLEs of ``(N, H, W)`` binary masks with ``counts`` as str: JSON-safe,
+    and mmdet's ``LoadAnnotations`` ignores (marks ``ignore_flag``) RLEs whose counts are
+    bytes."""
+    if len(masks) == 0:
+        return []
+    import pycocotools.mask as mask_util  # here: the json readers stay light
+    rles = mask_util.encode(np.asfortranarray(np.asarray(masks, dtype=np.uint8)
+                                              .transpose(1, 2, 0)))
+    for rle in rles:
+        rle['counts'] = rle['counts'].decode('ascii')
+    return rles

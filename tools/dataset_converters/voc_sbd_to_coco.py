@@ -17,10 +17,10 @@ import sys
 from typing import List, Optional
 
 try:
-    from mmsegsup.datasets.voc_sbd import SPLITS, voc_sbd_to_coco
+    from mmsegsup.formats.voc_sbd import SPLITS, voc_sbd_to_coco
 except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
-    from mmsegsup.datasets.voc_sbd import SPLITS, voc_sbd_to_coco
+    from mmsegsup.formats.voc_sbd import SPLITS, voc_sbd_to_coco
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
