@@ -1,13 +1,15 @@
 """Datasets: importing this registers them in mmdet's DATASETS."""
 from ..formats.weak_labels import (WeakLabels, check_against_annotations, load_weak_labels,
                                   save_weak_labels, weak_labels_from_coco)
-from .a2d_sentences import (A2D_ACTIONS, A2D_ACTORS, A2DSentence, A2DSentencesDataset,
-                            a2d_label_names, read_a2d_frame_instances, read_a2d_instance_mask,
-                            read_a2d_sentences, read_a2d_videoset, read_missed_videos)
+from ..formats.a2d_sentences import (A2D_ACTIONS, A2D_ACTORS, A2DSentence, a2d_label_names,
+                                     read_a2d_frame_instances, read_a2d_instance_mask,
+                                     read_a2d_sentences, read_a2d_videoset, read_missed_videos)
+from .a2d_sentences import A2DSentencesDataset
 from .coco_checked import CheckedCocoDataset
 from .davis import DAVISVideoDataset, ShapesVideoDataset
-from .davis_refer import (VIDEO_NAME_FIXES, DAVISExpression, DAVISReferDataset,
-                          davis_expression_file, read_davis_expressions)
+from ..formats.davis_refer import (VIDEO_NAME_FIXES, DAVISExpression, davis_expression_file,
+                                   read_davis_expressions)
+from .davis_refer import DAVISReferDataset
 from .refcoco import (REFER_IMG_PREFIX, REFER_SPLITS, RefCOCODataset, check_refer_split,
                       in_refer_split, load_refs, refer_to_json)
 from .referring_variants import ReferringVariantsDataset, variant_labels

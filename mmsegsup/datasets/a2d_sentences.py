@@ -1,180 +1,23 @@
 """A2D-Sentences (Gavrilyuk et al., CVPR 2018): actor and action video segmentation from a sentence.
 
-Layout read (defaults, relative to ``data_root``; the usual MTTR/ReferFormer arrangement)::
-
-    Release/videoset.csv                       A2D video list, no header, 9 columns per row:
-                                               vid, label, start_time, end_time, height, width,
-                                               total_frames, annotated_frames, subset (0 train,
-                                               1 test). Only ``vid`` and ``subset`` are read.
-    Release/clips320H/<vid>.mp4                the videos (read only by the frame extractor)
-    Release/pngs320H/<vid>/<NNNNN>.png         frames, 1-based numbers like the h5 files
-                                               (``tools/dataset_converters/a2d_extract_frames.py``)
-    text_annotations/a2d_annotation.txt        CSV with header ``video_id,instance_id,query``
-    text_annotations/a2d_missed_videos.txt     optional, one video id per line, left out
-    text_annotations/a2d_annotation_with_instances/<vid>/<NNNNN>.h5
-
-Fields read from each h5 file (MATLAB v7.3, so arrays arrive transposed):
-``instance`` (N,) instance ids (the ``instance_id`` of the sentences; 0 is a valid id),
-``reMask`` (N, W, H), or (W, H) when N == 1, the instance masks transposed; ``id`` (1, N) the
-A2D actor-action label of each instance, ``actor * 10 + action`` (``reBBox`` is not read).
-
-Known errata of the official release, handled on purpose: one sentence row has instance id
-``"1 (copy)"`` (video T6bNPuKV-wY) and is skipped with a warning, as all public loaders do;
-a few h5 files hold more masks than instances (extra masks are ignored: instance ``i`` owns
-mask ``i``); one lists an instance id twice (the first entry wins).
+The dataset; the readers of its files (video list, sentences, h5 instance masks) and the
+layout they expect are in :mod:`mmsegsup.formats.a2d_sentences`, their names importable from
+here too.
 """
-import csv
 import os
 import os.path as osp
-import re
 from collections import defaultdict
-from typing import Dict, List, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import Dict, List, Optional, Sequence
 
-import h5py
-import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 from mmsegsup.registry import SEG_DATASETS as DATASETS
 
+from ..formats.a2d_sentences import (A2D_ACTIONS, A2D_ACTORS, A2D_SPLITS,  # noqa: F401
+                                     A2DSentence, a2d_frame_number, a2d_label_names,
+                                     read_a2d_frame_instances, read_a2d_instance_mask,
+                                     read_a2d_sentences, read_a2d_videoset, read_missed_videos)
 from ..utils.errors import DatasetFormatError
-
-A2D_ACTORS = ('adult', 'baby', 'ball', 'bird', 'car', 'cat', 'dog')
-A2D_ACTIONS = ('climbing', 'crawling', 'eating', 'flying', 'jumping', 'rolling', 'running',
-               'walking', 'none')
-A2D_SPLITS = {'train': 0, 'test': 1}
-SENTENCES_HEADER = ['video_id', 'instance_id', 'query']
-_COPY_ERRATUM = re.compile(r'^\d+ \(copy\)$')
-
-
-class A2DSentence(NamedTuple):
-    """One row of ``a2d_annotation.txt`` (``line`` is 1-based, the header is line 1)."""
-    line: int
-    video: str
-    instance_id: int
-    query: str
-
-
-def a2d_label_names(label_id: int) -> Tuple[str, str]:
-    """Split an A2D actor-action id (``actor * 10 + action``, e.g. 11 adult-climbing,
-    79 dog-none) into its actor and action names."""
-    actor, action = divmod(int(label_id), 10)
-    if not (1 <= actor <= len(A2D_ACTORS) and 1 <= action <= len(A2D_ACTIONS)):
-        raise ValueError(f'{label_id} is not an A2D actor-action id (actor 1-7 * 10 + '
-                         f'action 1-9)')
-    return A2D_ACTORS[actor - 1], A2D_ACTIONS[action - 1]
-
-
-def read_a2d_videoset(path: str) -> Dict[str, int]:
-    """``videoset.csv`` as ``{video: subset}`` in file order (subset 0 train, 1 test)."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'A2D video list {path} not found (Release/videoset.csv)')
-    videos: Dict[str, int] = {}
-    with open(path, newline='') as f:
-        for line, row in enumerate(csv.reader(f), 1):
-            if not row or not ''.join(row).strip():
-                continue
-            if len(row) != 9:
-                raise DatasetFormatError(f'{path}:{line}: expected 9 columns (vid, label, ..., '
-                                         f'subset), got {len(row)}')
-            subset = row[8].strip()
-            if subset not in ('0', '1'):
-                raise DatasetFormatError(f'{path}:{line}: subset column must be 0 (train) or '
-                                         f'1 (test), got {subset!r}')
-            videos[row[0].strip()] = int(subset)
-    return videos
-
-
-def read_a2d_sentences(path: str) -> List[A2DSentence]:
-    """Rows of ``a2d_annotation.txt``; the known ``"<k> (copy)"`` erratum row is skipped."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'A2D-Sentences annotation {path} not found '
-                                f'(text_annotations/a2d_annotation.txt)')
-    sentences = []
-    with open(path, newline='', encoding='utf-8') as f:
-        rows = csv.reader(f)
-        header = [h.strip() for h in next(rows, [])]
-        if header != SENTENCES_HEADER:
-            raise DatasetFormatError(f'{path}:1: expected the header '
-                                     f'{",".join(SENTENCES_HEADER)}, got {",".join(header)!r}')
-        for line, row in enumerate(rows, 2):
-            if not row or not ''.join(row).strip():
-                continue
-            if len(row) != 3:
-                raise DatasetFormatError(f'{path}:{line}: expected 3 fields (video_id, '
-                                         f'instance_id, query), got {len(row)}; quote queries '
-                                         f'that contain commas')
-            video, instance, query = (v.strip() for v in row)
-            if _COPY_ERRATUM.match(instance):
-                print_log(f'{path}:{line}: skipping the known erratum row with instance id '
-                          f'{instance!r} (video {video})', logger='current')
-                continue
-            if not instance.isdigit():
-                raise DatasetFormatError(f'{path}:{line}: instance_id must be an integer, got '
-                                         f'{instance!r}')
-            if not query:
-                raise DatasetFormatError(f'{path}:{line}: empty query for {video}/{instance}')
-            sentences.append(A2DSentence(line, video, int(instance), query))
-    return sentences
-
-
-def read_missed_videos(path: Optional[str]) -> Set[str]:
-    """Video ids listed in ``a2d_missed_videos.txt`` (empty when the file is absent)."""
-    if not path or not osp.isfile(path):
-        return set()
-    with open(path) as f:
-        return {ln.strip() for ln in f if ln.strip()}
-
-
-def _h5_field(f: h5py.File, path: str, name: str) -> np.ndarray:
-    if name not in f:
-        raise DatasetFormatError(f'{path}: field {name!r} missing (A2D-Sentences h5 files hold '
-                                 f'instance, reMask, id)')
-    return np.asarray(f[name])
-
-
-def _open_h5(path: str) -> h5py.File:
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'A2D annotation {path} not found')
-    try:
-        return h5py.File(path, 'r')
-    except OSError as e:
-        raise DatasetFormatError(f'{path}: not a readable HDF5 file ({e})') from e
-
-
-def read_a2d_frame_instances(path: str) -> Tuple[List[int], List[int]]:
-    """Instance ids and their actor-action label ids in one annotated frame (no masks read)."""
-    with _open_h5(path) as f:
-        instances = [int(i) for i in _h5_field(f, path, 'instance').reshape(-1)]
-        labels = [int(i) for i in _h5_field(f, path, 'id').reshape(-1)]
-    if len(labels) < len(instances):
-        raise DatasetFormatError(f'{path}: {len(instances)} instances but only {len(labels)} '
-                                 f'actor-action ids in field "id"')
-    return instances, labels[:len(instances)]
-
-
-def read_a2d_instance_mask(path: str, instance_id: int) -> np.ndarray:
-    """The binary mask (uint8 HxW, image orientation) of ``instance_id`` in one A2D h5 file."""
-    with _open_h5(path) as f:
-        instances = [int(i) for i in _h5_field(f, path, 'instance').reshape(-1)]
-        if int(instance_id) not in instances:
-            raise DatasetFormatError(f'{path}: instance {instance_id} not annotated in this '
-                                     f'frame (instances: {instances})')
-        k = instances.index(int(instance_id))
-        masks = _h5_field(f, path, 'reMask')
-    if masks.ndim == 2:
-        masks = masks[None]
-    if masks.ndim != 3 or masks.shape[0] <= k:
-        raise DatasetFormatError(f'{path}: reMask of shape {masks.shape} has no mask for '
-                                 f'instance {instance_id} (position {k} of {len(instances)})')
-    return np.ascontiguousarray(masks[k].T > 0).astype(np.uint8)
-
-
-def _frame_number(path: str) -> int:
-    stem = osp.splitext(osp.basename(path))[0]
-    if not stem.isdigit():
-        raise DatasetFormatError(f'{path}: A2D annotation files are named <frame number>.h5 '
-                                 f'(e.g. 00025.h5)')
-    return int(stem)
 
 
 @DATASETS.register_module()
@@ -197,7 +40,8 @@ class A2DSentencesDataset(BaseDataset):
     Args:
         split: 'train' or 'test', the videoset.csv subset column.
         ann_file / videoset_file / mask_dir / frame_dir / missed_videos_file: paths relative to
-            ``data_root`` (see the module docstring); ``missed_videos_file=None`` keeps all.
+            ``data_root`` (the layout of :mod:`mmsegsup.formats.a2d_sentences`);
+            ``missed_videos_file=None`` keeps all.
         check_frames: fail at load time when a frame image is missing (the hint says how to
             extract them); turn off to read the annotations alone.
         absent_frames: also give the annotated frames where the referred instance is absent,
@@ -276,7 +120,7 @@ class A2DSentencesDataset(BaseDataset):
                 by_instance.setdefault(inst, label)  # a repeated id: the first entry wins
                 actor_of.setdefault(inst, divmod(label, 10)[0])
                 label_of.setdefault(inst, label)
-            frames.append((_frame_number(path), path, by_instance))
+            frames.append((a2d_frame_number(path), path, by_instance))
         actor_count = defaultdict(int)
         for actor in actor_of.values():
             actor_count[actor] += 1

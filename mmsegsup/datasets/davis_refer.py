@@ -1,93 +1,30 @@
-"""DAVIS-2017 with referring expressions (Khoreva et al., ACCV 2018).
+"""DAVIS-2017 with referring expressions (Khoreva et al., ACCV 2018) as a referring dataset.
 
 Layout read (relative to ``data_root``, the DAVIS-2017 root)::
 
     JPEGImages/480p/<video>/<NNNNN>.jpg     frames
     Annotations/480p/<video>/<NNNNN>.png    palette PNGs, pixel value = object id (0 background)
     ImageSets/2017/{train,val}.txt          one video per line
-    davis_text_annotations/Davis17_annot{1,2}.txt              first-frame expressions
-    davis_text_annotations/Davis17_annot{1,2}_full_video.txt   full-video expressions
+    davis_text_annotations/Davis17_annot{1,2}[_full_video].txt   expressions
 
-Each expression file line reads ``<video> <obj_id> "<expression>"``: ``obj_id`` is the 1-based
-object id, the pixel value of the object in the annotation PNGs, and the expression is the rest
-of the line with its enclosing double quotes removed. Annotator 1's files are UTF-8,
-annotator 2's are Latin-1 (each file is decoded as UTF-8 first, Latin-1 when that fails).
-Three video names are misspelt in the official files and are mapped to the DAVIS folder names:
-``clasic-car``, ``dog-scale``, ``motor-bike`` (see ``VIDEO_NAME_FIXES``).
+The expression files and their reader are described in :mod:`mmsegsup.formats.davis_refer`
+(its names stay importable from here).
 """
 import os
 import os.path as osp
-from typing import Dict, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
 from mmengine.dataset import BaseDataset
 from mmsegsup.registry import SEG_DATASETS as DATASETS
 
+from ..formats.davis_refer import (EXPRESSION_KINDS, VIDEO_NAME_FIXES,  # noqa: F401
+                                   DAVISExpression, davis_expression_file,
+                                   read_davis_expressions)
+from ..formats.id_lists import read_id_list
 from ..formats.index_png import read_index_png
 from ..utils.errors import DatasetFormatError
 from .sentence_draw import draw_sentence, fold_sentences
-
-VIDEO_NAME_FIXES = {'clasic-car': 'classic-car', 'dog-scale': 'dogs-scale',
-                    'motor-bike': 'motorbike'}
-EXPRESSION_KINDS = ('first_frame', 'full_video')
-
-
-class DAVISExpression(NamedTuple):
-    """One line of a ``Davis17_annot*.txt`` file (``line`` is 1-based)."""
-    line: int
-    video: str
-    obj_id: int
-    text: str
-
-
-def davis_expression_file(expressions: str, annotator: int) -> str:
-    """The official file name of one annotator's first-frame or full-video expressions."""
-    if expressions not in EXPRESSION_KINDS:
-        raise ValueError(f"expressions must be 'first_frame' or 'full_video', got "
-                         f'{expressions!r}')
-    if annotator not in (1, 2):
-        raise ValueError(f'annotator must be 1 or 2, got {annotator!r}')
-    suffix = '_full_video' if expressions == 'full_video' else ''
-    return f'Davis17_annot{annotator}{suffix}.txt'
-
-
-def read_davis_expressions(path: str) -> List[DAVISExpression]:
-    """Parse an expression file; video names are corrected by ``VIDEO_NAME_FIXES``."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'DAVIS expression file {path} not found '
-                                f'(davis_text_annotations/Davis17_annot<1|2>[_full_video].txt)')
-    with open(path, 'rb') as f:
-        raw = f.read()
-    try:
-        text = raw.decode('utf-8')
-    except UnicodeDecodeError:
-        text = raw.decode('latin-1')
-    expressions, seen = [], {}
-    for line, content in enumerate(text.splitlines(), 1):
-        if not content.strip():
-            continue
-        parts = content.split(maxsplit=2)
-        if len(parts) < 3 or not parts[1].isdigit() or int(parts[1]) < 1:
-            raise DatasetFormatError(f'{path}:{line}: expected <video> <object id >= 1> '
-                                     f'"<expression>", got {content.strip()!r}')
-        video = VIDEO_NAME_FIXES.get(parts[0], parts[0])
-        sentence = parts[2].strip()
-        if len(sentence) >= 2 and sentence[0] == sentence[-1] == '"':
-            sentence = sentence[1:-1].strip()
-        if not sentence:
-            raise DatasetFormatError(f'{path}:{line}: empty expression')
-        key = (video, int(parts[1]))
-        if key in seen:
-            raise DatasetFormatError(f'{path}:{line}: second expression for object {key[1]} '
-                                     f'of {video} (first on line {seen[key]})')
-        seen[key] = line
-        expressions.append(DAVISExpression(line, video, int(parts[1]), sentence))
-    return expressions
-
-
-def _read_split(path: str) -> List[str]:
-    with open(path) as f:
-        return [ln.strip() for ln in f if ln.strip()]
 
 
 def _object_ids(png: str) -> Set[int]:
@@ -152,11 +89,11 @@ class DAVISReferDataset(BaseDataset):
         if not osp.isfile(split_file):
             raise FileNotFoundError(f'split file {split_file} not found (DAVIS layout expects '
                                     f'ImageSets/{self.year}/{self.split}.txt)')
-        split_videos = _read_split(split_file)
+        split_videos = read_id_list(split_file, 'DAVIS split file')
         known = set(split_videos)
         for other in ('train', 'val'):
             if other != self.split and osp.isfile(osp.join(sets_dir, f'{other}.txt')):
-                known.update(_read_split(osp.join(sets_dir, f'{other}.txt')))
+                known.update(read_id_list(osp.join(sets_dir, f'{other}.txt')))
         expr_dir = (self.ann_dir if osp.isabs(self.ann_dir) else self._path(self.ann_dir))
         # video -> object id -> [(annotator, expression, its file)]
         by_video: Dict[str, Dict[int, List[Tuple[int, DAVISExpression, str]]]] = {}

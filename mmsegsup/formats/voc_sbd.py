@@ -43,6 +43,7 @@ from ..utils.io import dump_json_atomic
 from .class_names import VOC_CLASSES
 from .coco_json import masks_to_rles
 from .errors import FormatError, MissingFileError
+from .id_lists import read_id_list
 from .index_png import read_index_png
 from .palettes import voc_palette
 
@@ -188,9 +189,7 @@ def load_sbd_instances(inst_mat: str, cls_mat: str) -> Tuple[Masks, Labels]:
 
 def read_split(list_file: str) -> List[str]:
     """Image ids of a VOC/SBD list file (first token per line, blank lines skipped)."""
-    _require_file(list_file, 'split list')
-    with open(list_file) as f:
-        return [line.split()[0] for line in f if line.strip()]
+    return read_id_list(list_file, 'split list')
 
 
 @dataclass(frozen=True)

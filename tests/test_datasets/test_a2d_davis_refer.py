@@ -15,10 +15,11 @@ from mmseg.datasets.transforms import PackSegInputs
 from mmsegsup.registry import SEG_DATASETS as DATASETS
 from PIL import Image
 
-from mmsegsup.datasets.a2d_sentences import (A2DSentencesDataset, a2d_label_names,
-                                             read_a2d_instance_mask, read_a2d_sentences,
-                                             read_a2d_videoset)
-from mmsegsup.datasets.davis_refer import DAVISReferDataset, read_davis_expressions
+from mmsegsup.datasets.a2d_sentences import A2DSentencesDataset
+from mmsegsup.datasets.davis_refer import DAVISReferDataset
+from mmsegsup.formats.a2d_sentences import (a2d_label_names, read_a2d_instance_mask,
+                                            read_a2d_sentences, read_a2d_videoset)
+from mmsegsup.formats.davis_refer import read_davis_expressions
 from mmsegsup.utils.errors import DatasetFormatError
 
 from a2d_davis_refer_utils import (A2D_FRAMES, NUM_FRAMES, SENTENCES, H, W, box,

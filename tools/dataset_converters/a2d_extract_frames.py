@@ -23,10 +23,10 @@ from typing import Iterable, List, Optional, Tuple
 import cv2
 
 try:
-    from mmsegsup.datasets.a2d_sentences import read_a2d_videoset
+    from mmsegsup.formats.a2d_sentences import a2d_frame_number, read_a2d_videoset
 except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
-    from mmsegsup.datasets.a2d_sentences import read_a2d_videoset
+    from mmsegsup.formats.a2d_sentences import a2d_frame_number, read_a2d_videoset
 from mmsegsup.utils.errors import DatasetFormatError
 from mmsegsup.utils.io import imwrite_atomic
 
@@ -40,16 +40,8 @@ def annotated_frame_numbers(mask_dir: str, video: str) -> Optional[List[int]]:
     folder = osp.join(mask_dir, video)
     if not osp.isdir(folder):
         return None
-    numbers = []
-    for name in sorted(os.listdir(folder)):
-        stem, ext = osp.splitext(name)
-        if ext != '.h5':
-            continue
-        if not stem.isdigit():
-            raise DatasetFormatError(f'{osp.join(folder, name)}: A2D annotation files are named '
-                                     f'<frame number>.h5 (e.g. 00025.h5)')
-        numbers.append(int(stem))
-    return numbers
+    return [a2d_frame_number(osp.join(folder, name)) for name in sorted(os.listdir(folder))
+            if name.endswith('.h5')]
 
 
 def extract_frames(video_path: str, out_dir: str, numbers: Optional[Iterable[int]] = None,

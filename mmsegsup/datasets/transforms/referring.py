@@ -108,7 +108,7 @@ class LoadReferringMask(BaseTransform):
             mask = read_index_png_mask(path, _field(ref_mask, 'obj_id', where))
             source = f'{path} (obj_id {ref_mask["obj_id"]})'
         elif kind == 'a2d_h5':
-            from ..a2d_sentences import read_a2d_instance_mask  # its own helper owns the format
+            from ...formats.a2d_sentences import read_a2d_instance_mask  # h5py on first use
             path = _field(ref_mask, 'path', where)
             instance_id = _field(ref_mask, 'instance_id', where)
             source = f'{path} (instance_id {instance_id})'
