@@ -10,8 +10,9 @@ from .davis import DAVISVideoDataset, ShapesVideoDataset
 from ..formats.davis_refer import (VIDEO_NAME_FIXES, DAVISExpression, davis_expression_file,
                                    read_davis_expressions)
 from .davis_refer import DAVISReferDataset
-from .refcoco import (REFER_IMG_PREFIX, REFER_SPLITS, RefCOCODataset, check_refer_split,
-                      in_refer_split, load_refs, refer_to_json)
+from ..formats.refer import (REFER_IMG_PREFIX, REFER_SPLITS, check_refer_split, in_refer_split,
+                             load_refs, refer_to_json)
+from .refcoco import RefCOCODataset
 from .referring_variants import ReferringVariantsDataset, variant_labels
 from .synthetic import (SHAPE_CLASSES, ReferringShapesDataset, ReferringShapesVideoDataset,
                         ShapesInstanceDataset, ShapesSemanticDataset, generate_referring_shapes,
@@ -21,8 +22,9 @@ from .synthetic import (SHAPE_CLASSES, ReferringShapesDataset, ReferringShapesVi
 from .transforms import (CheckImageAnnotations, LoadReferringMask, LoadVideoObjectAnnotations,
                          TorchsampleRandomAffine, VideoClipSample)
 from .video_clips import VideoClipsDataset
-from .youtube_vos import (ShapesYouTubeVOSDataset, YouTubeVOSDataset, split_youtube_vos,
-                          write_youtube_vos_partition, write_youtube_vos_split)
+from ..formats.youtube_vos_splits import (split_youtube_vos, write_youtube_vos_partition,
+                                          write_youtube_vos_split)
+from .youtube_vos import ShapesYouTubeVOSDataset, YouTubeVOSDataset
 from ..formats.voc_sbd import (SPLITS, VOC_CLASSES, VOCSBDEntry, build_voc_sbd_split,
                                load_sbd_instances, load_voc_instances, masks_to_rles,
                                read_split, voc_palette, voc_sbd_to_coco)

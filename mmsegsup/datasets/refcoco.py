@@ -1,142 +1,23 @@
-"""RefCOCO, RefCOCO+ and RefCOCOg in the layout of the official refer toolkit (lichengunc/refer).
+"""RefCOCO, RefCOCO+ and RefCOCOg (refer layout) as a referring dataset.
 
-Layout under ``data_root`` (as the refer API expects it)::
-
-    <dataset>/instances.json        COCO images / annotations / categories of the referents
-    <dataset>/refs(<split_by>).p    Python 2 pickle: list of refs (see below)
-    <dataset>/refs(<split_by>).json the same list converted by :func:`refer_to_json` (preferred)
-    images/mscoco/images/train2014/COCO_train2014_*.jpg
-
-Each ref is ``{ref_id, ann_id, image_id, category_id, split, file_name, sent_ids, sentences}``
-with ``sentences`` a list of ``{sent_id, raw, sent, tokens}``; ``raw`` is the annotator's text,
-``sent`` a lower-cased cleaned copy, ``file_name`` a per-ref name that names no real file (the
-image's name comes from ``instances.json``). The pickles are read with
-:func:`mmsegsup.utils.safe_pickle.safe_load_pickle`, which cannot run code.
+The refer files (refs pickles / JSON, ``instances.json``), their layout and split rules are in
+:mod:`mmsegsup.formats.refer`, whose names stay importable from here.
 """
-import json
 import logging
 import os.path as osp
 from collections import Counter
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List
 
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 from mmsegsup.registry import SEG_DATASETS as DATASETS
 
+from ..formats.refer import (REFER_IMG_PREFIX, REFER_SPLITS, check_refer_split,  # noqa: F401
+                             in_refer_split, load_refer_instances, load_refs, refer_to_json)
 from ..utils.errors import DatasetFormatError
-from ..utils.io import dump_json_atomic
-from ..utils.safe_pickle import safe_load_pickle
 from .sentence_draw import draw_sentence, fold_sentences
 
-# (dataset, split_by) -> splits, as released by the refer toolkit; RefCOCOg's Google test
-# split was never released, its UMD split is the one with disjoint images.
-REFER_SPLITS: Dict[Tuple[str, str], Tuple[str, ...]] = {
-    ('refcoco', 'unc'): ('train', 'val', 'testA', 'testB'),
-    ('refcoco', 'google'): ('train', 'val', 'test'),
-    ('refcoco+', 'unc'): ('train', 'val', 'testA', 'testB'),
-    ('refcocog', 'umd'): ('train', 'val', 'test'),
-    ('refcocog', 'google'): ('train', 'val'),
-}
-REFER_IMG_PREFIX = 'images/mscoco/images/train2014'
-REF_KEYS = ('ref_id', 'ann_id', 'image_id', 'split', 'sentences')
-IMAGE_KEYS = ('id', 'file_name', 'height', 'width')
-ANN_KEYS = ('id', 'image_id', 'category_id', 'segmentation')
 SAMPLE_UNITS = ('sentence', 'ref')
-
-
-def check_refer_split(dataset: str, split_by: str, split: str) -> None:
-    """Raise ``ValueError`` unless ``split`` of ``dataset`` split by ``split_by`` exists."""
-    datasets = sorted({d for d, _ in REFER_SPLITS})
-    if dataset not in datasets:
-        raise ValueError(f'dataset must be one of {datasets}, got {dataset!r}')
-    by = sorted(s for d, s in REFER_SPLITS if d == dataset)
-    if split_by not in by:
-        raise ValueError(f'{dataset} is split by {" or ".join(by)}, got split_by={split_by!r}')
-    splits = REFER_SPLITS[(dataset, split_by)]
-    if split not in splits:
-        raise ValueError(f'{dataset} ({split_by}) has the splits {list(splits)}, got '
-                         f'split={split!r}')
-
-
-def in_refer_split(ref_split: str, split: str) -> bool:
-    """Whether a ref labelled ``ref_split`` belongs to ``split`` (refer's ``getRefIds`` rule:
-    ``test`` takes every test split, ``testA`` also takes ``testAB``-style labels)."""
-    if split in ('train', 'val'):
-        return ref_split == split
-    if split == 'test':
-        return ref_split.startswith('test')
-    return ref_split.startswith('test') and split[-1] in ref_split[4:]
-
-
-def _check_refs(refs: Any, path: str) -> List[dict]:
-    if not isinstance(refs, list):
-        raise DatasetFormatError(f'{path}: expected a list of refs, got {type(refs).__name__}')
-    for i, ref in enumerate(refs):
-        if not isinstance(ref, dict):
-            raise DatasetFormatError(f'{path}: ref #{i} is a {type(ref).__name__}, expected a '
-                                     'dict')
-        missing = [k for k in REF_KEYS if k not in ref]
-        if missing:
-            raise DatasetFormatError(f'{path}: ref #{i} (ref_id {ref.get("ref_id")}) lacks '
-                                     f'{missing}; refs hold {list(REF_KEYS)}')
-        if not isinstance(ref['sentences'], list) or not all(
-                isinstance(s, dict) and 'sent_id' in s for s in ref['sentences']):
-            raise DatasetFormatError(f'{path}: ref_id {ref["ref_id"]}: "sentences" must be a '
-                                     'list of dicts with a "sent_id"')
-    return refs
-
-
-def load_refs(path: str) -> List[dict]:
-    """The refs list of a refer ``refs(*).p`` pickle or its ``.json`` conversion, checked."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'refs file {path} not found')
-    if path.endswith('.json'):
-        try:
-            with open(path, encoding='utf-8') as f:
-                refs = json.load(f)
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise DatasetFormatError(f'{path}: not valid JSON ({err})') from err
-    else:
-        refs = safe_load_pickle(path)
-    return _check_refs(refs, path)
-
-
-def refer_to_json(pickle_path: str, out_path: Optional[str] = None) -> str:
-    """Convert a refer pickle to JSON (default ``refs(<split_by>).json`` beside it).
-
-    JSON loads fast, safely and in any language; :class:`RefCOCODataset` prefers it. The file
-    is written atomically and holds exactly the pickle's refs. Returns the output path.
-    """
-    refs = load_refs(pickle_path)
-    out_path = out_path or osp.splitext(pickle_path)[0] + '.json'
-    try:
-        json.dumps(refs)
-    except (TypeError, ValueError) as err:
-        raise DatasetFormatError(f'{pickle_path}: refs hold data JSON cannot store '
-                                 f'({err})') from err
-    dump_json_atomic(refs, out_path)
-    return out_path
-
-
-def _load_instances(path: str) -> dict:
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'instances file {path} not found (refer layout: '
-                                '<data_root>/<dataset>/instances.json)')
-    try:
-        with open(path, encoding='utf-8') as f:
-            instances = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise DatasetFormatError(f'{path}: not valid JSON ({err})') from err
-    if not isinstance(instances, dict) or not all(
-            isinstance(instances.get(k), list) for k in ('images', 'annotations')):
-        raise DatasetFormatError(f'{path}: expected a COCO instances dict with "images" and '
-                                 '"annotations" lists')
-    for field, keys in (('images', IMAGE_KEYS), ('annotations', ANN_KEYS)):
-        for i, entry in enumerate(instances[field]):
-            if not isinstance(entry, dict) or any(k not in entry for k in keys):
-                raise DatasetFormatError(f'{path}: {field}[{i}] must be a dict with {list(keys)}, '
-                                         f'got {entry!r:.100}')
-    return instances
 
 
 def _sentence_text(sent: dict) -> str:
@@ -216,7 +97,7 @@ class RefCOCODataset(BaseDataset):
         inst_file = self.instances_file or self._in_root(self.dataset, 'instances.json')
         if self.instances_file and not osp.isabs(inst_file) and self.data_root:
             inst_file = osp.join(self.data_root, inst_file)
-        instances = _load_instances(inst_file)
+        instances = load_refer_instances(inst_file)
         anns = {ann['id']: ann for ann in instances['annotations']}
         images = {img['id']: img for img in instances['images']}
         per_class = Counter((a['image_id'], a['category_id']) for a in anns.values())

@@ -1,16 +1,17 @@
-"""YouTube-VOS 2018/2019 video object segmentation data, and the 80/20 split of its train set."""
+"""YouTube-VOS 2018/2019 video object segmentation data (its video lists, e.g. the 80/20 split
+of train, are written and read by :mod:`mmsegsup.formats.youtube_vos_splits`)."""
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence
 
-import numpy as np
 from mmsegsup.registry import DATASETS
 from mmengine.dataset import BaseDataset
 from PIL import Image
 
 from ..formats.youtube_vos_meta import load_youtube_vos_meta
+from ..formats.youtube_vos_splits import (read_video_list, split_youtube_vos,  # noqa: F401
+                                          write_youtube_vos_partition, write_youtube_vos_split)
 from ..utils.errors import DatasetFormatError
-from ..utils.io import write_text_atomic
 from .synthetic.scene import SHAPE_CLASSES
 from .synthetic.videos import generate_shapes_videos_ytvos, synthetic_ytvos_current
 
@@ -68,15 +69,7 @@ class YouTubeVOSDataset(BaseDataset):
         path = self.video_list
         if not osp.isabs(path):
             path = osp.join(self.data_root, path)
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'video list {path} not found (one video name per line)')
-        with open(path) as f:
-            names = [ln.strip() for ln in f if ln.strip()]
-        unknown = [n for n in names if n not in meta]
-        if unknown:
-            raise DatasetFormatError(f'{path}: video {unknown[0]!r} is not in the meta.json of '
-                                     f'split {self.split!r}')
-        return names
+        return read_video_list(path, meta, self.split)
 
     def _load_video(self, video_id: int, name: str, objects: Dict[str, dict], split_dir: str,
                     labels: Dict[str, int]) -> dict:
@@ -147,52 +140,3 @@ class ShapesYouTubeVOSDataset(YouTubeVOSDataset):
         if not synthetic_ytvos_current(self.data_root, self.split, **self.gen_args):
             generate_shapes_videos_ytvos(self.data_root, self.split, **self.gen_args)
         return super().load_data_list()
-
-
-def split_youtube_vos(videos: Sequence[str], ratio: float = 0.8,
-                      seed: int = 0) -> Tuple[List[str], List[str]]:
-    """Random video-level split (the thesis trains its ablations on 80% of YouTube-VOS train
-    and validates on the rest); deterministic for a seed, sorted lists."""
-    if not 0 < ratio < 1:
-        raise ValueError(f'ratio must be in (0, 1), got {ratio}')
-    names = sorted(videos)
-    order = np.random.default_rng(seed).permutation(len(names))
-    cut = int(round(ratio * len(names)))
-    return (sorted(names[i] for i in order[:cut]), sorted(names[i] for i in order[cut:]))
-
-
-def write_youtube_vos_split(data_root: str, split: str = 'train', ratio: float = 0.8,
-                            seed: int = 0) -> Tuple[str, str]:
-    """Write ``<split>/splits/train-<p>.txt`` and ``val-<100-p>.txt`` next to the meta.json
-    and return their paths (relative to ``data_root``, as ``video_list`` takes them)."""
-    meta = load_youtube_vos_meta(osp.join(data_root, split, 'meta.json'))
-    train, val = split_youtube_vos(list(meta), ratio, seed)
-    pct = int(round(ratio * 100))
-    paths = (osp.join(split, 'splits', f'train-{pct}.txt'),
-             osp.join(split, 'splits', f'val-{100 - pct}.txt'))
-    for rel, names in zip(paths, (train, val)):
-        write_text_atomic(''.join(n + '\n' for n in names), osp.join(data_root, rel))
-    return paths
-
-
-def write_youtube_vos_partition(data_root: str, metas: Sequence[str],
-                                split: str = 'train') -> List[str]:
-    """Video lists of a published partition of ``<split>``, given as meta.json-format files
-    (imatge-upc/rvos trains on ``train-train-meta.json`` and selects on ``train-val-meta.json``,
-    its README "Data"; misc/config_youtubeVOS.py:61-62): one ``<split>/splits/<name>.txt`` per
-    file, ``<name>`` its file name without ``-meta.json``. Returns the paths relative to
-    ``data_root``; every video must be in the split's own meta.json."""
-    meta = load_youtube_vos_meta(osp.join(data_root, split, 'meta.json'))
-    paths = []
-    for path in metas:
-        names = sorted(load_youtube_vos_meta(path))
-        unknown = [n for n in names if n not in meta]
-        if unknown:
-            raise DatasetFormatError(f'{path}: video {unknown[0]!r} is not in the meta.json of '
-                                     f'split {split!r}')
-        base = osp.basename(path)
-        name = base[:-len('-meta.json')] if base.endswith('-meta.json') else osp.splitext(base)[0]
-        rel = osp.join(split, 'splits', name + '.txt')
-        write_text_atomic(''.join(n + '\n' for n in names), osp.join(data_root, rel))
-        paths.append(rel)
-    return paths

@@ -14,7 +14,8 @@ from mmsegsup.registry import SEG_DATASETS as DATASETS, SEG_TRANSFORMS as TRANSF
 from PIL import Image
 
 from mmsegsup.datasets import refcoco as rc
-from mmsegsup.datasets.refcoco import RefCOCODataset, in_refer_split, load_refs, refer_to_json
+from mmsegsup.datasets.refcoco import RefCOCODataset
+from mmsegsup.formats.refer import in_refer_split, load_refs, refer_to_json
 from mmsegsup.datasets.transforms.referring import LoadReferringMask
 from mmsegsup.utils.errors import DatasetFormatError
 from mmsegsup.utils.safe_pickle import UnsafePickleError, safe_load_pickle

@@ -18,7 +18,7 @@ from mmengine.dataset import pseudo_collate
 from mmengine.structures import InstanceData
 from PIL import Image
 
-from mmsegsup.datasets import split_youtube_vos, write_youtube_vos_split
+from mmsegsup.formats.youtube_vos_splits import split_youtube_vos, write_youtube_vos_split
 from mmsegsup.formats.palettes import DAVIS_PALETTE
 from mmsegsup.models.heads.rvos_head import FrameOutput
 from mmsegsup.models.vos import VOSInferenceCore

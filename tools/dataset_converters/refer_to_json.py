@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import List, Optional
 
-import mmsegsup.datasets.refcoco as R
+from mmsegsup.formats.refer import load_refs, refer_to_json
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -27,9 +27,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     try:
-        out = R.refer_to_json(args.pickle, args.out)
-        refs = R.load_refs(out)
-    except (OSError, ValueError) as err:  # DatasetFormatError is a ValueError
+        out = refer_to_json(args.pickle, args.out)
+        refs = load_refs(out)
+    except (OSError, ValueError) as err:  # FormatError is a ValueError
         print(f'error: {err}', file=sys.stderr)
         return 2
     sents = sum(len(ref['sentences']) for ref in refs)

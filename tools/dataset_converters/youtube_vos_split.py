@@ -18,12 +18,12 @@ import sys
 from typing import List, Optional
 
 try:
-    from mmsegsup.datasets.youtube_vos import (write_youtube_vos_partition,
-                                               write_youtube_vos_split)
+    from mmsegsup.formats.youtube_vos_splits import (write_youtube_vos_partition,
+                                                    write_youtube_vos_split)
 except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
-    from mmsegsup.datasets.youtube_vos import (write_youtube_vos_partition,
-                                               write_youtube_vos_split)
+    from mmsegsup.formats.youtube_vos_splits import (write_youtube_vos_partition,
+                                                    write_youtube_vos_split)
 
 
 def main(argv: Optional[List[str]] = None) -> None:
