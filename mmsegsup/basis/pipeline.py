@@ -16,8 +16,9 @@ The pipeline config holds a ``basis`` dict:
   ``--cfg-options``-style overrides;
 * ``num_strong`` (N) and ``seed`` (the strong subset), ``score_thr`` (pseudo-instances);
 * ``weak_type``: None (the other images are unlabeled and free) or 'labels' /
-  'labels+counts' (they carry weak labels, priced by the budget model, consumed by a W-RSIS
-  annotator through its own pipeline);
+  'labels+counts' (or their aliases 'IL' / 'IL+C': one vocabulary,
+  :func:`mmsegsup.formats.weak_labels.normalize_weak_type`; they carry weak labels, priced by
+  the budget model, consumed by a W-RSIS annotator through its own pipeline);
 * ``source_ratio``: images per batch from strong and pseudo (mmdet's ``MultiSourceSampler``,
   iteration-based schedules); None samples the union uniformly with the student's sampler;
 * ``metric``: the key f and g are compared on (e.g. 'coco/segm_mAP_50', 'mIoU');
@@ -36,6 +37,7 @@ from mmengine.config import Config, ConfigDict
 
 from ..apis.stages import StagedRun, find_config
 from ..budget import VOC_STATS, budget_days, stats_from_coco
+from ..formats import weak_labels
 from ..utils.io import write_text_atomic
 from .pseudo_labels import INSTANCE_FILE, SEMANTIC_LIST
 from .report import plot_rows, upsert_row
@@ -43,7 +45,7 @@ from .splits import split_coco, split_list
 
 ANNOTATION_LOADERS = ('LoadAnnotations', 'CheckImageAnnotations', 'mmseg.LoadAnnotations',
                       'mmdet.LoadAnnotations')
-WEAK_TYPES = (None, 'labels', 'labels+counts')
+WEAK_TYPES = (None, ) + weak_labels.WEAK_TYPES
 EARLY_STOPS = ('split', 'train_f', 'pseudo')
 DEFAULTS = dict(task='instance', seed=0, score_thr=0.0, weak_type=None, source_ratio=None,
                 annotator_options={}, student_options={}, budget_stats=None,
@@ -63,9 +65,12 @@ def load_settings(pipeline_cfg: str) -> ConfigDict:
     if basis.task not in ('instance', 'semantic'):
         raise ValueError(f"{pipeline_cfg}: basis.task must be 'instance' or 'semantic', "
                          f'got {basis.task!r}')
-    if basis.weak_type not in WEAK_TYPES:
-        raise ValueError(f'{pipeline_cfg}: basis.weak_type must be one of {WEAK_TYPES}, '
-                         f'got {basis.weak_type!r}')
+    if basis.weak_type is not None:
+        try:
+            basis.weak_type = weak_labels.normalize_weak_type(basis.weak_type)
+        except ValueError as err:
+            raise ValueError(f'{pipeline_cfg}: basis.weak_type must be one of {WEAK_TYPES} '
+                             f'(or the aliases IL / IL+C), got {basis.weak_type!r}') from err
     for key in ('annotator', 'student'):
         basis[key] = find_config(basis[key], pipeline_cfg, f'basis.{key}')
     return basis
@@ -245,7 +250,7 @@ class BasisRun(StagedRun):
         else:
             stats = stats_from_coco(stats or split['source'])
         weak = self.basis.weak_type
-        kind = {None: None, 'labels': 'image_labels', 'labels+counts': 'labels_counts'}[weak]
+        kind = weak_labels.BUDGET_KINDS[weak] if weak else None
         return budget_days(self.basis.num_strong, split['num_pool'] if weak else 0, kind,
                            stats=stats)
 

@@ -64,6 +64,9 @@ def test_pipeline_runs_all_stages_and_reports(tmp_path):
 def test_bad_settings_fail_clearly(tmp_path):
     with pytest.raises(ValueError, match='weak_type must be one of'):
         load_settings(_tiny(tmp_path, weak_type='boxes'))
+    # one vocabulary of weak-label kinds: the thesis's aliases name the file format's kinds
+    assert load_settings(_tiny(tmp_path, weak_type='IL+C')).weak_type == 'labels+counts'
+    assert load_settings(_tiny(tmp_path, weak_type='IL')).weak_type == 'labels'
     with pytest.raises(FileNotFoundError, match='basis.student config nope.py not found'):
         load_settings(_tiny(tmp_path, student='nope.py'))
     big = BasisRun(_tiny(tmp_path, num_strong=17), str(tmp_path / 'w'), log=lambda m: None)
