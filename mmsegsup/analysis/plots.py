@@ -56,6 +56,22 @@ def _grouped_bars(ax, groups: Sequence[str], series: Mapping[str, Sequence[float
     ax.grid(alpha=0.3, axis='y')
 
 
+def _bar_figure(path: str, groups: Sequence[str], series: Mapping[str, Sequence[float]],
+                width: float, ylabel: str, title: str) -> str:
+    """One panel of percent bars (:func:`_grouped_bars`) with its labels, saved to ``path``."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(width, 3.6))
+    _grouped_bars(ax, groups, series)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 110)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    try:
+        return _save(fig, path)
+    finally:
+        plt.close(fig)
+
+
 def plot_difficulty(proportions: Mapping[str, Mapping[str, Mapping[str, float]]],
                     path: str) -> str:
     """Fig. 6.3: ``{dataset: {field: {value: share}}}`` with fields ``trivial``,
@@ -77,17 +93,8 @@ def plot_difficulty(proportions: Mapping[str, Mapping[str, Mapping[str, float]]]
                 series[name].append((props.get(fld) or {}).get(value, 0.0))
     if not groups:
         raise ValueError('no trivial / correctness / redundancy labels to plot')
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(max(5.0, 0.8 * len(groups) + 1), 3.6))
-    _grouped_bars(ax, groups, series)
-    ax.set_ylabel('expressions (%)')
-    ax.set_ylim(0, 110)
-    ax.set_title('Difficulty and correctness of the expressions')
-    ax.legend(fontsize=8)
-    try:
-        return _save(fig, path)
-    finally:
-        plt.close(fig)
+    return _bar_figure(path, groups, series, max(5.0, 0.8 * len(groups) + 1),
+                       'expressions (%)', 'Difficulty and correctness of the expressions')
 
 
 def plot_category_proportions(proportions: Mapping[str, Mapping[str, float]], path: str,
@@ -99,17 +106,7 @@ def plot_category_proportions(proportions: Mapping[str, Mapping[str, float]], pa
     groups = [CATEGORY_TITLES.get(c, c) for c in categories]
     series = {name: [props.get(c, 0.0) for c in categories]
               for name, props in proportions.items()}
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 3.6))
-    _grouped_bars(ax, groups, series)
-    ax.set_ylabel('expressions (%)')
-    ax.set_ylim(0, 110)
-    ax.set_title('Expressions by category')
-    ax.legend(fontsize=8)
-    try:
-        return _save(fig, path)
-    finally:
-        plt.close(fig)
+    return _bar_figure(path, groups, series, 6.4, 'expressions (%)', 'Expressions by category')
 
 
 def plot_category_effect(effects: Sequence[CategoryEffect], path: str,
@@ -123,17 +120,9 @@ def plot_category_effect(effects: Sequence[CategoryEffect], path: str,
     groups = [CATEGORY_TITLES.get(e.category, e.category) for e in effects]
     series = {'with (+)': [getattr(e.present, metric) for e in effects],
               'without (-)': [getattr(e.absent, metric) for e in effects]}
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(max(4.5, 1.3 * len(groups) + 1), 3.6))
-    _grouped_bars(ax, groups, series)
-    ax.set_ylabel(('mean' if metric == 'mean_iou' else 'overall') + ' IoU (%)')
-    ax.set_ylim(0, 110)
-    ax.set_title('Effect of the presence of categories in the expressions')
-    ax.legend(fontsize=8)
-    try:
-        return _save(fig, path)
-    finally:
-        plt.close(fig)
+    return _bar_figure(path, groups, series, max(4.5, 1.3 * len(groups) + 1),
+                       ('mean' if metric == 'mean_iou' else 'overall') + ' IoU (%)',
+                       'Effect of the presence of categories in the expressions')
 
 
 def plot_information_levels(scores: Sequence[LevelScore], path: str) -> str:

@@ -77,10 +77,10 @@ from dataclasses import dataclass, field
 from typing import (Dict, FrozenSet, Hashable, Iterable, List, Mapping, Optional, Sequence,
                     Tuple)
 
-from ..formats.json_files import check_header, json_objects, load_json
+from ..formats.json_files import check_header, json_objects, load_json, objects_by_id
 from ..formats.re_variants import (VARIANTS_FORMAT, ExpressionVariants, VariantSet,
-                                   check_level_name, check_text, read_variants, variants_from_json,
-                                   write_variants)
+                                   check_each_covers, check_level_name, check_text,
+                                   read_variants, variants_from_json, write_variants)
 from ..formats.referring_shapes import shapes_class_labels
 from ..utils.errors import DatasetFormatError
 from ..utils.io import write_text_atomic
@@ -226,13 +226,10 @@ class AugmentedSet:
 
     def __post_init__(self) -> None:
         cats = tuple(normalize_category(c) for c in self.categories)
-        if not cats or len(set(cats)) != len(cats):
-            raise ValueError(f'categories must be a non-empty list without repeats, got {cats}')
-        for r in self.referents.values():
-            if set(r.pairs) != set(cats):
-                raise ValueError(f'{r.expr_id}: expressions for {sorted(r.pairs)}; expected '
-                                 f'every category of {", ".join(cats)} (null texts where not '
-                                 f'applicable)')
+        check_each_covers(cats, 'categories',
+                          ((r.expr_id, r.pairs) for r in self.referents.values()),
+                          '{item}: expressions for {keys}; expected every category of '
+                          '{names} (null texts where not applicable)')
         object.__setattr__(self, 'categories', cats)
 
 
@@ -253,27 +250,23 @@ def augmented_from_json(data: object, path: str = 'augmented') -> AugmentedSet:
     cats = data.get('categories', list(MAJOR_CATEGORIES))
     if not isinstance(cats, list):
         raise DatasetFormatError(f'{path}: "categories" must be a list of category names')
-    known = ('expr_id', 'original', 'original_categories', 'expressions')
-    out: Dict[str, AugmentedReferent] = {}
-    for where, item in json_objects(data['referents'], path, 'referents', known):
+
+    def referent(item: dict) -> AugmentedReferent:
         exprs = item.get('expressions')
         if not isinstance(exprs, dict):
-            raise DatasetFormatError(f'{where}: "expressions" must map categories to '
-                                     f'{{"with": ..., "without": ...}}')
+            raise ValueError('"expressions" must map categories to {"with": ..., "without": '
+                             '...}')
         pairs = {}
         for cat, pair in exprs.items():
             if not isinstance(pair, dict) or set(pair) != {'with', 'without'}:
-                raise DatasetFormatError(f'{where}: expressions[{cat!r}] must be an object with '
-                                         f'exactly "with" and "without" (null if not possible)')
+                raise ValueError(f'expressions[{cat!r}] must be an object with exactly "with" '
+                                 'and "without" (null if not possible)')
             pairs[cat] = (pair['with'], pair['without'])
-        try:
-            ref = AugmentedReferent(item.get('expr_id'), pairs, item.get('original'),
-                                    item.get('original_categories'))
-        except ValueError as err:
-            raise DatasetFormatError(f'{where}: {err}') from None
-        if ref.expr_id in out:
-            raise DatasetFormatError(f'{where}: duplicate expr_id {ref.expr_id!r}')
-        out[ref.expr_id] = ref
+        return AugmentedReferent(item.get('expr_id'), pairs, item.get('original'),
+                                 item.get('original_categories'))
+
+    known = ('expr_id', 'original', 'original_categories', 'expressions')
+    out = objects_by_id(json_objects(data['referents'], path, 'referents', known), referent)
     try:
         return AugmentedSet(tuple(cats), out)
     except ValueError as err:

@@ -40,10 +40,9 @@ from scipy.optimize import linear_sum_assignment
 
 from ..formats.errors import DavisFileNotFoundError, DavisFormatError
 from ..formats.index_png import read_index_png as formats_read_index_png
-from ..utils.io import write_text_atomic
 from .functional.davis_metrics import (boundary_radius, count_matches, davis_statistics,
                                        f_from_counts, mask_boundary)
-from .tables import csv_field, csv_number, text_table
+from .tables import csv_field, csv_number, text_table, write_result_csvs
 
 __all__ = [
     'TASKS', 'VOID_LABEL', 'MAX_PROPOSALS', 'GLOBAL_COLUMNS', 'PER_SEQUENCE_COLUMNS',
@@ -389,17 +388,10 @@ def write_davis_csvs(result: Dict[str, object], out_dir: str,
 
     Columns and number format as official ``evaluation_method.py``; returns both paths.
     """
-    split = split or str(result['split'])
-    global_path = osp.join(out_dir, f'global_results-{split}.csv')
-    seq_path = osp.join(out_dir, f'per-sequence_results-{split}.csv')
-    lines = [','.join(GLOBAL_COLUMNS), ','.join(csv_number(result[c]) for c in GLOBAL_COLUMNS)]
-    write_text_atomic('\n'.join(lines) + '\n', global_path)
-    lines = [','.join(PER_SEQUENCE_COLUMNS)]
-    for row in result['per_object']:
-        lines.append(','.join((csv_field(str(row['Sequence'])), csv_number(row['J-Mean']),
-                               csv_number(row['F-Mean']))))
-    write_text_atomic('\n'.join(lines) + '\n', seq_path)
-    return global_path, seq_path
+    rows = [(csv_field(str(row['Sequence'])), csv_number(row['J-Mean']),
+             csv_number(row['F-Mean'])) for row in result['per_object']]
+    return write_result_csvs(result, out_dir, split, GLOBAL_COLUMNS, 'per-sequence',
+                             PER_SEQUENCE_COLUMNS, rows)
 
 
 def format_davis_tables(result: Dict[str, object], per_sequence: bool = True) -> str:

@@ -1,7 +1,10 @@
-"""Text output shared by the DAVIS and YouTube-VOS evaluators: CSV fields in the official
-scripts' number format, and the right-aligned tables they print."""
+"""Text output shared by the DAVIS and YouTube-VOS evaluators: CSV files and fields in the
+official scripts' number format, and the right-aligned tables they print."""
 import math
-from typing import Sequence
+import os.path as osp
+from typing import Optional, Sequence, Tuple
+
+from ..utils.io import write_text_atomic
 
 
 def csv_number(value: object) -> str:
@@ -15,6 +18,26 @@ def csv_field(text: str) -> str:
     if any(c in text for c in ',"\r\n'):
         return '"' + text.replace('"', '""') + '"'
     return text
+
+
+def write_csv(path: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Write a CSV of already formatted cells (:func:`csv_number`, :func:`csv_field`)
+    atomically; returns ``path``."""
+    lines = [','.join(header)] + [','.join(row) for row in rows]
+    write_text_atomic('\n'.join(lines) + '\n', path)
+    return path
+
+
+def write_result_csvs(result: dict, out_dir: str, split: Optional[str],
+                      global_columns: Sequence[str], table: str, columns: Sequence[str],
+                      rows: Sequence[Sequence[str]]) -> Tuple[str, str]:
+    """The two CSVs of both evaluators: ``global_results-<split>.csv`` (one row of
+    ``result``'s ``global_columns``) and ``<table>_results-<split>.csv`` (``rows``);
+    ``split`` defaults to ``result['split']``. Returns both paths."""
+    split = split or str(result['split'])
+    return (write_csv(osp.join(out_dir, f'global_results-{split}.csv'), global_columns,
+                      [[csv_number(result[c]) for c in global_columns]]),
+            write_csv(osp.join(out_dir, f'{table}_results-{split}.csv'), columns, rows))
 
 
 def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

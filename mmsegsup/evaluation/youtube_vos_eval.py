@@ -32,11 +32,10 @@ import numpy as np
 from mmengine.utils import ProgressBar
 
 from ..formats.youtube_vos_meta import Meta, load_youtube_vos_meta
-from ..utils.io import write_text_atomic
 from .davis_eval import DavisFileNotFoundError, DavisFormatError, read_index_png
 from .functional.davis_metrics import (boundary_radius, count_matches, f_from_counts,
                                        mask_boundary)
-from .tables import csv_field, csv_number, text_table
+from .tables import csv_field, csv_number, text_table, write_result_csvs
 
 __all__ = [
     'GLOBAL_COLUMNS', 'PER_OBJECT_COLUMNS', 'load_youtube_vos_meta', 'seen_categories_from_meta',
@@ -252,18 +251,11 @@ def write_youtube_vos_csvs(result: Dict[str, object], out_dir: str,
     ``%.3f`` numbers (NaN as an empty field, as the DAVIS CSVs); ``Seen`` is 1 or 0.
     Returns both paths.
     """
-    split = split or str(result['split'])
-    global_path = osp.join(out_dir, f'global_results-{split}.csv')
-    object_path = osp.join(out_dir, f'per-object_results-{split}.csv')
-    lines = [','.join(GLOBAL_COLUMNS), ','.join(csv_number(result[c]) for c in GLOBAL_COLUMNS)]
-    write_text_atomic('\n'.join(lines) + '\n', global_path)
-    lines = [','.join(PER_OBJECT_COLUMNS)]
-    for row in result['per_object']:
-        lines.append(','.join((csv_field(row['video']), str(row['object']),
-                               csv_field(row['category']), str(int(row['seen'])),
-                               csv_number(row['J']), csv_number(row['F']), str(row['num_frames']))))
-    write_text_atomic('\n'.join(lines) + '\n', object_path)
-    return global_path, object_path
+    rows = [(csv_field(row['video']), str(row['object']), csv_field(row['category']),
+             str(int(row['seen'])), csv_number(row['J']), csv_number(row['F']),
+             str(row['num_frames'])) for row in result['per_object']]
+    return write_result_csvs(result, out_dir, split, GLOBAL_COLUMNS, 'per-object',
+                             PER_OBJECT_COLUMNS, rows)
 
 
 def format_youtube_vos_table(result: Dict[str, object], per_object: bool = False) -> str:

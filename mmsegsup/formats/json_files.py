@@ -2,7 +2,7 @@
 objects, every fault a :class:`~mmsegsup.formats.errors.FormatError` naming the file."""
 import json
 import os.path as osp
-from typing import Iterable, Iterator, Sequence, Tuple
+from typing import Callable, Dict, Iterable, Iterator, Sequence, Tuple, TypeVar
 
 from .errors import FormatError, MissingFileError
 
@@ -42,6 +42,26 @@ def json_objects(items: list, path: str, field: str,
             raise FormatError(f'{where}: unknown key(s) {", ".join(unknown)}; expected '
                               f'{", ".join(known)}', path)
         yield where, item
+
+
+T = TypeVar('T')
+
+
+def objects_by_id(entries: Iterable[Tuple[str, dict]], build: Callable[[dict], T],
+                  key: str = 'expr_id') -> Dict[str, T]:
+    """``{obj.<key>: obj}`` of ``build(item)`` for each ``(where, item)`` of ``entries`` (as
+    :func:`json_objects` yields them); a ``ValueError`` of ``build`` or a repeated id becomes a
+    :class:`FormatError` naming the entry."""
+    out: Dict[str, T] = {}
+    for where, item in entries:
+        try:
+            obj = build(item)
+        except ValueError as err:
+            raise FormatError(f'{where}: {err}') from None
+        if getattr(obj, key) in out:
+            raise FormatError(f'{where}: duplicate {key} {getattr(obj, key)!r}')
+        out[getattr(obj, key)] = obj
+    return out
 
 
 def some_ids(ids: Iterable[str], k: int = 5) -> str:

@@ -10,11 +10,11 @@ variant texts of each expression per level, read by
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Dict, Mapping, Optional, Tuple
+from typing import Dict, Iterable, Mapping, Optional, Tuple
 
 from ..utils.io import write_text_atomic
 from .errors import FormatError
-from .json_files import check_header, json_objects, load_json
+from .json_files import check_header, json_objects, load_json, objects_by_id
 
 VARIANTS_FORMAT = 'mmsegsup-re-variants'
 _LEVEL_NAME = re.compile(r'^[A-Za-z0-9_+\-]+$')
@@ -87,6 +87,19 @@ class ExpressionVariants:
         return out
 
 
+def check_each_covers(names: Tuple[str, ...], what: str,
+                      items: Iterable[Tuple[str, Iterable[str]]], message: str) -> None:
+    """``names`` (a set's ``what``: levels, categories) are a non-empty list without repeats,
+    and each ``(item id, keys)`` of ``items`` has exactly those keys; ``message`` says what is
+    wrong with an item (fields ``{item}``, ``{keys}``: its sorted keys, ``{names}``)."""
+    if not names or len(set(names)) != len(names):
+        raise ValueError(f'{what} must be a non-empty list without repeats, got {names}')
+    for item, keys in items:
+        if set(keys) != set(names):
+            raise ValueError(message.format(item=item, keys=sorted(keys),
+                                            names=', '.join(names)))
+
+
 @dataclass(frozen=True)
 class VariantSet:
     """Variants of many expressions, all with the same ``levels`` (in table order)."""
@@ -96,12 +109,9 @@ class VariantSet:
 
     def __post_init__(self) -> None:
         levels = tuple(check_level_name(lv) for lv in self.levels)
-        if not levels or len(set(levels)) != len(levels):
-            raise ValueError(f'levels must be a non-empty list without repeats, got {levels}')
-        for e in self.expressions.values():
-            if set(e.texts) != set(levels):
-                raise ValueError(f'{e.expr_id}: variants for {sorted(e.texts)}; expected '
-                                 f'exactly the levels {", ".join(levels)}')
+        check_each_covers(levels, 'levels',
+                          ((e.expr_id, e.texts) for e in self.expressions.values()),
+                          '{item}: variants for {keys}; expected exactly the levels {names}')
         object.__setattr__(self, 'levels', levels)
         object.__setattr__(self, 'titles', {lv: str(self.titles.get(lv, lv)) for lv in levels})
 
@@ -136,23 +146,19 @@ def variants_from_json(data: object, path: str = 'variants') -> VariantSet:
     titles = data.get('titles', {})
     if not isinstance(titles, dict):
         raise FormatError(f'{path}: "titles" must map levels to titles')
+    def expression(item: dict) -> ExpressionVariants:
+        e = ExpressionVariants(item.get('expr_id'), item.get('variants'),
+                               _frames_from_json(item.get('frames')), item.get('labels') or {})
+        missing = [lv for lv in levels if lv not in e.texts]
+        extra = [lv for lv in e.texts if lv not in levels]
+        if missing or extra:
+            raise ValueError(f'variants must cover exactly the levels {levels}: missing '
+                             f'{missing}, unknown {extra}')
+        return e
+
     known = ('expr_id', 'variants', 'labels', 'frames')
-    out: Dict[str, ExpressionVariants] = {}
-    for where, item in json_objects(data['expressions'], path, 'expressions', known):
-        try:
-            e = ExpressionVariants(item.get('expr_id'), item.get('variants'),
-                                   _frames_from_json(item.get('frames')),
-                                   item.get('labels') or {})
-            missing = [lv for lv in levels if lv not in e.texts]
-            extra = [lv for lv in e.texts if lv not in levels]
-            if missing or extra:
-                raise ValueError(f'variants must cover exactly the levels {levels}: missing '
-                                 f'{missing}, unknown {extra}')
-        except ValueError as err:
-            raise FormatError(f'{where}: {err}') from None
-        if e.expr_id in out:
-            raise FormatError(f'{where}: duplicate expr_id {e.expr_id!r}')
-        out[e.expr_id] = e
+    out = objects_by_id(json_objects(data['expressions'], path, 'expressions', known),
+                        expression)
     try:
         return VariantSet(tuple(levels), out, titles)
     except ValueError as err:
