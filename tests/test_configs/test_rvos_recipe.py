@@ -207,7 +207,7 @@ def test_augmentation_settings():
             affine.zoom_range, affine.shear_unit) == (10.0, (0.1, 0.1), 0.1, (0.7, 1.4),
                                                       'degree')
     np.random.seed(0)
-    draws = [affine._draw() for _ in range(300)]  # outside the broadcaster: fresh draws
+    draws = [affine.draw_params() for _ in range(300)]  # outside the broadcaster: fresh draws
     rot = np.array([d['rotation'] for d in draws])
     trans = np.array([d['translate'] for d in draws])
     shear = np.array([d['shear'] for d in draws])
@@ -277,11 +277,11 @@ def test_affine_transform_warps_image_and_masks_alike():
     arrays = np.load(osp.join(AFFINE_REFS, 'affine_cases.npz'))
     img, ann = arrays['all_at_once_img'], arrays['all_at_once_ann']
     t = TRANSFORMS.build(dict(type='TorchsampleRandomAffine'))
-    t._draw = lambda: dict(rotation=ref['rotation'], translate=tuple(ref['translate']),
-                           shear=ref['shear'], zoom=tuple(ref['zoom']))
+    params = dict(rotation=ref['rotation'], translate=tuple(ref['translate']),
+                  shear=ref['shear'], zoom=tuple(ref['zoom']))
     ids = np.array([1, 2, 3])
     masks = BitmapMasks((ann[None] == ids[:, None, None]).astype(np.uint8), *ann.shape)
-    out = t(dict(img=img, gt_masks=masks))
+    out = t.warp(dict(img=img, gt_masks=masks), params)
     np.testing.assert_array_equal(out['img'], arrays['all_at_once_img_out'])
     np.testing.assert_array_equal(out['gt_masks'].masks,
                                   arrays['all_at_once_ann_out'][None] == ids[:, None, None])

@@ -141,8 +141,9 @@ def test_memoisation_in_eval_and_when_frozen(monkeypatch):
         again = enc(['a dog', 'a cat', 'a dog'])
     assert calls[2:] == [1, 1]  # then only the new sentence, once
     assert torch.equal(first[0], again[0]) and torch.equal(again[0], again[2])
+    assert enc.num_cached == 2
     enc.train()
-    assert not enc._cache
+    assert enc.num_cached == 0
 
 
 # ---------------------------------------------------------------- segmentor
@@ -169,7 +170,7 @@ def test_loss_and_predict_each_fusion(fusion):
     one = batch(['left'])
     two = dict(inputs=one['inputs'] * 2, data_samples=batch(['left', 'a cat'])['data_samples'])
     with torch.no_grad():
-        logits = model._forward(**model.data_preprocessor(two, False))
+        logits = model(**model.data_preprocessor(two, False), mode='tensor')
     assert not torch.allclose(logits[0], logits[1])
 
 
@@ -228,7 +229,7 @@ def test_video_sentence_encoded_once_in_eval(monkeypatch):
         model.test_step(batch(['the blue box']))
     assert calls == [1, 1]
     model.train()
-    assert not model.text_encoder._cache
+    assert model.text_encoder.num_cached == 0
 
 
 def test_slide_inference_encodes_once(monkeypatch):

@@ -11,7 +11,7 @@ from mmengine.config import Config
 from mmengine.structures import InstanceData
 
 from mmsegsup.datasets.synthetic import generate_shapes
-from mmsegsup.datasets.transforms.weak_labels import LoadWeakLabels, _load
+from mmsegsup.datasets.transforms.weak_labels import LoadWeakLabels, load_weak_labels_cached
 from mmsegsup.formats.weak_labels import (WeakLabels, save_weak_labels,
                                            weak_labels_from_coco)
 from mmsegsup.models.heads import RSISHead, RSISWeakInferenceHead, WRSISHead
@@ -345,14 +345,14 @@ def test_transform_names_the_image_and_file_when_missing(shapes):
 
 
 def test_transform_reads_a_file_once_until_it_changes(shapes):
-    _load.cache_clear()
+    load_weak_labels_cached.cache_clear()
     for i in range(4):
         LoadWeakLabels(ann_file=shapes)(_img(shapes, i % 2))
-    assert _load.cache_info().misses == 1
+    assert load_weak_labels_cached.cache_info().misses == 1
     time.sleep(0.01)
     generate_shapes(osp.dirname(osp.dirname(shapes)), 'val', 6, seed=2, size=32, max_objects=5)
     LoadWeakLabels(ann_file=shapes)(_img(shapes))
-    assert _load.cache_info().misses == 2
+    assert load_weak_labels_cached.cache_info().misses == 2
 
 
 def test_weak_config_packs_tokens_into_the_metainfo(tmp_path):

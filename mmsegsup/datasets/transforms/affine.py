@@ -117,9 +117,9 @@ class TorchsampleRandomAffine(BaseTransform):
         self.shear_unit = shear_unit
 
     @cache_randomness
-    def _draw(self) -> Dict[str, object]:
-        """One draw per clip under ``share_random_params`` (transforms.py:212, 355-357, 500,
-        622-623)."""
+    def draw_params(self) -> Dict[str, object]:
+        """Random ``rotation``, ``translate``, ``shear``, ``zoom`` for :meth:`warp`; one draw per
+        clip under ``share_random_params`` (transforms.py:212, 355-357, 500, 622-623)."""
         r, (th, tw), s, (z0, z1) = (self.rotation_range, self.translation_range,
                                     self.shear_range, self.zoom_range)
         return dict(rotation=float(np.random.uniform(-r, r)),
@@ -129,9 +129,13 @@ class TorchsampleRandomAffine(BaseTransform):
                     zoom=(float(np.random.uniform(z0, z1)), float(np.random.uniform(z0, z1))))
 
     def transform(self, results: dict) -> dict:
+        return self.warp(results, self.draw_params())
+
+    def warp(self, results: dict, params: Dict[str, object]) -> dict:
+        """Warp ``img`` (and ``gt_masks``) of ``results`` with the given parameters (those of
+        :meth:`draw_params`)."""
         img = results['img']
         size = img.shape[:2]
-        params = self._draw()
         matrix = torchsample_affine_matrix(size=size, shear_unit=self.shear_unit, **params)
         src_r, src_c = affine_source_index(matrix, size)
         results['img'] = np.ascontiguousarray(img[src_r, src_c])

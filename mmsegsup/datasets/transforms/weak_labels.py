@@ -67,8 +67,8 @@ class LoadWeakLabels(BaseTransform):
         """The (cached) weak labels of the configured file."""
         kind, path = self.source
         stat = os.stat(path)  # a missing file raises FileNotFoundError naming it
-        return _load(kind, osp.realpath(path), stat.st_mtime_ns, stat.st_size, self.weak_type,
-                     self.classes)
+        return load_weak_labels_cached(kind, osp.realpath(path), stat.st_mtime_ns, stat.st_size,
+                                       self.weak_type, self.classes)
 
     @staticmethod
     def _file_name(weak: WeakLabels, img_path: str) -> str:
@@ -88,9 +88,11 @@ class LoadWeakLabels(BaseTransform):
 
 
 @functools.lru_cache(maxsize=16)
-def _load(kind: str, path: str, mtime_ns: int, size: int, weak_type: str,
-          classes: Optional[Tuple[str, ...]]) -> WeakLabels:
-    """Read once per file version: every image of every epoch asks for the same file."""
+def load_weak_labels_cached(kind: str, path: str, mtime_ns: int, size: int, weak_type: str,
+                            classes: Optional[Tuple[str, ...]]) -> WeakLabels:
+    """The weak labels of a ``'weak'`` file or an ``'ann'`` COCO file, read once per file
+    version (``mtime_ns``, ``size``): every image of every epoch asks for the same file. An
+    ``functools.lru_cache``: ``cache_info()`` / ``cache_clear()``."""
     del mtime_ns, size  # only part of the cache key: a rewritten file is read again
     if kind == 'weak':
         return load_weak_labels(path, classes).as_weak_type(weak_type)

@@ -197,6 +197,11 @@ class HFTextEncoder(BaseModule):
         """
         self._is_init = True
 
+    @property
+    def num_cached(self) -> int:
+        """How many sentence embeddings are memoised now (at most ``cache_size``)."""
+        return len(self._cache)
+
     def train(self, mode: bool = True) -> 'HFTextEncoder':
         """Switch mode, keeping a frozen transformer in eval mode; forgets memoised sentences."""
         super().train(mode)
