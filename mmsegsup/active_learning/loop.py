@@ -38,6 +38,7 @@ from mmengine.config import Config, ConfigDict
 from ..apis.stages import StagedRun, find_config
 from ..basis.splits import choose_strong
 from ..formats.coco_json import load_coco_json
+from ..formats.weak_labels import normalize_weak_type
 from ..utils.errors import DatasetFormatError
 from ..utils.io import dump_json_atomic, write_text_atomic
 from . import crossfit as xfit
@@ -87,6 +88,8 @@ def load_settings(loop_cfg: str) -> ConfigDict:
     al.annotator = find_config(al.annotator, loop_cfg, 'active_learning.annotator')
     if al.crossfit is not None or any(_needs(s, 'crossfit') for s in al.strategies):
         al.crossfit = xfit.settings(al.crossfit or {}, loop_cfg)
+    if al.weak_type is not None:  # one vocabulary: IL / IL+C and budget kinds accepted
+        al.weak_type = normalize_weak_type(al.weak_type)
     if al.score_ground_truth is None:
         al.score_ground_truth = al.labels == 'ground_truth'
     return al
@@ -231,8 +234,8 @@ class ActiveLearningRun(StagedRun):
 
     def train(self, seed: int, split: dict, folder: str) -> dict:
         cfg = self._annotator(seed, split, split['labeled'])
-        model = self._train(self._dump(cfg, 'annotator', folder), osp.join(folder, 'train'))
-        model['score'] = self._test(model, osp.join(folder, 'test'), self.al.metric)
+        model = self.train_tool(self._dump(cfg, 'annotator', folder), osp.join(folder, 'train'))
+        model['score'] = self.test_tool(model, osp.join(folder, 'test'), self.al.metric)
         self.log(f'[al] seed {seed} {osp.basename(osp.dirname(folder))}/'
                  f'{osp.basename(folder)}: {split["num_labeled"]} labeled images, '
                  f'{self.al.metric} {model["score"]:.4f}')
@@ -249,7 +252,7 @@ class ActiveLearningRun(StagedRun):
             args.append('--oracle')
         if mc:
             args += ['--mc-passes', str(self.al.mc_passes)]
-        self._tool(args)
+        self.tool(args)
         records = load_records(out)
         calib = iou_mae(records)
         if split is not None:
@@ -288,28 +291,28 @@ class ActiveLearningRun(StagedRun):
                 dump_json_atomic(_subset(labeled, held_out), paths['held_out'])
                 cfg = xfit.segmentation_config(self._annotator(seed, split, paths['fit']),
                                                seg_iters)
-                model = self._train(self._dump(cfg, 'segment', fold_dir),
+                model = self.train_tool(self._dump(cfg, 'segment', fold_dir),
                                     osp.join(fold_dir, 'segment'))
                 return dict(model, **paths)
 
-            seg = self._stage(f'{name}_segment', segment)
+            seg = self.stage(f'{name}_segment', segment)
 
             def branch(seg=seg, fold_dir=fold_dir):
                 cfg = xfit.branch_config(self._annotator(seed, split, seg['held_out']),
                                          seg['checkpoint'], branch_iters,
                                          settings['branch_options'])
-                return self._train(self._dump(cfg, 'branch', fold_dir),
+                return self.train_tool(self._dump(cfg, 'branch', fold_dir),
                                    osp.join(fold_dir, 'branch'))
 
-            model = self._stage(f'{name}_branch', branch)
+            model = self.stage(f'{name}_branch', branch)
 
             def score(model=model, fold_dir=fold_dir):
                 scores = osp.join(fold_dir, 'pool_scores.json')
-                self._tool(['tools/al_score.py', model['config'], model['checkpoint'],
+                self.tool(['tools/al_score.py', model['config'], model['checkpoint'],
                             '--out', scores, '--seed', str(seed)])
                 return dict(scores=scores)
 
-            out.append(load_records(self._stage(f'{name}_score', score)['scores']))
+            out.append(load_records(self.stage(f'{name}_score', score)['scores']))
         return out
 
     def select(self, strategy: dict, scores: dict, split: dict, folder: str,
@@ -367,10 +370,10 @@ class ActiveLearningRun(StagedRun):
         for seed in self.al.seeds:
             seed_dir = self._seed_dir(seed)
             self.run_dir = seed_dir
-            split0 = self._stage('round0_split', lambda: self.initial_split(seed, seed_dir))
+            split0 = self.stage('round0_split', lambda: self.initial_split(seed, seed_dir))
             r0 = osp.join(seed_dir, 'round0')
-            model0 = self._stage('round0_train', lambda: self.train(seed, split0, r0))
-            scores0 = self._stage('round0_score', lambda: self.score(
+            model0 = self.stage('round0_train', lambda: self.train(seed, split0, r0))
+            scores0 = self.stage('round0_score', lambda: self.score(
                 model0, r0, mc_any, seed, split0 if crossfit_any else None))
             for strategy in self.al.strategies:
                 name = build_selector(strategy).name
@@ -389,20 +392,20 @@ class ActiveLearningRun(StagedRun):
             folder = osp.join(self._seed_dir(seed), name, f'n{step}_round{r}')
             stage = f'{name}_n{step}_round{r}'
             prev_split, prev_scores = split, scores
-            selection = self._stage(
+            selection = self.stage(
                 f'{stage}_select',
                 lambda: self.select(strategy, prev_scores, prev_split, folder, seed))
             _upsert(osp.join(self.work_dir, self.al.selections_csv),
                     dict(seed=seed, strategy=name, round=r, num_per_round=step, **selection),
                     SELECTION_FIELDS, ['seed', 'strategy', 'round', 'num_per_round'])
-            split = self._stage(f'{stage}_split',
+            split = self.stage(f'{stage}_split',
                                 lambda: self.next_split(prev_split, selection, folder,
                                                         labels_file))
             labels_file = None  # a labels file answers one round only
-            model = self._stage(f'{stage}_train',
+            model = self.stage(f'{stage}_train',
                                 lambda: self.train(seed, split, folder))
             # cross-fitted scores only where a selection follows: fold models are trainings
-            scores = self._stage(f'{stage}_score', lambda: self.score(
+            scores = self.stage(f'{stage}_score', lambda: self.score(
                 model, folder, mc, seed, split if crossfit and r < self.al.rounds else None))
             rows = self._record(seed, name, r, split, model, scores)
         write_report(self.work_dir)

@@ -62,7 +62,7 @@ class StagedRun:
         dataset['ann_file'] = ann_file
         return dataset
 
-    def _stage(self, name: str, fn: Callable[[], dict]) -> dict:
+    def stage(self, name: str, fn: Callable[[], dict]) -> dict:
         marker = osp.join(self.run_dir, 'stages', f'{name}.json')
         if osp.isfile(marker):
             with open(marker) as f:
@@ -73,7 +73,7 @@ class StagedRun:
         dump_json_atomic(out, marker)
         return out
 
-    def _tool(self, args: List[str]) -> str:
+    def tool(self, args: List[str]) -> str:
         if self.tool_process:
             proc = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True,
                                   text=True)
@@ -95,15 +95,15 @@ class StagedRun:
         with open(osp.join(work, 'last_checkpoint')) as f:
             return f.read().strip()
 
-    def _train(self, config: str, work: str) -> dict:
+    def train_tool(self, config: str, work: str) -> dict:
         """``tools/train.py`` (resuming an interrupted run) -> config and last checkpoint."""
-        self._tool(['tools/train.py', config, '--work-dir', work, '--resume'])
+        self.tool(['tools/train.py', config, '--work-dir', work, '--resume'])
         return dict(config=config, checkpoint=self._last_checkpoint(work))
 
-    def _test(self, model: dict, work: str, metric: str) -> float:
+    def test_tool(self, model: dict, work: str, metric: str) -> float:
         """``tools/test.py`` on a trained model; ``metric`` from the metrics file it wrote."""
         start = time.time()
-        self._tool(['tools/test.py', model['config'], model['checkpoint'], '--work-dir', work])
+        self.tool(['tools/test.py', model['config'], model['checkpoint'], '--work-dir', work])
         return read_test_metric(work, metric, since=start)
 
 

@@ -184,7 +184,7 @@ class BasisRun(StagedRun):
                     step.pop('ann_file', None)
                     step.update(weak_file=weak_file, weak_type=self.basis.weak_type)
         cfg.pseudo_label_dataset = pool
-        return self._train(self._dump(cfg, 'f'), osp.join(self.run_dir, 'f'))
+        return self.train_tool(self._dump(cfg, 'f'), osp.join(self.run_dir, 'f'))
 
     def _weak_labels(self, split: dict) -> str:
         """The weakly labeled pool: its weak labels (``weak_type``) derived from the source
@@ -199,7 +199,7 @@ class BasisRun(StagedRun):
 
     def pseudo(self, f: dict, split: dict) -> dict:
         out = osp.join(self.run_dir, 'pseudo')
-        self._tool(['tools/pseudo_label.py', f['config'], f['checkpoint'], '--out-dir', out,
+        self.tool(['tools/pseudo_label.py', f['config'], f['checkpoint'], '--out-dir', out,
                     '--task', self.basis.task, '--score-thr', str(self.basis.score_thr)])
         name = INSTANCE_FILE if self.basis.task == 'instance' else SEMANTIC_LIST
         ann_file = osp.join(out, name)
@@ -236,10 +236,10 @@ class BasisRun(StagedRun):
                                         batch_size=loader.batch_size,
                                         source_ratio=list(self.basis.source_ratio))
             loader.batch_sampler = None
-        return self._train(self._dump(cfg, 'g'), osp.join(self.run_dir, 'g'))
+        return self.train_tool(self._dump(cfg, 'g'), osp.join(self.run_dir, 'g'))
 
     def test(self, model: dict, name: str) -> dict:
-        return dict(score=self._test(model, osp.join(self.run_dir, f'test_{name}'),
+        return dict(score=self.test_tool(model, osp.join(self.run_dir, f'test_{name}'),
                                      self.basis.metric))
 
     # ------------------------------------------------------------------ report
@@ -260,18 +260,18 @@ class BasisRun(StagedRun):
         if until not in (None, ) + EARLY_STOPS:
             raise ValueError(f'until must be one of {EARLY_STOPS}, got {until!r}')
         done: Dict[str, object] = {}
-        split = done['split'] = self._stage('split', self.split)
+        split = done['split'] = self.stage('split', self.split)
         if until == 'split':
             return done
-        f = done['train_f'] = self._stage('train_f', lambda: self.train_f(split))
+        f = done['train_f'] = self.stage('train_f', lambda: self.train_f(split))
         if until == 'train_f':
             return done
-        pseudo = done['pseudo'] = self._stage('pseudo', lambda: self.pseudo(f, split))
+        pseudo = done['pseudo'] = self.stage('pseudo', lambda: self.pseudo(f, split))
         if until == 'pseudo':
             return done
-        g = self._stage('train_g', lambda: self.train_g(split, pseudo))
-        f_score = self._stage('test_f', lambda: self.test(f, 'f'))['score']
-        g_score = self._stage('test_g', lambda: self.test(g, 'g'))['score']
+        g = self.stage('train_g', lambda: self.train_g(split, pseudo))
+        f_score = self.stage('test_f', lambda: self.test(f, 'f'))['score']
+        g_score = self.stage('test_g', lambda: self.test(g, 'g'))['score']
         row = dict(num_strong=self.basis.num_strong, num_weak=split['num_pool'],
                    weak_type=self.basis.weak_type or 'none',
                    budget_days=round(self.budget(split), 6), metric=self.basis.metric,

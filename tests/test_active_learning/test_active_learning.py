@@ -156,6 +156,9 @@ def test_loop_settings_checked(tmp_path):
                                               "dict(type='RandomSelector')] * 2)"))
     with pytest.raises(FileNotFoundError, match='annotator config'):
         load_settings(_loop_config(tmp_path, "active_learning = dict(annotator='no.py')"))
+    # one vocabulary for weak-label kinds: the thesis's names are read as ours
+    assert load_settings(_loop_config(tmp_path, "active_learning = dict(weak_type='IL+C')")
+                         ).weak_type == 'labels+counts'
 
 
 def test_report_tables_and_figures(tmp_path):

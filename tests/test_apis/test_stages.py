@@ -57,18 +57,18 @@ class _Run(StagedRun):
 def test_train_and_test_stages_read_the_files_the_tools_write(tmp_path):
     run = _Run(str(tmp_path / 'run'))
     cfg = tiny_config(tmp_path, max_iters=2)
-    model = run._stage('train', lambda: run._train(cfg, str(tmp_path / 'run' / 'train')))
+    model = run.stage('train', lambda: run.train_tool(cfg, str(tmp_path / 'run' / 'train')))
     assert model == dict(config=cfg, checkpoint=str(tmp_path / 'run' / 'train' / 'iter_2.pth'))
     work = str(tmp_path / 'run' / 'test')
-    score = run._stage('test', lambda: dict(score=run._test(model, work,
+    score = run.stage('test', lambda: dict(score=run.test_tool(model, work,
                                                             'coco/segm_mAP_50')))['score']
     stamp = [d for d in os.listdir(work) if osp.isdir(osp.join(work, d))][-1]
     with open(osp.join(work, stamp, f'{stamp}.json')) as f:
         assert score == json.load(f)['coco/segm_mAP_50'] and 0.0 <= score <= 1.0
     # rerun: both stages come from their markers
-    assert run._stage('train', lambda: 1 / 0) == model
-    assert run._stage('test', lambda: 1 / 0) == dict(score=score)
+    assert run.stage('train', lambda: 1 / 0) == model
+    assert run.stage('test', lambda: 1 / 0) == dict(score=score)
     assert run.messages[-2:] == ['[probe] train: done before, skipped',
                                  '[probe] test: done before, skipped']
     with pytest.raises(RuntimeError, match='tools/test.py .* failed'):
-        run._test(dict(model, checkpoint=str(tmp_path / 'missing.pth')), work, 'x')
+        run.test_tool(dict(model, checkpoint=str(tmp_path / 'missing.pth')), work, 'x')
