@@ -6,6 +6,7 @@ import re
 import numpy as np
 import pytest
 from PIL import Image
+from mmengine.config import Config
 
 from tools_utils import REPO, run
 
@@ -114,7 +115,8 @@ def test_rvos_zero_shot_learns_synthetic_videos(tmp_path):
     print(f'RVOS-ST zero-shot synthetic videos (DAVIS unsupervised): J&F-Mean = {jf:.3f}')
     assert jf >= 0.50
     # The thesis protocol: first-frame masks pick the slots, scored as semi-supervised.
-    proc = run(['tools/test.py', cfg, str(tmp_path / 'work' / 'iter_1200.pth'), '--work-dir',
+    last = Config.fromfile(zero).train_cfg.max_iters
+    proc = run(['tools/test.py', cfg, str(tmp_path / 'work' / f'iter_{last}.pth'), '--work-dir',
                 str(tmp_path / 'work'), '--cfg-options',
                 'model.head.test_cfg.slot_assignment=first_frame',
                 'test_evaluator.task=semi-supervised'])
