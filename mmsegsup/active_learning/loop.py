@@ -246,14 +246,7 @@ class ActiveLearningRun(StagedRun):
         """Score the pool with the annotator (``pool_scores.json``); with ``split``, also
         by cross-fitted IoU branches trained on its labeled images (the ``crossfit`` field)."""
         out = osp.join(folder, 'pool_scores.json')
-        args = ['tools/al_score.py', model['config'], model['checkpoint'], '--out', out,
-                '--seed', str(seed)]
-        if self.al.score_ground_truth:
-            args.append('--oracle')
-        if mc:
-            args += ['--mc-passes', str(self.al.mc_passes)]
-        self.tool(args)
-        records = load_records(out)
+        records = self._score_pool(model, out, seed, self.al.score_ground_truth, mc)
         calib = iou_mae(records)
         if split is not None:
             records = xfit.combine(records, self._crossfit_scores(seed, split, folder))
@@ -267,24 +260,34 @@ class ActiveLearningRun(StagedRun):
                          f'correlation {calib[f"{key}_spearman"]:.3f}')
         return dict(scores=out, **calib)
 
+    def _score_pool(self, model: dict, out: str, seed: int, oracle: bool = False,
+                    mc: bool = False) -> List[dict]:
+        """``tools/al_score.py`` on a trained model's pool; its records."""
+        args = ['tools/al_score.py', model['config'], model['checkpoint'], '--out', out,
+                '--seed', str(seed)]
+        if oracle:
+            args.append('--oracle')
+        if mc:
+            args += ['--mc-passes', str(self.al.mc_passes)]
+        self.tool(args)
+        return load_records(out)
+
     def _crossfit_scores(self, seed: int, split: dict, folder: str) -> List[List[dict]]:
         """Train the fold models of a labeled split (each its own stages) and return each
         one's pool records."""
         settings = self.al.crossfit
-        base = self._config(seed)
-        seg_iters, branch_iters = xfit.schedule(base, settings)
+        seg_iters, branch_iters = xfit.schedule(self._config(seed), settings)
         labeled = _read_coco(split['labeled'])
-        folds = xfit.fold_split([im['id'] for im in labeled['images']], settings['folds'],
-                                seed)
-        every = [im['id'] for im in labeled['images']]
+        ids = [im['id'] for im in labeled['images']]
+        folds = xfit.fold_split(ids, settings['folds'], seed)
         stage_dir = osp.relpath(folder, self.run_dir).replace(osp.sep, '_')
         out = []
         for k, held_out in enumerate(folds):
             fold_dir = osp.join(folder, 'crossfit', f'fold{k}')
             name = f'{stage_dir}_crossfit_fold{k}'
 
-            def segment(k=k, held_out=held_out, fold_dir=fold_dir):
-                rest = sorted(set(every) - set(held_out))
+            def segment(held_out=held_out, fold_dir=fold_dir):
+                rest = sorted(set(ids) - set(held_out))
                 paths = dict(fit=osp.join(fold_dir, 'fit.json'),
                              held_out=osp.join(fold_dir, 'held_out.json'))
                 dump_json_atomic(_subset(labeled, rest), paths['fit'])
@@ -292,7 +295,7 @@ class ActiveLearningRun(StagedRun):
                 cfg = xfit.segmentation_config(self._annotator(seed, split, paths['fit']),
                                                seg_iters)
                 model = self.train_tool(self._dump(cfg, 'segment', fold_dir),
-                                    osp.join(fold_dir, 'segment'))
+                                        osp.join(fold_dir, 'segment'))
                 return dict(model, **paths)
 
             seg = self.stage(f'{name}_segment', segment)
@@ -302,14 +305,13 @@ class ActiveLearningRun(StagedRun):
                                          seg['checkpoint'], branch_iters,
                                          settings['branch_options'])
                 return self.train_tool(self._dump(cfg, 'branch', fold_dir),
-                                   osp.join(fold_dir, 'branch'))
+                                       osp.join(fold_dir, 'branch'))
 
             model = self.stage(f'{name}_branch', branch)
 
             def score(model=model, fold_dir=fold_dir):
                 scores = osp.join(fold_dir, 'pool_scores.json')
-                self.tool(['tools/al_score.py', model['config'], model['checkpoint'],
-                            '--out', scores, '--seed', str(seed)])
+                self._score_pool(model, scores, seed)
                 return dict(scores=scores)
 
             out.append(load_records(self.stage(f'{name}_score', score)['scores']))
@@ -399,11 +401,11 @@ class ActiveLearningRun(StagedRun):
                     dict(seed=seed, strategy=name, round=r, num_per_round=step, **selection),
                     SELECTION_FIELDS, ['seed', 'strategy', 'round', 'num_per_round'])
             split = self.stage(f'{stage}_split',
-                                lambda: self.next_split(prev_split, selection, folder,
-                                                        labels_file))
+                               lambda: self.next_split(prev_split, selection, folder,
+                                                       labels_file))
             labels_file = None  # a labels file answers one round only
             model = self.stage(f'{stage}_train',
-                                lambda: self.train(seed, split, folder))
+                               lambda: self.train(seed, split, folder))
             # cross-fitted scores only where a selection follows: fold models are trainings
             scores = self.stage(f'{stage}_score', lambda: self.score(
                 model, folder, mc, seed, split if crossfit and r < self.al.rounds else None))

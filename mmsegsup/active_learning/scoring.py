@@ -152,12 +152,12 @@ def _mc_std(model: torch.nn.Module, data: dict, passes: int, seed: int) -> float
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """Spearman's rank correlation (average ranks for ties); NaN when either is constant."""
-    from scipy.stats import rankdata
-    ra, rb = rankdata(a), rankdata(b)
-    if len(a) < 2 or ra.std() == 0 or rb.std() == 0:
+    """scipy's Spearman rank correlation; NaN (without scipy's warning) when either side is
+    constant or has fewer than two values."""
+    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
         return float('nan')
-    return float(np.corrcoef(ra, rb)[0, 1])
+    from scipy.stats import spearmanr
+    return float(spearmanr(a, b)[0])
 
 
 def iou_mae(records: Sequence[Record], field: str = 'score',

@@ -200,7 +200,7 @@ class BasisRun(StagedRun):
     def pseudo(self, f: dict, split: dict) -> dict:
         out = osp.join(self.run_dir, 'pseudo')
         self.tool(['tools/pseudo_label.py', f['config'], f['checkpoint'], '--out-dir', out,
-                    '--task', self.basis.task, '--score-thr', str(self.basis.score_thr)])
+                   '--task', self.basis.task, '--score-thr', str(self.basis.score_thr)])
         name = INSTANCE_FILE if self.basis.task == 'instance' else SEMANTIC_LIST
         ann_file = osp.join(out, name)
         if self.basis.task == 'instance':
@@ -240,7 +240,7 @@ class BasisRun(StagedRun):
 
     def test(self, model: dict, name: str) -> dict:
         return dict(score=self.test_tool(model, osp.join(self.run_dir, f'test_{name}'),
-                                     self.basis.metric))
+                                         self.basis.metric))
 
     # ------------------------------------------------------------------ report
     def budget(self, split: dict) -> float:

@@ -61,7 +61,7 @@ def test_train_and_test_stages_read_the_files_the_tools_write(tmp_path):
     assert model == dict(config=cfg, checkpoint=str(tmp_path / 'run' / 'train' / 'iter_2.pth'))
     work = str(tmp_path / 'run' / 'test')
     score = run.stage('test', lambda: dict(score=run.test_tool(model, work,
-                                                            'coco/segm_mAP_50')))['score']
+                                                               'coco/segm_mAP_50')))['score']
     stamp = [d for d in os.listdir(work) if osp.isdir(osp.join(work, d))][-1]
     with open(osp.join(work, stamp, f'{stamp}.json')) as f:
         assert score == json.load(f)['coco/segm_mAP_50'] and 0.0 <= score <= 1.0

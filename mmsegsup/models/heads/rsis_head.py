@@ -219,14 +219,13 @@ class RSISHead(BaseModule):
             pooled.append(feat)
             iou_feats.append(self._iou_feature(proj, state, mask))
         out = dict(mask_logits=torch.stack(masks, 1))
-        if self.fc_cls is not None or self.fc_stop is not None or self.fc_bbox is not None:
-            feats = torch.stack(pooled, 1)
-            if self.fc_cls is not None:
-                out['cls_logits'] = self.fc_cls(feats)
-            if self.fc_stop is not None:
-                out['stop_logits'] = self.fc_stop(feats)[..., 0]
-            if self.fc_bbox is not None:
-                out['bbox_pred'] = self.fc_bbox(feats).sigmoid()
+        feats = torch.stack(pooled, 1)
+        if self.fc_cls is not None:
+            out['cls_logits'] = self.fc_cls(feats)
+        if self.fc_stop is not None:
+            out['stop_logits'] = self.fc_stop(feats)[..., 0]
+        if self.fc_bbox is not None:
+            out['bbox_pred'] = self.fc_bbox(feats).sigmoid()
         return self._add_iou_pred(out, iou_feats)
 
     def _project(self, x: Tuple[Tensor]) -> List[Tensor]:

@@ -75,7 +75,8 @@ class WeakLabelFilter:
 
     def class_logits(self, logits: Tensor, metas: Sequence[dict]) -> Tensor:
         """``(B, T, C)`` logits with the classes outside each image's labels masked out."""
-        present = torch.zeros(logits.shape[::2], dtype=torch.bool, device=logits.device)
+        present = torch.zeros((len(metas), logits.shape[-1]), dtype=torch.bool,
+                              device=logits.device)
         for b, meta in enumerate(metas):
             present[b, [t + self.class_offset for t in self.weak(meta)[0]]] = True
         return logits.masked_fill(~present[:, None], torch.finfo(logits.dtype).min)
