@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import pytest
+from mmengine.config import Config
 
 from mmsegsup.active_learning import (ClosestToBeta, MCDropoutSelector, OracleBeta,
                                       RandomSelector, build_selector, iou_mae, load_settings,
@@ -469,10 +470,25 @@ def test_closest_to_beta_on_the_crossfit_score():
 def test_crossfit_loop_config_and_settings():
     path = osp.join(REPO, 'configs/active_learning/al_iou-wrsis_shapes-64x64_crossfit_cpu.py')
     al = load_settings(path)
-    assert al.rounds == 1 and al.crossfit['folds'] == 2
+    assert al.rounds == 1 and al.crossfit['folds'] == 4
     names = [build_selector(s).name for s in al.strategies]
     assert names == ['random', 'crossfit-beta0.3', 'crossfit-beta0.5', 'crossfit-beta0.7',
                      'beta0.5', 'oracle-beta0.5', 'mc-dropout-highest']
+    # the fold models' branch stage regresses the IoU itself with a squared loss
+    from mmdet.models.losses import MSELoss
+    from mmsegsup.active_learning import crossfit
+    from mmsegsup.registry import MODELS
+    annotator = Config.fromfile(osp.join(REPO, al.annotator))
+    annotator.merge_from_dict(al.annotator_options)
+    settings = crossfit.settings(al.crossfit, path)
+    assert crossfit.schedule(annotator, settings) == (400, 300)
+    branch = crossfit.branch_config(annotator, 'seg.pth', 300, settings['branch_options'])
+    model = MODELS.build(branch.model)
+    assert model.bbox_head.iou_branch.target == 'iou'
+    assert isinstance(model.bbox_head.iou_branch.loss, MSELoss)
+    assert branch.param_scheduler == []
+    # the annotator keeps the thesis's branch: L1 on sqrt(IoU)
+    assert annotator.model.head.iou_branch.target == 'sqrt'
     # the thesis loop asks for no cross-fitting
     assert load_settings(LOOP_CPU).crossfit is None
 
