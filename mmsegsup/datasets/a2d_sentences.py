@@ -17,7 +17,7 @@ from ..formats.a2d_sentences import (A2D_ACTIONS, A2D_ACTORS, A2D_SPLITS,  # noq
                                      A2DSentence, a2d_frame_number, a2d_label_names,
                                      read_a2d_frame_instances, read_a2d_instance_mask,
                                      read_a2d_sentences, read_a2d_videoset, read_missed_videos)
-from ..utils.errors import DatasetFormatError
+from ..utils.errors import DatasetFormatError, MissingFileError
 
 
 @DATASETS.register_module()
@@ -107,8 +107,8 @@ class A2DSentencesDataset(BaseDataset):
                        unseen: List[str]) -> List[dict]:
         folder = osp.join(self.mask_dir, video)
         if not osp.isdir(folder):
-            raise FileNotFoundError(f'annotation folder {folder} of video {video} not found '
-                                    f'(a2d_annotation_with_instances/<video>/<frame>.h5)')
+            raise MissingFileError(f'annotation folder {folder} of video {video} not found '
+                                   f'(a2d_annotation_with_instances/<video>/<frame>.h5)')
         frames = []  # (number, h5 path, {instance: label})
         actor_of: Dict[int, int] = {}  # instance -> actor index (label // 10)
         label_of: Dict[int, int] = {}  # instance -> its first actor-action id
@@ -144,7 +144,7 @@ class A2DSentencesDataset(BaseDataset):
                                                  f'{s.instance_id}: {e}') from e
                 img_path = osp.join(self.frame_dir, video, f'{number:05d}{self.frame_suffix}')
                 if self.check_frames and not osp.isfile(img_path):
-                    raise FileNotFoundError(
+                    raise MissingFileError(
                         f'frame {img_path} not found; extract the frames with '
                         f'tools/dataset_converters/a2d_extract_frames.py (or pass '
                         f'check_frames=False to read the annotations only)')

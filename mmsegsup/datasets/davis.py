@@ -7,7 +7,7 @@ from mmengine.dataset import BaseDataset
 from mmsegsup.registry import DATASETS
 from PIL import Image
 
-from ..utils.errors import DatasetFormatError
+from ..utils.errors import DatasetFormatError, MissingFileError
 from .synthetic.videos import generate_shapes_videos, synthetic_videos_current
 
 
@@ -42,8 +42,8 @@ class DAVISVideoDataset(BaseDataset):
     def load_data_list(self) -> List[dict]:
         split_file = osp.join(self.data_root, 'ImageSets', self.year, f'{self.split}.txt')
         if not osp.isfile(split_file):
-            raise FileNotFoundError(f'split file {split_file} not found (DAVIS layout expects '
-                                    f'ImageSets/{self.year}/{self.split}.txt)')
+            raise MissingFileError(f'split file {split_file} not found (DAVIS layout expects '
+                                   f'ImageSets/{self.year}/{self.split}.txt)')
         with open(split_file) as f:
             names = [ln.strip() for ln in f if ln.strip()]
         return [self._load_video(i, name) for i, name in enumerate(names)]
@@ -52,7 +52,7 @@ class DAVISVideoDataset(BaseDataset):
         img_dir = osp.join(self.data_root, 'JPEGImages', self.resolution, name)
         ann_dir = osp.join(self.data_root, 'Annotations', self.resolution, name)
         if not osp.isdir(img_dir):
-            raise FileNotFoundError(f'frames folder {img_dir} of sequence {name} not found')
+            raise MissingFileError(f'frames folder {img_dir} of sequence {name} not found')
         frames = sorted(f for f in os.listdir(img_dir) if f.lower().endswith(('.jpg', '.png')))
         if not frames:
             raise DatasetFormatError(f'{img_dir}: sequence {name} has no frames (empty video)')

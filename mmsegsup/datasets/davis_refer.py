@@ -23,7 +23,7 @@ from ..formats.davis_refer import (EXPRESSION_KINDS, VIDEO_NAME_FIXES,  # noqa: 
                                    read_davis_expressions)
 from ..formats.id_lists import read_id_list
 from ..formats.index_png import read_index_png
-from ..utils.errors import DatasetFormatError
+from ..utils.errors import DatasetFormatError, MissingFileError
 from .sentence_draw import draw_sentence, fold_sentences
 
 
@@ -87,8 +87,8 @@ class DAVISReferDataset(BaseDataset):
         sets_dir = self._path('ImageSets', self.year)
         split_file = osp.join(sets_dir, f'{self.split}.txt')
         if not osp.isfile(split_file):
-            raise FileNotFoundError(f'split file {split_file} not found (DAVIS layout expects '
-                                    f'ImageSets/{self.year}/{self.split}.txt)')
+            raise MissingFileError(f'split file {split_file} not found (DAVIS layout expects '
+                                   f'ImageSets/{self.year}/{self.split}.txt)')
         split_videos = read_id_list(split_file, 'DAVIS split file')
         known = set(split_videos)
         for other in ('train', 'val'):
@@ -123,16 +123,16 @@ class DAVISReferDataset(BaseDataset):
         ann_dir = self._path('Annotations', self.resolution, video)
         _, first_e, first_path = next(iter(objects.values()))[0]
         if not osp.isdir(img_dir):
-            raise FileNotFoundError(f'frames folder {img_dir} of video {video} (referred to by '
-                                    f'{first_path}:{first_e.line}) not found')
+            raise MissingFileError(f'frames folder {img_dir} of video {video} (referred to by '
+                                   f'{first_path}:{first_e.line}) not found')
         frames = sorted(f for f in os.listdir(img_dir) if f.lower().endswith(('.jpg', '.png')))
         if not frames:
             raise DatasetFormatError(f'{img_dir}: video {video} has no frames')
         stems = [osp.splitext(f)[0] for f in frames]
         annotated = [osp.isfile(osp.join(ann_dir, s + '.png')) for s in stems]
         if not any(annotated):
-            raise FileNotFoundError(f'no annotation PNG for video {video} in {ann_dir} (the '
-                                    f'first frame at least is needed to check the object ids)')
+            raise MissingFileError(f'no annotation PNG for video {video} in {ann_dir} (the '
+                                   f'first frame at least is needed to check the object ids)')
         first_png = osp.join(ann_dir, stems[annotated.index(True)] + '.png')
         present = _object_ids(first_png)
         samples = []

@@ -14,7 +14,7 @@ from mmsegsup.registry import SEG_DATASETS as DATASETS
 
 from ..formats.refer import (REFER_IMG_PREFIX, REFER_SPLITS, check_refer_split,  # noqa: F401
                              in_refer_split, load_refer_instances, load_refs, refer_to_json)
-from ..utils.errors import DatasetFormatError
+from ..utils.errors import DatasetFormatError, MissingFileError
 from .sentence_draw import draw_sentence, fold_sentences
 
 SAMPLE_UNITS = ('sentence', 'ref')
@@ -88,8 +88,8 @@ class RefCOCODataset(BaseDataset):
             return stem + '.json'
         if osp.isfile(stem + '.p'):
             return stem + '.p'
-        raise FileNotFoundError(f'refs file {stem}.json or {stem}.p not found (refer layout: '
-                                '<data_root>/<dataset>/refs(<split_by>).p)')
+        raise MissingFileError(f'refs file {stem}.json or {stem}.p not found (refer layout: '
+                               '<data_root>/<dataset>/refs(<split_by>).p)')
 
     def load_data_list(self) -> List[dict]:
         refs_file = self.refs_path()
@@ -123,8 +123,8 @@ class RefCOCODataset(BaseDataset):
             img_path = osp.join(self.data_prefix['img_path'], img['file_name'])
             if self.check_files and img_path not in checked:
                 if not osp.isfile(img_path):
-                    raise FileNotFoundError(f'image {img_path} (image_id {img["id"]}, ref_id '
-                                            f'{ref_id}) not found')
+                    raise MissingFileError(f'image {img_path} (image_id {img["id"]}, ref_id '
+                                           f'{ref_id}) not found')
                 checked[img_path] = True
             trivial = per_class[(ann['image_id'], ann['category_id'])] == 1
             first = len(data_list)

@@ -28,7 +28,7 @@ from mmsegsup.registry import SEG_DATASETS as DATASETS
 from ..formats.json_files import some_ids
 from ..formats.re_variants import read_variants
 from ..formats.referring_shapes import shapes_class_labels
-from ..utils.errors import DatasetFormatError
+from ..utils.errors import DatasetFormatError, MissingFileError
 
 
 @DATASETS.register_module()
@@ -67,8 +67,8 @@ class ReferringVariantsDataset(BaseDataset):
 
     def load_data_list(self) -> List[dict]:
         if not osp.isfile(self.variants_file):
-            raise FileNotFoundError(f'variants file {self.variants_file} not found (make one '
-                                    f'with tools/analyze_referring.py make-variants)')
+            raise MissingFileError(f'variants file {self.variants_file} not found (make one '
+                                   f'with tools/analyze_referring.py make-variants)')
         variants = read_variants(self.variants_file)
         levels = list(variants.levels) if self.levels is None else self.levels
         unknown = [lv for lv in levels if lv not in variants.levels]

@@ -11,7 +11,7 @@ from PIL import Image
 from ..formats.youtube_vos_meta import load_youtube_vos_meta
 from ..formats.youtube_vos_splits import (read_video_list, split_youtube_vos,  # noqa: F401
                                           write_youtube_vos_partition, write_youtube_vos_split)
-from ..utils.errors import DatasetFormatError
+from ..utils.errors import DatasetFormatError, MissingFileError
 from .synthetic.scene import SHAPE_CLASSES
 from .synthetic.videos import generate_shapes_videos_ytvos, synthetic_ytvos_current
 
@@ -76,7 +76,7 @@ class YouTubeVOSDataset(BaseDataset):
         img_dir = osp.join(split_dir, 'JPEGImages', name)
         ann_dir = osp.join(split_dir, 'Annotations', name)
         if not osp.isdir(img_dir):
-            raise FileNotFoundError(f'frames folder {img_dir} of video {name} not found')
+            raise MissingFileError(f'frames folder {img_dir} of video {name} not found')
         frames = sorted(f for f in os.listdir(img_dir) if f.lower().endswith(('.jpg', '.png')))
         if not frames:
             raise DatasetFormatError(f'{img_dir}: video {name} has no frames (empty video)')

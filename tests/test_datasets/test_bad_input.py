@@ -94,3 +94,25 @@ def test_check_transform_accepts_consistent_input(shapes):
     ds = _dataset(root, ann)
     assert len(ds[0]['data_samples'].gt_instances) > 0
     assert isinstance(ds.pipeline, Compose)
+
+
+def test_missing_layout_parts_raise_the_format_layers_error(tmp_path):
+    """A missing split file, frames folder or refs file raises ``MissingFileError``: one
+    ``except FormatError`` catches every bad-input case, and it is still a
+    ``FileNotFoundError``."""
+    from mmsegsup.formats.errors import FormatError, MissingFileError
+    from mmsegsup.registry import SEG_DATASETS
+
+    davis = dict(type='DAVISVideoDataset', data_root=str(tmp_path) + '/', split='val',
+                 pipeline=[])
+    with pytest.raises(MissingFileError, match=r'ImageSets/2017/val\.txt'):
+        DATASETS.build(davis)
+    (tmp_path / 'ImageSets' / '2017').mkdir(parents=True)
+    (tmp_path / 'ImageSets' / '2017' / 'val.txt').write_text('bear\n')
+    with pytest.raises(MissingFileError, match=r'JPEGImages/480p/bear of sequence bear') as err:
+        DATASETS.build(davis)
+    assert isinstance(err.value, FormatError) and isinstance(err.value, FileNotFoundError)
+    refs = dict(type='RefCOCODataset', data_root=str(tmp_path) + '/', dataset='refcoco',
+                split_by='unc', split='val', pipeline=[])
+    with pytest.raises(MissingFileError, match=r'refcoco/refs\(unc\)\.json or'):
+        SEG_DATASETS.build(refs)

@@ -31,7 +31,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ...utils.errors import DatasetFormatError
+from ...utils.errors import DatasetFormatError, MissingFileError
 from ...utils.io import write_text_atomic
 from .davis_metrics import intersection_union_counts
 
@@ -230,7 +230,7 @@ def load_referring_results_csv(path: str) -> List[Dict[str, object]]:
     ``intersection`` / ``union`` are read when present, other columns are kept as text.
     """
     if not osp.isfile(path):
-        raise FileNotFoundError(f'referring results CSV {path} not found')
+        raise MissingFileError(f'referring results CSV {path} not found')
     with open(path, newline='', encoding='utf-8') as f:
         reader = csv.DictReader(f)
         header = reader.fieldnames or []
