@@ -481,8 +481,10 @@ def test_crossfit_loop_config_and_settings():
     annotator = Config.fromfile(osp.join(REPO, al.annotator))
     annotator.merge_from_dict(al.annotator_options)
     settings = crossfit.settings(al.crossfit, path)
-    assert crossfit.schedule(annotator, settings) == (400, 300)
-    branch = crossfit.branch_config(annotator, 'seg.pth', 300, settings['branch_options'])
+    seg_iters, branch_iters = crossfit.schedule(annotator, settings)
+    assert (seg_iters, branch_iters) == (400, 300)
+    branch = crossfit.branch_config(annotator, 'seg.pth', branch_iters,
+                                    settings['branch_options'])
     model = MODELS.build(branch.model)
     assert model.bbox_head.iou_branch.target == 'iou'
     assert isinstance(model.bbox_head.iou_branch.loss, MSELoss)

@@ -5,10 +5,11 @@ import os
 import cv2
 import numpy as np
 import pytest
-from mmsegsup.registry import DATASETS, TRANSFORMS
+from mmsegsup.registry import DATASETS, SEG_DATASETS, TRANSFORMS
 from mmengine.dataset import Compose
 
 from mmsegsup.datasets import generate_shapes
+from mmsegsup.formats.errors import FormatError, MissingFileError
 from mmsegsup.utils import DatasetFormatError
 
 PIPELINE = [dict(type='LoadImageFromFile'),
@@ -100,9 +101,6 @@ def test_missing_layout_parts_raise_the_format_layers_error(tmp_path):
     """A missing split file, frames folder or refs file raises ``MissingFileError``: one
     ``except FormatError`` catches every bad-input case, and it is still a
     ``FileNotFoundError``."""
-    from mmsegsup.formats.errors import FormatError, MissingFileError
-    from mmsegsup.registry import SEG_DATASETS
-
     davis = dict(type='DAVISVideoDataset', data_root=str(tmp_path) + '/', split='val',
                  pipeline=[])
     with pytest.raises(MissingFileError, match=r'ImageSets/2017/val\.txt'):
