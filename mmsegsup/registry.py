@@ -67,6 +67,7 @@ _LOCATIONS: Dict[str, List[str]] = {
     'hook': ['mmsegsup.engine', 'mmsegsup.basis'],  # basis: PseudoLabelHook
     'loop': ['mmsegsup.engine'],
     'parameter scheduler': ['mmsegsup.engine'],
+    'optimizer constructor': ['mmsegsup.engine'],
 }
 
 

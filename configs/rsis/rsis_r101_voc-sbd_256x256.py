@@ -17,6 +17,10 @@ _base_ = [
 # projections, box branch, 20 classes, first-stop rule) is ../_base_/models/rsis_r101.py, as
 # configs/rsis/rsis_r101_voc-sbd_256x256_mmsegsup-decoder.py.
 model = dict(
+    # The original feeds its batches unpadded (dataset.py resizes to imsize x imsize, the
+    # DataLoader stacks): no padding to a multiple of 32, which at other input sizes would change
+    # the encoder's input and the size the masks and the sIoU are computed at (train.py:96-108).
+    data_preprocessor=dict(pad_size_divisor=1),
     # The encoder runs in training mode (encoder.train(True), src/train.py:72): its BN
     # statistics follow the data.
     backbone=dict(type='ResNetWithStem', norm_eval=False),

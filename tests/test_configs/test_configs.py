@@ -105,12 +105,18 @@ def test_rvos_thesis_configs_match_thesis_settings():
     assert cfg.train_dataloader.batch_size == 4
     pipeline = cfg.train_dataloader.dataset.dataset.pipeline
     assert pipeline[0] == dict(type='VideoClipSample', num_frames=5)
-    assert dict(type='Resize', scale=(448, 256), keep_ratio=False) in pipeline[1]['transforms']
+    # PIL decoding and resizing, as the original (test_original_data_equal.py)
+    assert dict(type='Resize', scale=(448, 256), keep_ratio=False,
+                backend='pillow') in pipeline[1]['transforms']
+    assert dict(type='LoadImageFromFile', imdecode_backend='pillow',
+                color_type='color_ignore_orientation') in pipeline[1]['transforms']
     assert cfg.train_dataloader.dataset.dataset.video_list == 'train/splits/train-train.txt'
     variants = {osp.basename(p): Config.fromfile(p).model.head for p in RVOS_CONFIGS
                 if 'r101_youtube' in p}
+    # the original's zero-shot scripts ignore --only_spatial: its RVOS-S zero-shot is ST
     assert {(h.recurrence, h.one_shot) for h in variants.values()} == {
-        (r, s) for r in 'S T ST'.split() for s in (True, False)}
+        (r, s) for r in 'S T ST'.split() for s in (True, False)} - {('S', False)}
+    assert variants['rvos-s_r101_youtube-vos-256x448_zeroshot.py'].recurrence == 'ST'
     zero = variants['rvos-st_r101_youtube-vos-256x448_zeroshot.py']
     assert zero.num_slots == 10 and zero.test_cfg.slot_assignment == 'first_frame'
     ft = Config.fromfile(osp.join(REPO, 'configs/rvos/rvos-mask-st_r101_davis-2017-240x427_ft.py'))

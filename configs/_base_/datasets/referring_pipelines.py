@@ -11,6 +11,10 @@
 #   (transforms.py:42-49 is unused).
 # * test: the image at its own resolution (ToTensor + Normalize only, test.py:254-260), logits
 #   upsampled to it (bilinear, align_corners=False, lib/_utils.py:38).
+# * both: a RefCOCO referent whose COCO polygons overlap is background where they overlap
+#   (coco_overlap='exactly_one': the refer toolkit sums the polygons' masks and the dataset
+#   keeps the value 1, refer.py:286-288, dataset_refer_bert.py:100-102; our variant 'union').
+# Checked against the original loader: tests/test_datasets/test_original_data_equal.py.
 # mmsegsup_train_pipeline / mmsegsup_test_pipeline: our variant (thesis 6.6's prose): 480x480
 # without keeping the ratio for train and test, the masks compared at the original size.
 # No random flip in either: it would break "left" / "right".
@@ -22,7 +26,7 @@ image_scale = (480, 480)
 train_pipeline = [
     dict(type='LoadImageFromFile', imdecode_backend='pillow',
          color_type='color_ignore_orientation'),
-    dict(type='LoadReferringMask'),
+    dict(type='LoadReferringMask', coco_overlap='exactly_one'),
     dict(type='ResizeShorterSide', size=416, backend='pillow'),
     dict(type='RandomCrop', crop_size=train_crop_size, cat_max_ratio=1.0),
     dict(type='Pad', size=train_crop_size, pad_val=dict(img=0, seg=255)),
@@ -31,7 +35,7 @@ train_pipeline = [
 test_pipeline = [
     dict(type='LoadImageFromFile', imdecode_backend='pillow',
          color_type='color_ignore_orientation'),
-    dict(type='LoadReferringMask'),
+    dict(type='LoadReferringMask', coco_overlap='exactly_one'),
     dict(type='PackSegInputs', meta_keys=referring_meta_keys),
 ]
 mmsegsup_train_pipeline = [

@@ -1,6 +1,13 @@
 # YouTube-VOS 2018/2019 (youtube-vos.org; download it yourself into data/youtube-vos/ with
 # train/ and valid/ as distributed), with the data recipe of imatge-upc/rvos:
-# - frames and masks resized to 256x448 (train_previous_mask.py:57, inputRes=(256,448));
+# - frames and masks resized to 256x448 (train_previous_mask.py:57, inputRes=(256,448)) with
+#   PIL as the original (PIL decoding without EXIF rotation, then scipy imresize = PIL
+#   bilinear for the frame and nearest for the ids, dataset.py:121-128): image_backend
+#   'pillow', bit for bit the original's frames and masks
+#   (tests/test_datasets/test_original_data_equal.py). Our variant: image_backend = 'cv2'
+#   (OpenCV decoding and resizing, faster): frames then differ by 1 grey level where
+#   upsampling and by up to ~20 where shrinking (no antialiasing), masks by a pixel along
+#   borders, and a thin object can survive the resize in one and not the other;
 # - every video cut into floor(frames / 5) consecutive clips of 5 frames, all used every epoch
 #   (VideoClipsDataset; youtubeVOS.py:104-119), 4 clips per batch, shuffled, the last
 #   incomplete batch dropped (scripts/train_one_shot_youtube.sh -batch_size=4 -length_clip=5;
@@ -25,13 +32,16 @@ train_videos = 'train/splits/train-train.txt'
 val_videos = 'train/splits/train-val.txt'
 clip_frames = 5
 img_scale = (448, 256)  # (w, h)
+image_backend = 'pillow'  # 'cv2': our variant (see above)
+load_frame = dict(type='LoadImageFromFile', imdecode_backend=image_backend,
+                  color_type='color_ignore_orientation')
 
 train_pipeline = [
     dict(type='VideoClipSample', num_frames=clip_frames),
     dict(type='TransformBroadcaster', share_random_params=True, transforms=[
-        dict(type='LoadImageFromFile'),
+        load_frame,
         dict(type='LoadVideoObjectAnnotations'),
-        dict(type='Resize', scale=img_scale, keep_ratio=False),
+        dict(type='Resize', scale=img_scale, keep_ratio=False, backend=image_backend),
         dict(type='RandomFlip', prob=0.5),
         dict(type='TorchsampleRandomAffine', rotation_range=10, translation_range=0.1,
              shear_range=0.1, zoom_range=(0.7, 1.4)),
@@ -41,18 +51,18 @@ train_pipeline = [
 val_clip_pipeline = [
     dict(type='VideoClipSample', num_frames=clip_frames),
     dict(type='TransformBroadcaster', transforms=[
-        dict(type='LoadImageFromFile'),
+        load_frame,
         dict(type='LoadVideoObjectAnnotations'),
-        dict(type='Resize', scale=img_scale, keep_ratio=False),
+        dict(type='Resize', scale=img_scale, keep_ratio=False, backend=image_backend),
     ]),
     dict(type='PackTrackInputs', meta_keys=('video_object_ids', )),
 ]
 test_pipeline = [
     dict(type='VideoClipSample', num_frames=None),  # whole videos
     dict(type='TransformBroadcaster', transforms=[
-        dict(type='LoadImageFromFile'),
+        load_frame,
         dict(type='LoadVideoObjectAnnotations'),
-        dict(type='Resize', scale=img_scale, keep_ratio=False),
+        dict(type='Resize', scale=img_scale, keep_ratio=False, backend=image_backend),
     ]),
     dict(type='PackTrackInputs', meta_keys=('video_name', 'frame_name', 'ann_path')),
 ]

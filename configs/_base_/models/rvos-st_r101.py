@@ -53,6 +53,8 @@ model = dict(
         num_slots=10,  # maxseqlen = gt_maxseqlen (args.py:42-43)
         protocol='original',
         train_valid='video',  # YouTube-VOS: every object of the video counts (sw_mask)
-        matcher=dict(type='HungarianMaskMatcher'),
+        # zero-shot training (train.py:136-157): munkres 1.0.12 as the original, whose
+        # choice among equal-cost padding pairs decides which slot a late object's rows go to
+        matcher=dict(type='HungarianMaskMatcher', solver='munkres'),
         loss_mask=dict(type='SoftIoULoss', smooth=0.0),
         test_cfg=dict(mask_thr=0.5)))

@@ -4,9 +4,15 @@
 # projections at lr 1e-3 (args.py:21, 28), the ResNet at lr_cnn 1e-6 (args.py:22-24), both with
 # weight decay 1e-6 (args.py:26-27). The ResNet trains from epoch 0 (finetune_after=0,
 # args.py:39; train.py:314-316). No gradient clipping (train.py:183-187) and no LR schedule.
+# get_base_params (utils/utils.py:34-52) lists each ResNet parameter once per module level that
+# holds it (layer1.0.conv1.weight three times: layer1, layer1.0, layer1.0.conv1), and Adam
+# updates it once per listing, step count included: ModuleWalkOptimWrapperConstructor builds
+# the same lists (the training cases of tests/test_models/test_rsis_train_original.py);
+# constructor='DefaultOptimWrapperConstructor' lists each parameter once (our variant).
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='Adam', lr=1e-3, weight_decay=1e-6),
+    constructor='ModuleWalkOptimWrapperConstructor',
     paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=1e-3)}),
     clip_grad=None)
 # Validation every epoch (train.py:341) by the training losses on the validation split, with

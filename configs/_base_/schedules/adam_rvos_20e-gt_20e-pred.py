@@ -12,9 +12,15 @@
 #   (:269-351; default_hooks.checkpoint.save_best='val_loss' in the configs). The original
 #   stops after 60 epochs without improvement (-patience_stop 60, :369-371), more than any of
 #   its runs lasts, so nothing stops early.
+# - get_base_params lists each ResNet parameter once per module level that holds it
+#   (layer1.0.conv1.weight three times: layer1, layer1.0, layer1.0.conv1), and Adam updates it
+#   once per listing: ModuleWalkOptimWrapperConstructor builds the same lists (the training
+#   cases of tests/test_models/test_rvos_train_original.py); constructor=
+#   'DefaultOptimWrapperConstructor' lists each parameter once (our variant).
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='Adam', lr=1e-3, weight_decay=1e-6),
+    constructor='ModuleWalkOptimWrapperConstructor',
     paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=1e-3)}))
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=40, val_interval=1)
 val_cfg = dict(type='LossValLoop')

@@ -3,11 +3,12 @@ from .affine import (TorchsampleRandomAffine, affine_source_index,
 from .checks import CheckImageAnnotations
 from .referring import (REF_MASK_TYPES, LoadReferringMask, decode_coco_mask,
                         read_index_png_mask)
-from .resize import ResizeShorterSide, shorter_side_size
+from .resize import BackendResize, ResizeShorterSide, shorter_side_size
 from .video import LoadVideoObjectAnnotations, VideoClipSample
 from .weak_labels import LoadWeakLabels
 
 __all__ = ['REF_MASK_TYPES', 'LoadReferringMask', 'decode_coco_mask', 'read_index_png_mask',
            'CheckImageAnnotations', 'LoadVideoObjectAnnotations', 'LoadWeakLabels',
            'VideoClipSample', 'TorchsampleRandomAffine', 'affine_source_index',
-           'torchsample_affine_matrix', 'ResizeShorterSide', 'shorter_side_size']
+           'torchsample_affine_matrix', 'BackendResize', 'ResizeShorterSide',
+           'shorter_side_size']

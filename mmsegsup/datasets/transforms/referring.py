@@ -17,6 +17,7 @@ from ...formats.index_png import read_index_png
 from ...utils.errors import DatasetFormatError
 
 REF_MASK_TYPES = ('coco', 'index_png', 'a2d_h5', 'none')
+COCO_OVERLAPS = ('union', 'exactly_one')
 
 
 def _field(ref_mask: dict, key: str, where: str):
@@ -27,13 +28,20 @@ def _field(ref_mask: dict, key: str, where: str):
 
 
 def decode_coco_mask(segmentation: Union[list, dict], height: int, width: int,
-                     where: str = 'ref_mask') -> np.ndarray:
-    """The union of a COCO ``segmentation`` (polygons, uncompressed or compressed RLE) as uint8.
+                     where: str = 'ref_mask', overlap: str = 'union') -> np.ndarray:
+    """A COCO ``segmentation`` (polygons, uncompressed or compressed RLE) as a uint8 mask.
 
     Polygons with fewer than three points cover no pixel and are skipped (pycocotools would
     misread a 2-point one as a box); ``where`` names the sample in error messages.
+    ``overlap`` decides the pixels where polygons of the segmentation overlap: ``'union'``
+    keeps them; ``'exactly_one'`` keeps only the pixels covered by exactly one polygon, as the
+    original RefVOS does (the refer toolkit's ``getMask`` sums the polygons' masks,
+    refer.py:286-288, and dataset_refer_bert.py:100-102 keeps the value 1), so where two parts
+    of the referent overlap its target is background.
     """
     from pycocotools import mask as mask_utils
+    if overlap not in COCO_OVERLAPS:
+        raise ValueError(f'overlap must be one of {COCO_OVERLAPS}, got {overlap!r}')
     height, width = int(height), int(width)
     if isinstance(segmentation, list):
         polygons = []
@@ -46,6 +54,9 @@ def decode_coco_mask(segmentation: Union[list, dict], height: int, width: int,
                 polygons.append([float(v) for v in poly])
         if not polygons:
             return np.zeros((height, width), np.uint8)
+        if overlap == 'exactly_one':
+            counts = mask_utils.decode(mask_utils.frPyObjects(polygons, height, width)).sum(2)
+            return (counts == 1).astype(np.uint8)
         rle = mask_utils.merge(mask_utils.frPyObjects(polygons, height, width))
     elif isinstance(segmentation, dict) and 'counts' in segmentation and 'size' in segmentation:
         if [int(v) for v in segmentation['size']] != [height, width]:
@@ -87,7 +98,18 @@ class LoadReferringMask(BaseTransform):
     Put it after ``LoadImageFromFile``: the mask must have the image's size (``ori_shape``, or
     ``img_shape`` when no original shape is known), otherwise an error names the image and the
     mask source, as a mismatch means the annotation belongs to another file.
+
+    Args:
+        coco_overlap: pixels where COCO polygons of one referent overlap: ``'union'`` (ours)
+            or ``'exactly_one'`` (the original RefVOS: background there; see
+            :func:`decode_coco_mask`).
     """
+
+    def __init__(self, coco_overlap: str = 'union') -> None:
+        if coco_overlap not in COCO_OVERLAPS:
+            raise ValueError(f'coco_overlap must be one of {COCO_OVERLAPS}, got '
+                             f'{coco_overlap!r}')
+        self.coco_overlap = coco_overlap
 
     def transform(self, results: dict) -> Optional[dict]:
         ref_mask = results.get('ref_mask')
@@ -101,7 +123,8 @@ class LoadReferringMask(BaseTransform):
         if kind == 'coco':
             mask = decode_coco_mask(_field(ref_mask, 'segmentation', where),
                                     _field(ref_mask, 'height', where),
-                                    _field(ref_mask, 'width', where), where=where)
+                                    _field(ref_mask, 'width', where), where=where,
+                                    overlap=self.coco_overlap)
             source = f'the COCO segmentation of {where}'
         elif kind == 'index_png':
             path = _field(ref_mask, 'path', where)

@@ -1,9 +1,15 @@
-"""torchvision's ``F.resize(img, size)`` with an int size (shorter side to ``size``) as a
-pipeline step, for the original RefVOS training transform (issue 14)."""
+"""Resize steps of the original codes: torchvision's ``F.resize(img, size)`` with an int size
+(shorter side to ``size``) for the original RefVOS training transform (issue 14), and mmdet's
+``Resize`` whose instance masks follow ``backend`` (PIL for imatge-upc/rvos, issue 26)."""
 from typing import Tuple
 
+import mmcv
+import numpy as np
 from mmcv.transforms import Resize
+from mmdet.datasets.transforms import Resize as MMDetResize
+from mmdet.structures.mask import BitmapMasks
 from mmsegsup.registry import SEG_TRANSFORMS as TRANSFORMS
+from mmsegsup.registry import TRANSFORMS as DET_TRANSFORMS
 
 
 def shorter_side_size(height: int, width: int, size: int) -> Tuple[int, int]:
@@ -52,3 +58,31 @@ class ResizeShorterSide(Resize):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(size={self.size}, backend={self.backend!r}, '
                 f'interpolation={self.interpolation!r})')
+
+
+@DET_TRANSFORMS.register_module(name='Resize')
+class BackendResize(MMDetResize):
+    """mmdet's ``Resize`` (registered as ``Resize`` in the mmsegsup scope) whose bitmap instance
+    masks are resized with ``backend`` too; mmdet resizes them with OpenCV whatever
+    ``backend`` says.
+
+    imatge-upc/rvos resizes each frame and its palette annotation with scipy's ``imresize``
+    (dataset.py:126-128), i.e. PIL: bilinear (antialiased when shrinking) for the frame,
+    nearest for the ids. PIL's nearest takes source pixel ``floor((x + 0.5) * scale)``, OpenCV's
+    ``floor(x * scale)``, so at non-integer ratios the masks differ along object borders, and a
+    thin object can survive in one and vanish in the other. With ``backend='pillow'`` the frame
+    and the masks are those of the original, bit for bit; ``'cv2'`` (the default) is mmdet's
+    ``Resize`` unchanged. Resizing every mask with nearest equals resizing the id map first, as
+    the original does, since nearest only picks source pixels.
+    """
+
+    def _resize_masks(self, results: dict) -> None:
+        masks = results.get('gt_masks')
+        if self.backend == 'cv2' or not isinstance(masks, BitmapMasks):
+            super()._resize_masks(results)
+            return
+        h, w = results['img_shape'][:2]
+        resized = [mmcv.imresize(m, (w, h), interpolation='nearest', backend=self.backend)
+                   for m in masks.masks]
+        results['gt_masks'] = BitmapMasks(
+            np.stack(resized) if resized else np.zeros((0, h, w), np.uint8), h, w)

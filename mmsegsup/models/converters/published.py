@@ -151,7 +151,9 @@ def rvos_model_cfg(args: argparse.Namespace, one_shot: bool,
     """
     depth, hid, k = _base_args(args)
     steps = int(maxseqlen if maxseqlen is not None else getattr(args, 'maxseqlen', 10))
-    if getattr(args, 'only_spatial', False):
+    # The zero-shot scripts never read only_spatial (train.py, eval.py): the temporal states
+    # are passed on and used, so such a model is spatio-temporal.
+    if getattr(args, 'only_spatial', False) and one_shot:
         recurrence = 'S'
     elif getattr(args, 'only_temporal', False):
         recurrence = 'T'

@@ -8,6 +8,7 @@ from mmsegsup.registry import MODELS, TASK_UTILS
 from mmdet.structures import TrackDataSample
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig, reduce_mean
 from mmengine.model import BaseModule
+from mmengine.structures import InstanceData
 from torch import Tensor
 
 from ..layers.conv_lstm import State
@@ -18,6 +19,8 @@ SLOT_ASSIGNMENTS = (None, 'first_frame')
 PROTOCOLS = ('mmsegsup', 'original')
 MATCH_FRAMES = ('clip', 'first')
 TRAIN_VALID = ('video', 'frame')
+# train.py:146-149: the cost of a (row, slot) pair where either is padding (sw_mask off)
+PADDING_COST = 10.0
 
 
 class FrameOutput(NamedTuple):
@@ -258,10 +261,8 @@ class RVOSHead(BaseModule):
         (all pairs when none is valid, objectives.py:29-36), summed over the frames
         (train_previous_mask.py:96-147, train.py:68-175).
 
-        Zero-shot, the ground truth is first permuted per clip: on the clip's first frame the
-        valid slots are matched one-to-one to the valid objects (a Hungarian assignment on the
-        sIoU cost that allows only those pairs, train.py:136-151), and the permutation holds
-        for the clip's frames (reorder_mask); slots valid only later keep their own id.
+        Zero-shot, the ground truth is first permuted per clip as train.py permutes it
+        (:meth:`_permuted_by_first_frame`).
         """
         targets, valid = self.targets_by_id(data_samples, frame_feats[0][0].device)
         logits = self(frame_feats, targets)['mask_logits']  # (B, T, S, H, W)
@@ -276,16 +277,25 @@ class RVOSHead(BaseModule):
 
     def _permuted_by_first_frame(self, logits: Tensor, targets: Tensor,
                                  valid: Tensor) -> Tensor:
-        """``targets`` with, per clip, the objects valid at frame 0 moved to the slots they
-        are matched to there (only those slots compete)."""
-        out = targets.clone()
+        """``targets`` with their slots permuted per clip as train.py:136-157 permutes them.
+
+        On the clip's first frame every (ground-truth row, slot) pair costs its sIoU cost if
+        both the row and the slot are valid there, :data:`PADDING_COST` otherwise; one
+        assignment of all rows to all slots (the matcher's solver: ``'munkres'`` breaks the
+        ties among padding pairs as the original) gives slot ``j`` the row matched to it, for
+        every frame of the clip (reorder_mask). The validity (``sw_mask``) is not permuted.
+        """
+        out = torch.empty_like(targets)
         probs = logits[:, 0].detach().sigmoid()
         for b in range(len(targets)):
-            slots = valid[b, 0].nonzero()[:, 0]
-            if len(slots) == 0:
-                continue
-            (pred, obj), = self.matcher.match(probs[b:b + 1, slots], [targets[b, 0, slots]])
-            out[b][:, slots[pred.to(slots.device)]] = targets[b][:, slots[obj.to(slots.device)]]
+            cost = self.matcher.cost(InstanceData(masks=probs[b]),
+                                     InstanceData(masks=targets[b, 0]))  # (slots, rows)
+            both = valid[b, 0][:, None] & valid[b, 0][None, :]
+            cost = torch.where(both, cost, cost.new_tensor(PADDING_COST))
+            rows, cols = self.matcher.solve(cost.T.cpu().numpy())
+            row_of_slot = torch.empty(len(cols), dtype=torch.long)
+            row_of_slot[torch.as_tensor(cols)] = torch.as_tensor(rows)
+            out[b] = targets[b][:, row_of_slot.to(targets.device)]
         return out
 
     def targets_by_id(self, data_samples: Sequence[TrackDataSample],

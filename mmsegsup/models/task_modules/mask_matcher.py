@@ -1,6 +1,7 @@
 """Hungarian matching of predicted to ground-truth masks, with mmdet's assigner contract."""
 from typing import Callable, List, Optional, Sequence, Tuple, Union
 
+import numpy as np
 import torch
 from mmdet.models.task_modules.assigners import AssignResult, BaseAssigner
 from mmengine.structures import InstanceData
@@ -10,6 +11,26 @@ from torch import Tensor
 
 Match = Tuple[Tensor, Tensor]
 CostCfg = Union[dict, Callable]
+SOLVERS = ('scipy', 'munkres')
+
+
+def solve_assignment(cost: np.ndarray, solver: str = 'scipy') -> Tuple[np.ndarray, np.ndarray]:
+    """``(rows, cols)`` of a minimum-cost assignment of the ``(R, C)`` matrix ``cost``.
+
+    ``'scipy'``: ``linear_sum_assignment``. ``'munkres'``: the ``munkres`` 1.0.12 package that
+    imatge-upc/rvos and imatge-upc/rsis match with (their requirements.txt,
+    utils/hungarian.py ``match``); both find an optimum, but among equal-cost optima they pick
+    differently, and the originals meet such ties every clip (padding rows of equal cost).
+    """
+    if solver == 'scipy':
+        return linear_sum_assignment(cost)
+    if solver != 'munkres':
+        raise ValueError(f'solver must be one of {SOLVERS}, got {solver!r}')
+    from munkres import Munkres  # loaded only by the thesis configs that ask for it
+    pairs = Munkres().compute(np.asarray(cost, np.float64).tolist())
+    pairs = sorted(pairs)
+    return (np.array([r for r, _ in pairs], dtype=np.int64),
+            np.array([c for _, c in pairs], dtype=np.int64))
 
 
 def matched_pairs(result: AssignResult) -> Match:
@@ -35,10 +56,15 @@ class HungarianMaskMatcher(BaseAssigner):
         match_costs: configs (TASK_UTILS) or callables of the costs, summed; default the sIoU
             cost alone (RSIS, RVOS). W-RSIS adds ``dict(type='SameClassCost')``.
         forbidden_cost: the stand-in cost of a forbidden pair.
+        solver: ``'scipy'`` or ``'munkres'`` (the originals' solver and tie-breaking;
+            :func:`solve_assignment`).
     """
 
     def __init__(self, match_costs: Optional[Sequence[CostCfg]] = None,
-                 forbidden_cost: float = 1e6) -> None:
+                 forbidden_cost: float = 1e6, solver: str = 'scipy') -> None:
+        if solver not in SOLVERS:
+            raise ValueError(f'solver must be one of {SOLVERS}, got {solver!r}')
+        self.solver = solver
         if match_costs is None:
             match_costs = [dict(type='SoftIoUCost')]
         elif isinstance(match_costs, dict):
@@ -47,6 +73,10 @@ class HungarianMaskMatcher(BaseAssigner):
             raise ValueError('match_costs must not be empty')
         self.match_costs = [c if callable(c) else TASK_UTILS.build(c) for c in match_costs]
         self.forbidden_cost = forbidden_cost
+
+    def solve(self, cost: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """``(rows, cols)`` of a minimum-cost assignment of ``cost`` with this solver."""
+        return solve_assignment(cost, self.solver)
 
     def cost(self, pred_instances: InstanceData, gt_instances: InstanceData,
              img_meta: Optional[dict] = None) -> Tensor:
@@ -68,7 +98,7 @@ class HungarianMaskMatcher(BaseAssigner):
             cost = self.cost(pred_instances, gt_instances, img_meta)
             ok = torch.isfinite(cost)
             cost = torch.where(ok, cost, cost.new_tensor(self.forbidden_cost))
-            rows, cols = linear_sum_assignment(cost.cpu().numpy())
+            rows, cols = self.solve(cost.cpu().numpy())
             keep = ok.cpu().numpy()[rows, cols]
             rows = torch.as_tensor(rows[keep], dtype=torch.long, device=device)
             cols = torch.as_tensor(cols[keep], dtype=torch.long, device=device)

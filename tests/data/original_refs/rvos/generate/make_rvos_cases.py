@@ -92,6 +92,7 @@ def make_video(spec):
     nf, no = spec['frames'], spec['objects']
     first = {i: 0 for i in range(1, no + 1)}
     first.update(spec['late'])
+    hidden = {int(i): set(ts) for i, ts in spec.get('hidden', {}).items()}  # id: frames away
     cells = rng.integers(30, 230, size=(4, 6, 3))
     ys = (np.arange(h) * 4 // h)[:, None]
     xs = (np.arange(w) * 6 // w)[None, :]
@@ -107,7 +108,7 @@ def make_video(spec):
         img = background + 12.0 * (((yy // 3) + (xx // 3)) % 2)[..., None]
         label = np.zeros((h, w), np.int64)
         for i in range(1, no + 1):
-            if t < first[i]:
+            if t < first[i] or t in hidden.get(i, ()):
                 continue
             cy, cx = centre[i - 1] + speed[i - 1] * t
             ry, rx = radii[i - 1]
@@ -119,7 +120,8 @@ def make_video(spec):
         for i in range(1, no + 1):
             masks[t, i - 1] = label == i
     for i, f in first.items():
-        assert masks[f:, i - 1].reshape(nf - f, -1).sum(1).min() > 0, f'object {i} hidden'
+        shown = [t for t in range(f, nf) if t not in hidden.get(i, ())]
+        assert masks[shown, i - 1].reshape(len(shown), -1).sum(1).min() > 0, f'object {i} hidden'
     return frames, masks, first
 
 
