@@ -177,7 +177,8 @@ def test_training_equals_original(converted, case):
     recorder.remove()
 
 
-@pytest.mark.parametrize('case', CASES)
+@pytest.mark.parametrize('case', ['rvos_train_gtprev_t_r34_ytvos',
+                                  'rvos_train_zeroshot_t_r50_ytvos_late'])
 def test_float32_training_loss(converted, case):
     """The public path as it trains: uint8 BGR frames through the data preprocessor, float32:
     the loss of both iterations within 1e-5 (or the original's own float32 spread: a

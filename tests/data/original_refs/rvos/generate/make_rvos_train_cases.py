@@ -13,6 +13,8 @@ once per module level that holds it), ``decoder.parameters()`` + ``get_skip_para
 decoder, ``get_optimizer('adam', ...)`` with args.py's defaults (lr 1e-3 / 1e-6, weight decay
 1e-6 / 1e-6); ``-finetune_after 0`` turns ``update_encoder`` on from the first epoch (:263-267).
 Weights by the rule of shared/original_refs/README.md; no augmentation (the batch is given).
+Each case runs twice, in float64 (the reference) and in float32 (its noise), on the same
+float32 input (tests/train_refs_utils.py says why).
 
 Shims, all from here: torchvision's ``resnetNN(pretrained=True)`` builds with ``weights=None``;
 ``args.use_gpu = False``; empty stand-ins for the ``dataloader`` package (it reads a db_info.yaml
