@@ -68,7 +68,8 @@ def test_thesis_model_is_the_converters():
     cfg = _offline(_cfg('refvos_r101_refcoco-480x480.py'))
     ours = _build_model(cfg)
     ref_cfg = Config(dict(model=thesis_refvos_cfg(20, 'minilm-offline', dict(SMALL_BERT))))
-    ref_cfg.model.text_encoder.fixed_prefixes = cfg.model.text_encoder.fixed_prefixes
+    for key in ('fixed_prefixes', 'trained_layers'):
+        ref_cfg.model.text_encoder[key] = cfg.model.text_encoder[key]
     ref = _build_model(ref_cfg)
     shapes = {k: tuple(v.shape) for k, v in ours.state_dict().items()}
     assert shapes == {k: tuple(v.shape) for k, v in ref.state_dict().items()}
@@ -96,8 +97,8 @@ def test_thesis_configs_token_limits_and_bert_usage(name):
     assert enc.model_name_or_path == 'bert-base-uncased' and enc.pooling == 'cls'
     assert enc.max_length == THESIS[name][1]  # dataset_refer_bert.py:41, a2d.py:27, davis:45
     assert enc.truncation == 'slice' and enc.eval_mode and not enc.get('frozen', False)
-    assert tuple(enc.fixed_prefixes) == ('embeddings.', 'encoder.layer.10.',
-                                         'encoder.layer.11.')
+    # layers 0-9 train (train.py:367): the embeddings and every later layer are fixed
+    assert tuple(enc.fixed_prefixes) == ('embeddings.', ) and enc.trained_layers == 10
     bb, head = cfg.model.backbone, cfg.model.decode_head
     assert (bb.type, bb.style, tuple(bb.strides), tuple(bb.dilations)) == (
         'ResNet', 'pytorch', (1, 2, 1, 1), (1, 1, 2, 4))

@@ -21,7 +21,8 @@ from transformers import AutoTokenizer, BertTokenizer
 
 from refer_utils import MASK_201, MASK_302, write_refer_root
 from refvos_refs_utils import (CASES, assert_equals_original, assert_sentences_equal_original,
-                               load_case, original_weights, rule_tensor)
+                               load_case, original_weights, rule_tensor, train_args,
+                               write_published)
 from tools_utils import run
 
 from mmsegsup.apis import inference_referring, init_referring_model
@@ -34,55 +35,6 @@ from mmsegsup.utils.tool_runner import load_tool
 pytestmark = pytest.mark.xdist_group('refvos_converter')
 
 CONVERTER = 'tools/model_converters/refvos_to_mmsegsup.py'
-
-
-def train_args(**changes) -> argparse.Namespace:
-    """The Namespace train.py pickles under 'args' (args.py defaults; RefCOCO)."""
-    args = argparse.Namespace(
-        model_id='my_model', dataset='refcoco', model='deeplabv3_resnet101', aux_loss=False,
-        batch_size=6, base_size=520, crop_size=480, epochs=30, workers=16, lr=0.01,
-        momentum=0.9, weight_decay=1e-4, pretrained=False, optimizer='sgd', print_freq=10,
-        output_dir='./checkpoints/', local_rank=None, device='cuda', test_only=False,
-        multiply_feats=True, addition=False, fixed_lr=False, linear_lr=False,
-        lr_specific=3e-5, lr_specific_decrease=0.001, baseline_bilstm=False,
-        load_optimizer=False, resume='', bert_tokenizer='bert-base-uncased',
-        glove_dict='./glove.840B.300d.txt', ck_bert='bert-base-uncased',
-        results_folder='./results/', submission_path='./results_submission/', split='test',
-        display=False, pretrained_refvos=False,
-        ck_pretrained_refvos='./checkpoints/model_refcoco.pth',
-        refer_data_root='./datasets/refer/data/', refer_dataset='refcoco', splitBy='unc',
-        davis_data_root='./datasets/davis2017', emb_type='first_mask',
-        a2d_data_root='./datasets/Release/', size_a2d_x=240, size_a2d_y=427)
-    for key, val in changes.items():
-        if val is None:
-            delattr(args, key)
-        else:
-            setattr(args, key, val)
-    return args
-
-
-def _training_states() -> dict:
-    """Real (small) SGD and poly LambdaLR states, as train.py saves next to the weights."""
-    param = torch.nn.Parameter(torch.ones(3))
-    opt = torch.optim.SGD([{'params': [param]}, {'params': []}], lr=0.01, momentum=0.9,
-                          weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda x: (1 - x / 100) ** 0.9)
-    param.sum().backward()
-    opt.step()
-    sched.step()
-    return dict(optimizer=opt.state_dict(), lr_scheduler=sched.state_dict())
-
-
-def write_published(path: str, weights: dict, args=None) -> str:
-    """A ``model_best_*.pth`` as train.py:444-453 writes it, with the DataParallel ``module.``
-    prefix and the ``embeddings.position_ids`` buffer of transformers 3.x-4.30 on top."""
-    bert = dict(weights['bert_model'])
-    bert['embeddings.position_ids'] = torch.arange(512)[None]
-    torch.save(dict(model={'module.' + k: v for k, v in weights['model'].items()},
-                    bert_model={'module.' + k: v for k, v in bert.items()},
-                    epoch=7, args=train_args() if args is None else args,
-                    **_training_states()), path)
-    return path
 
 
 def cheap_weights(meta: dict) -> dict:

@@ -146,6 +146,25 @@ def test_memoisation_in_eval_and_when_frozen(monkeypatch):
     assert enc.num_cached == 0
 
 
+@pytest.mark.parametrize('layers', [10, 11, 13])
+def test_trained_layers_fix_every_later_layer(layers):
+    """trained_layers=10 (the original's range(10), train.py:367): layers 0-9 keep their
+    gradients, every later layer and the embeddings (fixed_prefixes) lose theirs."""
+    enc = HFTextEncoder(model_config=dict(model_type='bert', hidden_size=8,
+                                          num_attention_heads=1, intermediate_size=8,
+                                          num_hidden_layers=layers),
+                        fixed_prefixes=('embeddings.', ), trained_layers=10)
+    assert enc.fixed_prefixes == ('embeddings.', ) + tuple(
+        f'encoder.layer.{i}.' for i in range(10, layers))
+    trained = {n.split('.')[2] for n, p in enc.model.named_parameters() if p.requires_grad}
+    assert trained == {str(i) for i in range(10)}
+
+
+def test_trained_layers_beyond_the_model_fail():
+    with pytest.raises(ValueError, match='trained_layers=10 but .* has 6 encoder layers'):
+        HFTextEncoder(trained_layers=10)  # MiniLM: 6 layers (the original: IndexError)
+
+
 # ---------------------------------------------------------------- segmentor
 
 @pytest.mark.parametrize('fusion', ['mul', 'add', 'concat'])

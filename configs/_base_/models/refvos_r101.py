@@ -15,7 +15,8 @@
 # * sentence: BERT-base's [CLS] of the last hidden state (train.py:252-255), tokens sliced at
 #   20 (RefCOCO(+), dataset_refer_bert.py:41; A2D / DAVIS configs: 10), BERT in eval mode
 #   while fine-tuned (never .train(), FORMAT.md 3), only encoder layers 0-9 optimised
-#   (train.py:361-375): embeddings and layers 10-11 never change (fixed_prefixes).
+#   (train.py:361-375): the embeddings (fixed_prefixes) and the layers from 10 on
+#   (trained_layers: 10-11 of BERT-base, whatever a BERT has) never change.
 norm_cfg = dict(type='BN', requires_grad=True)
 crop_size = (480, 480)
 data_preprocessor = dict(
@@ -65,6 +66,6 @@ model = dict(
         type='HFTextEncoder', model_name_or_path='bert-base-uncased', pooling='cls',
         frozen=False, eval_mode=True, truncation='slice', max_length=20,
         attn_implementation='eager',
-        fixed_prefixes=('embeddings.', 'encoder.layer.10.', 'encoder.layer.11.')),
+        fixed_prefixes=('embeddings.', ), trained_layers=10),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

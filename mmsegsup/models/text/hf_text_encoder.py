@@ -93,6 +93,10 @@ class HFTextEncoder(BaseModule):
             no gradient, so no optimiser steps, momentum or weight decay touches them. The
             original RefVOS optimises BERT's encoder layers 0-9 only (train.py:361-375), which
             an lr multiplier of 0 would not reproduce under weight decay and momentum.
+        trained_layers: if set, only the first ``trained_layers`` layers of a BERT-style
+            ``encoder.layer`` list train; the later ones are fixed as by ``fixed_prefixes``,
+            however many the model has (the original RefVOS: 10, its ``range(10)`` over
+            ``encoder.layer``, train.py:367; fewer layers fail there, and here).
     """
 
     def __init__(self, model_name_or_path: str = MINILM_OFFLINE, pooling: str = 'cls',
@@ -100,7 +104,7 @@ class HFTextEncoder(BaseModule):
                  model_config: Optional[dict] = None,
                  tokenizer_name_or_path: Optional[str] = None, truncation: str = 'keep_sep',
                  attn_implementation: Optional[str] = None, eval_mode: bool = False,
-                 fixed_prefixes: Sequence[str] = (),
+                 fixed_prefixes: Sequence[str] = (), trained_layers: Optional[int] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if pooling not in POOLINGS:
@@ -143,17 +147,37 @@ class HFTextEncoder(BaseModule):
         elif getattr(self.model, 'pooler', None) is not None:
             # unused: drop it, or DDP fails on parameters without gradients
             self.model.pooler = None
-        self.fixed_prefixes = self._fix(fixed_prefixes, source)
+        self.trained_layers = trained_layers
+        self.fixed_prefixes = self._fix(
+            tuple(self._check_prefixes(fixed_prefixes)) +
+            self._layers_after(trained_layers, source), source)
         if frozen:
             self.model.requires_grad_(False)
             self.model.eval()
 
-    def _fix(self, prefixes: Sequence[str], source: str) -> Tuple[str, ...]:
-        """Turn off the gradients of the parameters under ``prefixes``; each must name some."""
+    @staticmethod
+    def _check_prefixes(prefixes: Sequence[str]) -> Sequence[str]:
+        """``prefixes`` if a list of non-empty strings (a bare string would fix by letters)."""
         if isinstance(prefixes, str) or not all(isinstance(p, str) and p for p in prefixes):
             raise ValueError(f'fixed_prefixes must be a list of non-empty name prefixes, got '
                              f'{prefixes!r}')
-        prefixes = tuple(prefixes)
+        return prefixes
+
+    def _layers_after(self, trained_layers: Optional[int], source: str) -> Tuple[str, ...]:
+        """Name prefixes of the encoder layers from ``trained_layers`` on (none if None)."""
+        if trained_layers is None:
+            return ()
+        layers = getattr(getattr(self.model, 'encoder', None), 'layer', None)
+        if not isinstance(layers, torch.nn.ModuleList):
+            raise ValueError(f'trained_layers needs a BERT-style encoder.layer list; {source} '
+                             'has none')
+        if not isinstance(trained_layers, int) or not 0 <= trained_layers <= len(layers):
+            raise ValueError(f'trained_layers={trained_layers!r} but {source} has '
+                             f'{len(layers)} encoder layers')
+        return tuple(f'encoder.layer.{i}.' for i in range(trained_layers, len(layers)))
+
+    def _fix(self, prefixes: Tuple[str, ...], source: str) -> Tuple[str, ...]:
+        """Turn off the gradients of the parameters under ``prefixes``; each must name some."""
         named = dict(self.model.named_parameters())
         for prefix in prefixes:
             hits = [p for n, p in named.items() if n.startswith(prefix)]
