@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: set up, train RSIS from scratch on the synthetic shapes,
-# evaluate COCO mask AP on held-out images, and draw the predictions as PNGs.
+# evaluate COCO mask AP on held-out images, and draw them as PNGs: each enlarged 4x, its ground
+# truth beside the prediction, a legend below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup_env.sh
@@ -11,5 +12,5 @@ WORK=${WORK_DIR:-work_dirs/quickstart_rsis}
 CKPT=$(cat "$WORK/last_checkpoint")
 .venv/bin/python tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK"
 .venv/bin/python tools/demo/image_demo.py data/shapes/images/val "$CONFIG" "$CKPT" \
-  --out-dir "$WORK/demo"
+  --gt-ann data/shapes/annotations/instances_val.json --out-dir "$WORK/demo"
 echo "[quickstart] checkpoint: $CKPT   predictions drawn in: $WORK/demo/"
