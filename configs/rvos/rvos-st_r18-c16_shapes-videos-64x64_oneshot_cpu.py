@@ -8,7 +8,8 @@ _base_ = [
 
 # The thesis model at CPU size with our variant's parts (README "thesis-exact vs mmsegsup
 # variant"): frames padded to 32 and encoded in one batch, our 3-level decoder, slots in order
-# of appearance, sIoU smoothed (an absent object pulls its prediction towards empty).
+# of appearance, sIoU smoothed (an absent object pulls its prediction towards empty), scipy's
+# assignment solver for the zero-shot matching.
 model = dict(
     data_preprocessor=dict(pad_size_divisor=32),
     encode_per_frame=False,
@@ -18,6 +19,7 @@ model = dict(
         decoder=dict(_delete_=True, type='RecurrentMaskDecoder', hidden_channels=(64, 32, 32),
                      use_levels=(1, 2, 3), pooling=('max', )),
         protocol='mmsegsup',
+        matcher=dict(solver='scipy'),
         loss_mask=dict(smooth=1.0)))
 
 # 1200 iterations of the CPU schedule
