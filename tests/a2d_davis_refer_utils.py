@@ -11,7 +11,7 @@ import h5py
 import numpy as np
 from PIL import Image
 
-from mmsegsup.utils.io import save_index_png_atomic
+from mmsegsup.formats.index_png import write_index_png
 
 H, W = 24, 32
 PALETTE = [(0, 0, 0), (128, 0, 0), (0, 128, 0), (128, 128, 0)]
@@ -102,9 +102,9 @@ def make_davis(root, annot_lines=None):
             os.makedirs(img_dir, exist_ok=True)
             Image.fromarray(np.full((H, W, 3), 50 * t, np.uint8)).save(
                 osp.join(img_dir, f'{t:05d}.jpg'))
-            save_index_png_atomic(davis_index_map(video, t),
-                                  osp.join(root, 'Annotations/480p', video, f'{t:05d}.png'),
-                                  PALETTE)
+            write_index_png(davis_index_map(video, t),
+                            osp.join(root, 'Annotations/480p', video, f'{t:05d}.png'),
+                            PALETTE)
     os.makedirs(osp.join(root, 'ImageSets/2017'), exist_ok=True)
     for split in ('train', 'val'):
         with open(osp.join(root, f'ImageSets/2017/{split}.txt'), 'w') as f:

@@ -17,6 +17,7 @@ import tempfile
 from typing import List, Sequence
 
 import mmsegsup.budget as B
+import mmsegsup.formats.supervision as S
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -64,8 +65,8 @@ def cmd_costs(args: argparse.Namespace) -> None:
     stats = _stats(args)
     print(_describe_stats(stats))
     print()
-    rows = [[B.SHORT_NAMES[k], k, B.format_cost(B.cost_per_image(k, stats)),
-             B.explain_cost(k, stats)] for k in B.KINDS]
+    rows = [[S.SHORT_NAMES[k], k, B.format_cost(B.cost_per_image(k, stats)),
+             B.explain_cost(k, stats)] for k in S.KINDS]
     print(table(['Supervision', 'Kind', 'Cost (s/image)', 'Derivation'], rows))
 
 
@@ -80,9 +81,9 @@ def cmd_days(args: argparse.Namespace) -> None:
         parts.append(('weak', args.weak, args.weak_kind))
     rows = []
     for role, count, kind in parts:
-        kind = B.normalize_kind(kind)
+        kind = S.normalize_kind(kind)
         days = count * B.rate_days(kind, stats, **kw)
-        rows.append([role, B.SHORT_NAMES[kind], count, B.format_cost(B.cost_per_image(kind, stats)),
+        rows.append([role, S.SHORT_NAMES[kind], count, B.format_cost(B.cost_per_image(kind, stats)),
                      B.format_days(float(days), args.decimals)])
     rows.append(['total', '', sum(r[2] for r in rows), '', B.format_days(total, args.decimals)])
     print(table(['Part', 'Kind', 'Images', 's/image', 'Budget (days)'], rows))
@@ -92,8 +93,8 @@ def cmd_plan(args: argparse.Namespace) -> None:
     stats = _stats(args)
     plan = B.plan_budget(args.days, args.weak_kind, args.pool, step=args.step, stats=stats,
                          strong_kind=args.strong_kind, **_model_kwargs(args))
-    strong = B.SHORT_NAMES[B.normalize_kind(args.strong_kind)]
-    weak = B.SHORT_NAMES[B.normalize_kind(args.weak_kind)]
+    strong = S.SHORT_NAMES[S.normalize_kind(args.strong_kind)]
+    weak = S.SHORT_NAMES[S.normalize_kind(args.weak_kind)]
     print(f'Mixes of {strong} (N) and {weak} (M) images from a pool of {args.pool} that fit in '
           f'{args.days} days (maximal M for each N):')
     print()
@@ -114,9 +115,9 @@ def cmd_plot(args: argparse.Namespace) -> None:
     if n[-1] != args.max_images:
         n.append(args.max_images)
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    for kind in (B.FULL, B.BOXES, B.LABELS_COUNTS, B.IMAGE_LABELS):  # legend top to bottom
+    for kind in (S.FULL, S.BOXES, S.LABELS_COUNTS, S.IMAGE_LABELS):  # legend top to bottom
         rate = float(B.rate_days(kind, stats, **kw))
-        label = f'{B.SHORT_NAMES[kind]} ({B.format_cost(B.cost_per_image(kind, stats))} s/image)'
+        label = f'{S.SHORT_NAMES[kind]} ({B.format_cost(B.cost_per_image(kind, stats))} s/image)'
         ax.plot(n, [i * rate for i in n], label=label)
     ax.set_yscale('log')
     ax.set_xlabel('Number of images')

@@ -14,6 +14,7 @@ import sys
 import time
 
 from mmsegsup.evaluation import davis_eval as evaluation
+from mmsegsup.formats.errors import DavisFileNotFoundError, DavisFormatError
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -39,7 +40,7 @@ def main(argv=None) -> int:
         result = evaluation.evaluate_davis(
             args.davis_root, args.results, task=args.task, split=args.split,
             sequences=args.sequences, resolution=args.resolution, progress=not args.no_progress)
-    except (evaluation.DavisFileNotFoundError, evaluation.DavisFormatError) as err:
+    except (DavisFileNotFoundError, DavisFormatError) as err:
         print(f'\nerror: {err}', file=sys.stderr)
         return 2
     global_csv, seq_csv = evaluation.write_davis_csvs(result, args.out_dir or args.results,

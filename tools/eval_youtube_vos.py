@@ -17,6 +17,7 @@ import sys
 import time
 
 from mmsegsup.evaluation import youtube_vos_eval as evaluation
+from mmsegsup.formats.errors import DavisFileNotFoundError, DavisFormatError
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -43,7 +44,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def _read_video_list(path: str):
     """Video names of a list file (one per line, blank lines ignored)."""
     if not osp.isfile(path):
-        raise evaluation.DavisFileNotFoundError(f'video list {path} not found')
+        raise DavisFileNotFoundError(f'video list {path} not found')
     with open(path, encoding='utf-8') as f:
         return [line.strip() for line in f if line.strip()]
 
@@ -64,7 +65,7 @@ def main(argv=None) -> int:
             args.gt_root, args.results, split=args.split,
             seen_categories=_seen(args.seen_categories), train_meta=args.train_meta,
             videos=videos, progress=args.progress)
-    except (evaluation.DavisFileNotFoundError, evaluation.DavisFormatError, ValueError) as err:
+    except (DavisFileNotFoundError, DavisFormatError, ValueError) as err:
         print(f'\nerror: {err}', file=sys.stderr)
         return 2
     global_csv, object_csv = evaluation.write_youtube_vos_csvs(

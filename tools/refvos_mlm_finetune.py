@@ -33,8 +33,8 @@ from typing import List, Optional, Sequence
 import numpy as np
 import torch
 
+from mmsegsup.formats.errors import DatasetFormatError
 from mmsegsup.models.text.hf_text_encoder import resolve_text_model
-from mmsegsup.utils.errors import DatasetFormatError
 from mmsegsup.utils.io import dump_json_atomic
 
 

@@ -7,7 +7,7 @@ _base_ = [
     '../_base_/schedules/adam_rsis.py', '../_base_/default_runtime.py'
 ]
 # The architecture of imatge-upc/rsis (modules/model.py, vision.py; the published models':
-# tools/model_converters/rsis_to_mmsegsup.py writes this same head): five levels, conv1's
+# tools/model_converters/rsis_to_mmsegsup.py writes this model): five levels, conv1's
 # output at 1/2 before the max-pool included (ResNetWithStem); ConvLSTMs of 128/64/32/16/8
 # channels (3x3), 3x3 skip convs + BN without ReLU, align_corners=True upsampling, a final x2
 # upsample + 3x3 conv_out; class (softmax over 21: <eos> + the 20 VOC classes) and stop heads

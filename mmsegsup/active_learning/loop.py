@@ -38,8 +38,8 @@ from mmengine.config import Config, ConfigDict
 from ..apis.stages import StagedRun, find_config
 from ..basis.splits import choose_strong
 from ..formats.coco_json import load_coco_json
+from ..formats.errors import DatasetFormatError
 from ..formats.weak_labels import normalize_weak_type
-from ..utils.errors import DatasetFormatError
 from ..utils.io import dump_json_atomic, write_text_atomic
 from . import crossfit as xfit
 from .report import CALIBRATION as REPORTED_CALIBRATION

@@ -18,7 +18,7 @@ from mmengine.dataset import pseudo_collate
 from mmengine.utils import ProgressBar
 from scipy.optimize import linear_sum_assignment
 
-from ..utils.errors import DatasetFormatError
+from ..formats.errors import DatasetFormatError
 from .mc_dropout import enable_mc_dropout, pixel_std
 
 Record = Dict[str, object]

@@ -42,8 +42,8 @@ from dataclasses import dataclass, field
 from typing import (Dict, FrozenSet, Hashable, Iterable, List, Mapping, Optional,
                     Sequence, Tuple)
 
+from ..formats.errors import DatasetFormatError
 from ..formats.json_files import json_objects, some_ids
-from ..utils.errors import DatasetFormatError
 from ..utils.io import dump_json_atomic, write_text_atomic
 
 CATEGORIES = ('appearance', 'class_category', 'location', 'motion', 'obj_motion', 'static',

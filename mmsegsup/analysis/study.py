@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from typing import (Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple,
                     Union)
 
+from ..formats.errors import DatasetFormatError
 from ..formats.json_files import some_ids
-from ..utils.errors import DatasetFormatError
 from ..utils.io import write_text_atomic
 from .categories import CATEGORY_TITLES, MAJOR_CATEGORIES, REAnnotation, normalize_category
 from .tagger import TagResult

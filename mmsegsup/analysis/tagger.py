@@ -40,7 +40,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
-from ..utils.errors import DatasetFormatError
+from ..formats.errors import DatasetFormatError
 from .categories import CATEGORIES, REAnnotation, normalize_category
 from .lexicons import CATEGORY_LEXICON, IRREGULAR, LEXICONS
 

@@ -77,12 +77,12 @@ from dataclasses import dataclass, field
 from typing import (Dict, FrozenSet, Hashable, Iterable, List, Mapping, Optional, Sequence,
                     Tuple)
 
+from ..formats.errors import DatasetFormatError
 from ..formats.json_files import check_header, json_objects, load_json, objects_by_id
 from ..formats.re_variants import (VARIANTS_FORMAT, ExpressionVariants, VariantSet,
                                    check_each_covers, check_level_name, check_text,
                                    read_variants, variants_from_json, write_variants)
 from ..formats.referring_shapes import shapes_class_labels
-from ..utils.errors import DatasetFormatError
 from ..utils.io import write_text_atomic
 from .categories import MAJOR_CATEGORIES, normalize_category
 

@@ -7,9 +7,9 @@ import cv2
 import numpy as np
 import torch
 
+from ..formats.errors import DatasetFormatError
 from ..formats.index_png import read_index_png
 from ..models.vos.inference_core import VOSInferenceCore, id_map
-from ..utils.errors import DatasetFormatError
 
 FRAME_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')
 

@@ -25,7 +25,8 @@ from mmengine.dataset import pseudo_collate
 from mmengine.dist import barrier, get_dist_info
 from mmengine.utils import ProgressBar
 
-from ..utils.io import dump_json_atomic, save_index_png_atomic, write_text_atomic
+from ..formats.index_png import write_index_png
+from ..utils.io import dump_json_atomic, write_text_atomic
 
 TASKS = ('instance', 'semantic')
 INSTANCE_FILE = 'pseudo_instances.json'
@@ -107,8 +108,7 @@ def pseudo_label(model: torch.nn.Module, dataset, out_dir: str, task: str = 'ins
             dump_json_atomic(_instance_shard(sample, dataset.get_data_info(i), names[i],
                                              cat_ids, score_thr), _shard_path(out_dir, i))
         else:
-            save_index_png_atomic(_semantic_map(sample), _label_path(out_dir, names[i]),
-                                  colours)
+            write_index_png(_semantic_map(sample), _label_path(out_dir, names[i]), colours)
         if bar is not None:
             bar.update()
     barrier()

@@ -9,7 +9,7 @@ from typing import List, Sequence, Tuple
 import numpy as np
 
 from ..formats.coco_json import load_coco_json
-from ..utils.errors import DatasetFormatError
+from ..formats.errors import DatasetFormatError
 from ..utils.io import dump_json_atomic, write_text_atomic
 
 

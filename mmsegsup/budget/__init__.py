@@ -3,17 +3,13 @@
 Pure standard-library code (no torch), see :mod:`mmsegsup.budget.cost_model`; the CLI is
 ``tools/budget.py``.
 """
-from ..formats.supervision import (BOXES, FULL, IMAGE_LABELS, KINDS, LABELS_COUNTS, SHORT_NAMES,
-                                  normalize_kind)
 from .cost_model import (SECONDS_PER_DAY, THESIS_RATE_DECIMALS, THESIS_TIMES, VOC_STATS,
                          AnnotationStats, BudgetMix, ItemTimes, budget_days, cost_per_image,
                          cost_table, explain_cost, format_cost, format_days, max_images,
                          plan_budget, rate_days, stats_from_coco, stats_from_data_list,
                          stats_from_labels)
 
-__all__ = ['AnnotationStats', 'BOXES', 'BudgetMix', 'FULL', 'IMAGE_LABELS', 'ItemTimes', 'KINDS',
-           'LABELS_COUNTS', 'SECONDS_PER_DAY', 'SHORT_NAMES', 'THESIS_RATE_DECIMALS',
+__all__ = ['AnnotationStats', 'BudgetMix', 'ItemTimes', 'SECONDS_PER_DAY', 'THESIS_RATE_DECIMALS',
            'THESIS_TIMES', 'VOC_STATS', 'budget_days', 'cost_per_image', 'cost_table',
-           'explain_cost', 'format_cost', 'format_days', 'max_images', 'normalize_kind',
-           'plan_budget', 'rate_days', 'stats_from_coco', 'stats_from_data_list',
-           'stats_from_labels']
+           'explain_cost', 'format_cost', 'format_days', 'max_images', 'plan_budget', 'rate_days',
+           'stats_from_coco', 'stats_from_data_list', 'stats_from_labels']

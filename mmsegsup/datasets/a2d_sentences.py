@@ -1,8 +1,7 @@
 """A2D-Sentences (Gavrilyuk et al., CVPR 2018): actor and action video segmentation from a sentence.
 
 The dataset; the readers of its files (video list, sentences, h5 instance masks) and the
-layout they expect are in :mod:`mmsegsup.formats.a2d_sentences`, their names importable from
-here too.
+layout they expect are in :mod:`mmsegsup.formats.a2d_sentences` (import them from there).
 """
 import os
 import os.path as osp
@@ -13,11 +12,10 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 from mmsegsup.registry import SEG_DATASETS as DATASETS
 
-from ..formats.a2d_sentences import (A2D_ACTIONS, A2D_ACTORS, A2D_SPLITS,  # noqa: F401
-                                     A2DSentence, a2d_frame_number, a2d_label_names,
-                                     read_a2d_frame_instances, read_a2d_instance_mask,
-                                     read_a2d_sentences, read_a2d_videoset, read_missed_videos)
-from ..utils.errors import DatasetFormatError, MissingFileError
+from ..formats.a2d_sentences import (A2D_SPLITS, A2DSentence, a2d_frame_number, a2d_label_names,
+                                     read_a2d_frame_instances, read_a2d_sentences,
+                                     read_a2d_videoset, read_missed_videos)
+from ..formats.errors import DatasetFormatError, MissingFileError
 
 
 @DATASETS.register_module()

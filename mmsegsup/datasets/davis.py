@@ -7,7 +7,7 @@ from mmengine.dataset import BaseDataset
 from mmsegsup.registry import DATASETS
 from PIL import Image
 
-from ..utils.errors import DatasetFormatError, MissingFileError
+from ..formats.errors import DatasetFormatError, MissingFileError
 from .synthetic.videos import generate_shapes_videos, synthetic_videos_current
 
 

@@ -8,7 +8,7 @@ Layout read (relative to ``data_root``, the DAVIS-2017 root)::
     davis_text_annotations/Davis17_annot{1,2}[_full_video].txt   expressions
 
 The expression files and their reader are described in :mod:`mmsegsup.formats.davis_refer`
-(its names stay importable from here).
+(import them from there).
 """
 import os
 import os.path as osp
@@ -18,12 +18,10 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmsegsup.registry import SEG_DATASETS as DATASETS
 
-from ..formats.davis_refer import (EXPRESSION_KINDS, VIDEO_NAME_FIXES,  # noqa: F401
-                                   DAVISExpression, davis_expression_file,
-                                   read_davis_expressions)
+from ..formats.davis_refer import DAVISExpression, davis_expression_file, read_davis_expressions
+from ..formats.errors import DatasetFormatError, MissingFileError
 from ..formats.id_lists import read_id_list
 from ..formats.index_png import read_index_png
-from ..utils.errors import DatasetFormatError, MissingFileError
 from .sentence_draw import draw_sentence, fold_sentences
 
 

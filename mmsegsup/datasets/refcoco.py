@@ -1,7 +1,7 @@
 """RefCOCO, RefCOCO+ and RefCOCOg (refer layout) as a referring dataset.
 
 The refer files (refs pickles / JSON, ``instances.json``), their layout and split rules are in
-:mod:`mmsegsup.formats.refer`, whose names stay importable from here.
+:mod:`mmsegsup.formats.refer`; import them from there.
 """
 import logging
 import os.path as osp
@@ -12,9 +12,9 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 from mmsegsup.registry import SEG_DATASETS as DATASETS
 
-from ..formats.refer import (REFER_IMG_PREFIX, REFER_SPLITS, check_refer_split,  # noqa: F401
-                             in_refer_split, load_refer_instances, load_refs, refer_to_json)
-from ..utils.errors import DatasetFormatError, MissingFileError
+from ..formats.errors import DatasetFormatError, MissingFileError
+from ..formats.refer import (REFER_IMG_PREFIX, check_refer_split, in_refer_split,
+                             load_refer_instances, load_refs)
 from .sentence_draw import draw_sentence, fold_sentences
 
 SAMPLE_UNITS = ('sentence', 'ref')

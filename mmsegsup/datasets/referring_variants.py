@@ -25,10 +25,10 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 from mmsegsup.registry import SEG_DATASETS as DATASETS
 
+from ..formats.errors import DatasetFormatError, MissingFileError
 from ..formats.json_files import some_ids
 from ..formats.re_variants import read_variants
 from ..formats.referring_shapes import shapes_class_labels
-from ..utils.errors import DatasetFormatError, MissingFileError
 
 
 @DATASETS.register_module()

@@ -1,9 +1,9 @@
 """Pascal VOC 2012 + SBD instance segmentation as an mmdet dataset.
 
 The readers, the split builder (``train_aug``: SBD train + val + VOC train minus VOC val) and
-the COCO converter live in :mod:`mmsegsup.formats.voc_sbd`; their names stay importable from
-here. Two ways to train on the data: build ``VOCSBDInstanceDataset`` directly (reads every
-annotation file at start-up, about a minute for train_aug), or convert once with
+the COCO converter live in :mod:`mmsegsup.formats.voc_sbd` (import them from there). Two ways
+to train on the data: build ``VOCSBDInstanceDataset`` directly (reads every annotation file at
+start-up, about a minute for train_aug), or convert once with
 :func:`~mmsegsup.formats.voc_sbd.voc_sbd_to_coco` (``tools/dataset_converters/voc_sbd_to_coco.py``)
 and use mmdet's ``CocoDataset`` with ``metainfo=dict(classes=VOC_CLASSES)`` and
 ``data_prefix=dict(img='<voc_root>/JPEGImages/')``.
@@ -19,10 +19,10 @@ from mmdet.datasets.base_det_dataset import BaseDetDataset
 
 from mmsegsup.registry import DATASETS
 
-from ..formats.voc_sbd import (SPLITS, VOC_CLASSES, VOID_INDEX, VOCSBDEntry,  # noqa: F401
-                               build_voc_sbd_split, iter_annotated, load_sbd_instances,
-                               load_voc_instances, masks_to_rles, read_split, voc_palette,
-                               voc_sbd_to_coco)
+from ..formats.class_names import VOC_CLASSES
+from ..formats.coco_json import masks_to_rles
+from ..formats.palettes import voc_palette
+from ..formats.voc_sbd import build_voc_sbd_split, iter_annotated
 
 __all__ = ['VOCSBDInstanceDataset']
 

@@ -8,10 +8,9 @@ from mmsegsup.registry import DATASETS
 from mmengine.dataset import BaseDataset
 from PIL import Image
 
+from ..formats.errors import DatasetFormatError, MissingFileError
 from ..formats.youtube_vos_meta import load_youtube_vos_meta
-from ..formats.youtube_vos_splits import (read_video_list, split_youtube_vos,  # noqa: F401
-                                          write_youtube_vos_partition, write_youtube_vos_split)
-from ..utils.errors import DatasetFormatError, MissingFileError
+from ..formats.youtube_vos_splits import read_video_list
 from .synthetic.scene import SHAPE_CLASSES
 from .synthetic.videos import generate_shapes_videos_ytvos, synthetic_ytvos_current
 

@@ -20,17 +20,22 @@ class ModuleWalkOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     ``p``, a parameter named ``p.a.b.c`` is listed ``len(['a', 'b', 'c']) - 1`` times (twice:
     ``p.a``, ``p.a.b``); a parameter directly in a listed block (``p.conv1.weight``) once.
 
-    Args:
-        walk_prefixes: module name prefixes (e.g. ``('backbone', )``) walked as above; the
-            other parameters are listed once, as MMEngine lists them.
+    ``paramwise_cfg`` takes MMEngine's keys plus ``walk_prefixes``: the module name prefixes
+    walked as above (default ``('backbone', )``); the other parameters are listed once, as
+    MMEngine lists them. (``build_optim_wrapper`` hands a constructor only
+    ``optim_wrapper_cfg`` and ``paramwise_cfg``, so that is where a config can set it.)
     """
 
-    def __init__(self, optim_wrapper_cfg: dict, paramwise_cfg: Optional[dict] = None,
-                 walk_prefixes: Sequence[str] = ('backbone', )) -> None:
+    def __init__(self, optim_wrapper_cfg: dict, paramwise_cfg: Optional[dict] = None) -> None:
+        paramwise_cfg = dict(paramwise_cfg or {})
+        prefixes: Sequence[str] = paramwise_cfg.pop('walk_prefixes', ('backbone', ))
+        if isinstance(prefixes, str) or not all(isinstance(p, str) and p for p in prefixes):
+            raise ValueError(f'paramwise_cfg.walk_prefixes must be a list of module name '
+                             f'prefixes, got {prefixes!r}')
         # An empty paramwise_cfg would make MMEngine pass model.parameters() as one list and
         # skip add_params, where the lists are built.
         super().__init__(optim_wrapper_cfg, paramwise_cfg or dict(custom_keys={}))
-        self.walk_prefixes = tuple(p.rstrip('.') + '.' for p in walk_prefixes)
+        self.walk_prefixes = tuple(p.rstrip('.') + '.' for p in prefixes)
 
     def levels(self, name: str) -> int:
         """How many times ``get_base_params``'s walk lists the parameter ``name``."""

@@ -11,7 +11,7 @@ class TorchvisionPolyLR(PolyLR):
 
     mmengine's ``PolyLR`` decays over ``end - begin - 1`` steps instead (it reaches
     ``eta_min`` at the last step), so its lr is lower at every step but the first; e.g. the
-    second iteration of 210 gets 0.0099569 x lr_0 rather than 0.0099571 x lr_0. With
+    second iteration of 210 gets 0.99569 x lr_0 rather than 0.99571 x lr_0. With
     ``convert_to_iter_based=True`` the epochs become iterations of the training loader.
     """
 

@@ -46,7 +46,7 @@ from .tables import csv_field, csv_number, text_table, write_result_csvs
 
 __all__ = [
     'TASKS', 'VOID_LABEL', 'MAX_PROPOSALS', 'GLOBAL_COLUMNS', 'PER_SEQUENCE_COLUMNS',
-    'DavisFileNotFoundError', 'DavisFormatError', 'DavisSequence', 'read_index_png',
+    'DavisSequence', 'read_index_png',
     'list_davis_sequences', 'load_annotations', 'load_results', 'evaluate_sequence',
     'evaluate_davis', 'write_davis_csvs', 'format_davis_tables'
 ]

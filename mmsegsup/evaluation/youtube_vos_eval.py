@@ -31,14 +31,15 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 import numpy as np
 from mmengine.utils import ProgressBar
 
+from ..formats.errors import DavisFileNotFoundError, DavisFormatError
 from ..formats.youtube_vos_meta import Meta, load_youtube_vos_meta
-from .davis_eval import DavisFileNotFoundError, DavisFormatError, read_index_png
+from .davis_eval import read_index_png
 from .functional.davis_metrics import (boundary_radius, count_matches, f_from_counts,
                                        mask_boundary)
 from .tables import csv_field, csv_number, text_table, write_result_csvs
 
 __all__ = [
-    'GLOBAL_COLUMNS', 'PER_OBJECT_COLUMNS', 'load_youtube_vos_meta', 'seen_categories_from_meta',
+    'GLOBAL_COLUMNS', 'PER_OBJECT_COLUMNS', 'seen_categories_from_meta',
     'scored_frames', 'evaluate_youtube_vos', 'write_youtube_vos_csvs', 'format_youtube_vos_table'
 ]
 

@@ -13,7 +13,7 @@ Each ref is ``{ref_id, ann_id, image_id, category_id, split, file_name, sent_ids
 with ``sentences`` a list of ``{sent_id, raw, sent, tokens}``; ``raw`` is the annotator's text,
 ``sent`` a lower-cased cleaned copy, ``file_name`` a per-ref name that names no real file (the
 image's name comes from ``instances.json``). The pickles are read with
-:func:`mmsegsup.utils.safe_pickle.safe_load_pickle`, which cannot run code. Bad files raise
+:func:`mmsegsup.formats.safe_pickle.safe_load_pickle`, which cannot run code. Bad files raise
 :class:`~mmsegsup.formats.errors.FormatError` naming the file.
 """
 import json
@@ -21,10 +21,10 @@ import os.path as osp
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..utils.io import dump_json_atomic
-from ..utils.safe_pickle import safe_load_pickle
 from .coco_json import load_coco_json
 from .errors import FormatError, MissingFileError
 from .json_files import load_json
+from .safe_pickle import safe_load_pickle
 
 __all__ = ['REFER_SPLITS', 'REFER_IMG_PREFIX', 'check_refer_split', 'in_refer_split',
            'load_refs', 'refer_to_json', 'load_refer_instances']

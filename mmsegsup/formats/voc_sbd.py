@@ -45,12 +45,10 @@ from .coco_json import masks_to_rles
 from .errors import FormatError, MissingFileError
 from .id_lists import read_id_list
 from .index_png import read_index_png
-from .palettes import voc_palette
 
 __all__ = [
-    'VOC_CLASSES', 'VOID_INDEX', 'SPLITS', 'voc_palette', 'load_voc_instances',
-    'load_sbd_instances', 'read_split', 'VOCSBDEntry', 'build_voc_sbd_split',
-    'iter_annotated', 'masks_to_rles', 'voc_sbd_to_coco'
+    'VOID_INDEX', 'SPLITS', 'load_voc_instances', 'load_sbd_instances', 'read_split',
+    'VOCSBDEntry', 'build_voc_sbd_split', 'iter_annotated', 'voc_sbd_to_coco'
 ]
 
 VOID_INDEX = 255  # object boundaries and difficult regions in VOC PNGs

@@ -23,7 +23,7 @@ budget model's vocabulary): ``"labels"`` is ``image_labels`` (IL) and
 weak type is asked for, and files always store the two names above.
 
 Files are validated on load and before saving; every problem raises
-:class:`~mmsegsup.utils.errors.DatasetFormatError` naming the file and the image / field at fault.
+:class:`~mmsegsup.formats.errors.DatasetFormatError` naming the file and the image / field at fault.
 Convert a COCO instances json with ``tools/dataset_converters/coco_to_weak_labels.py``.
 """
 import json
@@ -32,7 +32,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from ..utils.errors import DatasetFormatError
+from .errors import DatasetFormatError
 from ..utils.io import dump_json_atomic
 from .coco_json import load_coco_json
 from .supervision import IMAGE_LABELS, LABELS_COUNTS, normalize_kind

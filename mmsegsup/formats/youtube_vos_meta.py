@@ -6,7 +6,7 @@ import json
 import os.path as osp
 from typing import Dict
 
-from ..utils.errors import DavisFileNotFoundError, DavisFormatError
+from .errors import DavisFileNotFoundError, DavisFormatError
 
 __all__ = ['Meta', 'load_youtube_vos_meta']
 

@@ -48,9 +48,3 @@ def imwrite_atomic(img: np.ndarray, path: str) -> None:
 def write_bytes_atomic(data: bytes, path: str) -> None:
     """Write ``data`` to ``path`` through a temp file and a rename."""
     _atomic(path, lambda f: f.write(data))
-
-
-def save_index_png_atomic(index_map: np.ndarray, path: str, palette) -> None:
-    """The old name of :func:`mmsegsup.formats.index_png.write_index_png`."""
-    from ..formats.index_png import write_index_png
-    write_index_png(index_map, path, palette)

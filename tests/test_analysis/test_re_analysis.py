@@ -24,7 +24,7 @@ from mmsegsup.analysis import (LEVELS, AugmentedReferent, AugmentedSet, Expressi
 from mmsegsup.analysis.variants import augmented_from_json, variants_from_json
 from mmsegsup.datasets.referring_variants import ReferringVariantsDataset, variant_labels
 from mmsegsup.evaluation.functional.referring_metrics import load_referring_results_csv
-from mmsegsup.utils.errors import DatasetFormatError
+from mmsegsup.formats.errors import DatasetFormatError
 from tools_utils import REPO, run
 
 TOOL = osp.join(REPO, 'tools', 'analyze_referring.py')

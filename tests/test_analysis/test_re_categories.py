@@ -12,7 +12,7 @@ from mmsegsup.analysis import (CATEGORIES, REAnnotation, Tagger, category_count_
                                load_annotators, majority_vote, normalize_category,
                                read_annotations, trivial_expressions, trivial_objects,
                                write_annotations)
-from mmsegsup.utils.errors import DatasetFormatError
+from mmsegsup.formats.errors import DatasetFormatError
 
 # module-scoped fixtures: keep this file's tests on one xdist worker
 pytestmark = pytest.mark.xdist_group('re_categories')

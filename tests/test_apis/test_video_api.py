@@ -8,7 +8,7 @@ from PIL import Image
 
 from mmsegsup.apis import inference_video, init_model, read_first_mask, read_frames
 from mmsegsup.datasets import generate_shapes_videos
-from mmsegsup.utils import DatasetFormatError
+from mmsegsup.formats.errors import DatasetFormatError
 
 # module-scoped fixtures: keep this file's tests on one xdist worker
 pytestmark = pytest.mark.xdist_group('video_api')

@@ -7,8 +7,9 @@ import pytest
 
 from mmsegsup.budget import (VOC_STATS, AnnotationStats, BudgetMix, ItemTimes, budget_days,
                              cost_per_image, cost_table, explain_cost, format_cost, format_days,
-                             max_images, normalize_kind, plan_budget, rate_days, stats_from_coco,
+                             max_images, plan_budget, rate_days, stats_from_coco,
                              stats_from_data_list)
+from mmsegsup.formats.supervision import normalize_kind
 from tools_utils import run
 
 

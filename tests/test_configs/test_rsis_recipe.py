@@ -378,20 +378,33 @@ log_processor = dict(by_epoch=True, window_size=1)
 VARIANT = osp.join(REPO, 'configs/rsis/rsis_r101_voc-sbd_256x256_mmsegsup-decoder.py')
 
 
-def test_thesis_architecture_is_the_published_one(thesis_cfg):
-    """The thesis config builds what the converter writes for a published model of the
-    original's default arguments (R101, hidden 128, k 3, 21 classes, maxseqlen 10), with
-    eval.py's rule; the variant config is the same recipe with our head."""
+def test_converted_model_is_the_thesis_model_with_the_published_arguments(thesis_cfg):
+    """The converter's model is the thesis config's with only what args.pkl and eval.py's
+    command line decide changed (and no ImageNet init, BN in eval mode): for the original's
+    default arguments (R101, hidden 128, k 3, 21 classes, maxseqlen 10, eval.py's thresholds)
+    nothing else."""
     from types import SimpleNamespace
 
     from mmsegsup.models.converters import rsis_model_cfg
-    published = rsis_model_cfg(SimpleNamespace())
+    expected = copy.deepcopy(thesis_cfg.model)
+    expected.backbone.update(init_cfg=None, norm_eval=True)
+    assert rsis_model_cfg(SimpleNamespace()) == expected.to_dict()
+    expected.backbone.depth = 34
+    expected.head.update(in_channels=[64, 64, 128, 256, 512], num_classes=9, max_steps=4)
+    expected.head.decoder.update(hidden_channels=(32, 16, 8, 4, 2),
+                                 skip_channels=(32, 32, 16, 8, 4), kernel_size=1,
+                                 proj_kernel_size=1, mask_kernel_size=1)
+    expected.test_cfg.update(stop_thr=0.3, mask_thr=0.4, min_size=0.01)
+    args = SimpleNamespace(base_model='resnet34', hidden_size=32, kernel_size=1, num_classes=9,
+                           maxseqlen=7)
+    assert rsis_model_cfg(args, maxseqlen=4, stop_thr=0.3, mask_thr=0.4,
+                          min_size=0.01) == expected.to_dict()
+
+
+def test_variant_is_the_thesis_recipe_with_our_head(thesis_cfg):
+    """The variant config is the thesis recipe with our head (box branch, 20 classes, the
+    first-stop rule)."""
     model = thesis_cfg.model
-    assert model.backbone.type == published['backbone']['type'] == 'ResNetWithStem'
-    for key in ('num_classes', 'in_channels', 'decoder', 'max_steps', 'with_bbox',
-                'align_corners', 'eos_class'):
-        assert model.head[key] == published['head'][key], key
-    assert model.test_cfg == published['test_cfg']
     variant = Config.fromfile(VARIANT)
     assert variant.model.backbone.type == 'ResNet' and variant.model.head.with_bbox
     assert variant.model.head.num_classes == 20 and variant.model.test_cfg.rule == 'first_stop'

@@ -427,6 +427,24 @@ def test_schedule_runs_two_stages_from_the_best_checkpoint(ytvos, tmp_path):
 VARIANT = osp.join(RVOS, 'rvos-mask-st_r101_youtube-vos-256x448_oneshot_mmsegsup-decoder.py')
 
 
+def test_converted_model_is_the_base_with_the_published_arguments():
+    """The converter's model is configs/_base_/models/rvos-st_r101.py with only what args.pkl
+    and the eval command line decide changed (and no ImageNet init, BN in eval mode): for the
+    original's default arguments (R101, hidden 128, k 3, maxseqlen 10) nothing else."""
+    from mmsegsup.models.converters import rvos_model_cfg
+    expected = Config.fromfile(osp.join(REPO, 'configs/_base_/models/rvos-st_r101.py')).model
+    expected.backbone.update(init_cfg=None, norm_eval=True)
+    assert rvos_model_cfg(SimpleNamespace(), one_shot=True) == expected.to_dict()
+    expected.backbone.depth = 34
+    expected.head.update(in_channels=[64, 128, 256, 512], recurrence='T', one_shot=False,
+                         num_slots=5)
+    expected.head.decoder.update(hidden_channels=(16, 8, 4, 2), skip_channels=(16, 16, 8, 4),
+                                 kernel_size=1, proj_kernel_size=1, mask_kernel_size=1)
+    args = SimpleNamespace(base_model='resnet34', hidden_size=16, kernel_size=1, maxseqlen=7,
+                           only_temporal=True)
+    assert rvos_model_cfg(args, one_shot=False, maxseqlen=5) == expected.to_dict()
+
+
 def test_thesis_head_is_the_published_architecture():
     """The thesis configs build the head the converter writes for a published model of the
     original's default arguments (R101, hidden 128, k 3, maxseqlen 10); the variant config is

@@ -20,7 +20,7 @@ from mmsegsup.datasets.davis_refer import DAVISReferDataset
 from mmsegsup.formats.a2d_sentences import (a2d_label_names, read_a2d_instance_mask,
                                             read_a2d_sentences, read_a2d_videoset)
 from mmsegsup.formats.davis_refer import read_davis_expressions
-from mmsegsup.utils.errors import DatasetFormatError
+from mmsegsup.formats.errors import DatasetFormatError
 
 from a2d_davis_refer_utils import (A2D_FRAMES, NUM_FRAMES, SENTENCES, H, W, box,
                                    davis_index_map, make_a2d, make_davis, write_a2d_h5)

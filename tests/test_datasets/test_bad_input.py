@@ -9,8 +9,7 @@ from mmsegsup.registry import DATASETS, SEG_DATASETS, TRANSFORMS
 from mmengine.dataset import Compose
 
 from mmsegsup.datasets import generate_shapes
-from mmsegsup.formats.errors import FormatError, MissingFileError
-from mmsegsup.utils import DatasetFormatError
+from mmsegsup.formats.errors import DatasetFormatError, FormatError, MissingFileError
 
 PIPELINE = [dict(type='LoadImageFromFile'),
             dict(type='CheckImageAnnotations'),

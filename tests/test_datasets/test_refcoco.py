@@ -13,12 +13,11 @@ from mmengine.registry import DefaultScope
 from mmsegsup.registry import SEG_DATASETS as DATASETS, SEG_TRANSFORMS as TRANSFORMS
 from PIL import Image
 
-from mmsegsup.datasets import refcoco as rc
 from mmsegsup.datasets.refcoco import RefCOCODataset
-from mmsegsup.formats.refer import in_refer_split, load_refs, refer_to_json
 from mmsegsup.datasets.transforms.referring import LoadReferringMask
-from mmsegsup.utils.errors import DatasetFormatError
-from mmsegsup.utils.safe_pickle import UnsafePickleError, safe_load_pickle
+from mmsegsup.formats.errors import DatasetFormatError
+from mmsegsup.formats.refer import REFER_IMG_PREFIX, in_refer_split, load_refs, refer_to_json
+from mmsegsup.formats.safe_pickle import UnsafePickleError, safe_load_pickle
 from refer_utils import (IMG_DIR, MASK_101, MASK_201, MASK_301, MASK_302, default_instances,
                          default_refs, image_file_name, make_ref, write_refer, write_refer_root)
 from tools_utils import run
@@ -361,4 +360,4 @@ def test_rgb_png_is_not_an_index_png(tmp_path):
 
 def test_transform_is_registered_in_mmseg():
     assert TRANSFORMS.get('LoadReferringMask') is LoadReferringMask
-    assert rc.REFER_IMG_PREFIX == IMG_DIR
+    assert REFER_IMG_PREFIX == IMG_DIR

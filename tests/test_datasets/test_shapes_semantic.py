@@ -17,7 +17,7 @@ from pycocotools.coco import COCO
 import mmsegsup  # noqa: F401
 from mmsegsup.datasets import generate_shapes, generate_shapes_semantic
 from mmsegsup.datasets.synthetic import semantic as sem
-from mmsegsup.utils import DatasetFormatError
+from mmsegsup.formats.errors import DatasetFormatError
 from tools_utils import REPO, run
 
 SEM_CONFIG = osp.join(REPO, 'configs/basis/deeplabv3plus_r18-c16_shapes-semantic-64x64_cpu.py')
@@ -87,7 +87,7 @@ def test_interrupted_generation_is_redone(tmp_path, monkeypatch):
     def fail(*args):
         raise RuntimeError("killed")
 
-    monkeypatch.setattr(sem, 'save_index_png_atomic', fail)
+    monkeypatch.setattr(sem, 'write_index_png', fail)
     with pytest.raises(RuntimeError):
         generate_shapes_semantic(str(tmp_path), 'train', 4)  # same settings, killed midway
     assert not sem.shapes_semantic_current(str(tmp_path), 'train', num_images=4, seed=0,

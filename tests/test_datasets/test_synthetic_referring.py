@@ -16,7 +16,7 @@ from mmsegsup.datasets.synthetic import language as lang
 from mmsegsup.datasets.synthetic.referring import (generate_referring_shapes,
                                                    generate_referring_shapes_videos)
 from mmsegsup.datasets.synthetic.scene import COLOURS, SIZES, RefObject, draw_shape
-from mmsegsup.utils.errors import DatasetFormatError
+from mmsegsup.formats.errors import DatasetFormatError
 
 META_KEYS = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor',
              'flip', 'flip_direction', 'reduce_zero_label', 'expression', 'expr_id', 'video',

@@ -8,7 +8,7 @@ from mmsegsup.registry import DATASETS
 from PIL import Image
 
 from mmsegsup.datasets import generate_shapes_videos
-from mmsegsup.utils import DatasetFormatError
+from mmsegsup.formats.errors import DatasetFormatError
 
 PIPELINE = [dict(type='VideoClipSample', num_frames=4),
             dict(type='TransformBroadcaster', share_random_params=True, transforms=[
@@ -106,8 +106,9 @@ def test_bad_video_input_names_the_file(tmp_path):
 def test_davis_sequence_with_five_objects(tmp_path):
     """Official layout written by hand: 5 objects (ids 1..5, 255 void) over 4 frames; training
     loads every frame's objects, test mode gives the model the first frame's only."""
+    from mmsegsup.formats.index_png import write_index_png
     from mmsegsup.formats.palettes import DAVIS_PALETTE
-    from mmsegsup.utils.io import imwrite_atomic, save_index_png_atomic
+    from mmsegsup.utils.io import imwrite_atomic
     seq = 'five-objects'
     for t in range(4):
         ids = np.zeros((40, 60), np.uint8)
@@ -116,8 +117,8 @@ def test_davis_sequence_with_five_objects(tmp_path):
         ids[30:, :] = 255  # void
         imwrite_atomic(np.full((40, 60, 3), 50 * t, np.uint8),
                        str(tmp_path / 'JPEGImages' / '480p' / seq / f'{t:05d}.jpg'))
-        save_index_png_atomic(ids, str(tmp_path / 'Annotations' / '480p' / seq /
-                                       f'{t:05d}.png'), DAVIS_PALETTE)
+        write_index_png(ids, str(tmp_path / 'Annotations' / '480p' / seq / f'{t:05d}.png'),
+                        DAVIS_PALETTE)
     (tmp_path / 'ImageSets' / '2017').mkdir(parents=True)
     (tmp_path / 'ImageSets' / '2017' / 'val.txt').write_text(seq + '\n')
     whole = [dict(PIPELINE[0], num_frames=None),

@@ -21,10 +21,11 @@ from PIL import Image
 
 from mmsegsup.datasets import voc_sbd
 from mmsegsup.formats import voc_sbd as voc_sbd_format
+from mmsegsup.formats.class_names import VOC_CLASSES
 from mmsegsup.formats.errors import FormatError, MissingFileError
-from mmsegsup.formats.voc_sbd import (VOC_CLASSES, build_voc_sbd_split, load_sbd_instances,
-                                      load_voc_instances, read_split, voc_palette,
-                                      voc_sbd_to_coco)
+from mmsegsup.formats.palettes import voc_palette
+from mmsegsup.formats.voc_sbd import (build_voc_sbd_split, load_sbd_instances, load_voc_instances,
+                                      read_split, voc_sbd_to_coco)
 from tools_utils import REPO
 
 H, W = 8, 10
@@ -411,6 +412,8 @@ def test_module_exports():
     for module in (voc_sbd, voc_sbd_format):
         for name in module.__all__:
             assert hasattr(module, name)
-    # the names the dataset module held before the readers moved down stay importable there
-    for name in voc_sbd_format.__all__:
-        assert getattr(voc_sbd, name) is getattr(voc_sbd_format, name)
+    # one address per name: the readers live in the format module only
+    assert voc_sbd.__all__ == ['VOCSBDInstanceDataset']
+    for name in ('SPLITS', 'VOCSBDEntry', 'load_voc_instances', 'load_sbd_instances',
+                 'read_split', 'voc_sbd_to_coco'):
+        assert not hasattr(voc_sbd, name), name

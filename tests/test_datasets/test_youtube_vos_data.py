@@ -18,12 +18,12 @@ from mmengine.dataset import pseudo_collate
 from mmengine.structures import InstanceData
 from PIL import Image
 
-from mmsegsup.formats.youtube_vos_splits import split_youtube_vos, write_youtube_vos_split
+from mmsegsup.formats.errors import DatasetFormatError
+from mmsegsup.formats.index_png import write_index_png
 from mmsegsup.formats.palettes import DAVIS_PALETTE
+from mmsegsup.formats.youtube_vos_splits import split_youtube_vos, write_youtube_vos_split
 from mmsegsup.models.heads.rvos_head import FrameOutput
 from mmsegsup.models.vos import VOSInferenceCore
-from mmsegsup.utils.errors import DatasetFormatError
-from mmsegsup.utils.io import save_index_png_atomic
 from tools_utils import REPO, run
 
 YTVOS_CPU = osp.join(REPO, 'configs/rvos/rvos-st_r18-c16_shapes-ytvos-64x64_oneshot_cpu.py')
@@ -32,7 +32,7 @@ STEMS = ['00000', '00005', '00010', '00015']
 
 
 def _png(arr, path):
-    save_index_png_atomic(arr.astype(np.uint8), path, DAVIS_PALETTE)
+    write_index_png(arr.astype(np.uint8), path, DAVIS_PALETTE)
 
 
 def _official_fixture(root):

@@ -19,7 +19,7 @@ from mmsegsup.evaluation.functional.referring_metrics import (
     quantize_foreground, referring_scores, sample_ious, write_referring_results_csv)
 from mmsegsup.evaluation.metrics.referring_davis_metric import ReferringDAVISMetric
 from mmsegsup.evaluation.metrics.referring_metric import ReferringMetric
-from mmsegsup.utils.errors import DatasetFormatError
+from mmsegsup.formats.errors import DatasetFormatError
 
 
 def _box(shape, y0, y1, x0, x1):

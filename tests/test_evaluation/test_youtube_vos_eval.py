@@ -18,13 +18,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmsegsup.evaluation.davis_eval import DavisFileNotFoundError, DavisFormatError
 from mmsegsup.evaluation.functional.davis_metrics import boundary_measure, region_similarity
 from mmsegsup.evaluation.youtube_vos_eval import (GLOBAL_COLUMNS, evaluate_youtube_vos,
-                                                  format_youtube_vos_table,
-                                                  load_youtube_vos_meta, scored_frames,
+                                                  format_youtube_vos_table, scored_frames,
                                                   seen_categories_from_meta,
                                                   write_youtube_vos_csvs)
+from mmsegsup.formats.errors import DavisFileNotFoundError, DavisFormatError
+from mmsegsup.formats.youtube_vos_meta import load_youtube_vos_meta
 from tools_utils import run
 
 H, W = 24, 32

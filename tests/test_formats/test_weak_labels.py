@@ -6,11 +6,11 @@ from collections import Counter
 import pytest
 
 from mmsegsup.datasets.synthetic import SHAPE_CLASSES, generate_shapes
+from mmsegsup.formats.errors import DatasetFormatError
 from mmsegsup.formats.weak_labels import (FORMAT_TAG, WEAK_LABELS, WEAK_LABELS_COUNTS,
                                            WeakLabels, check_against_annotations,
                                            load_weak_labels, normalize_weak_type,
                                            save_weak_labels, weak_labels_from_coco)
-from mmsegsup.utils.errors import DatasetFormatError
 from tools_utils import run
 
 CLI = 'tools/dataset_converters/coco_to_weak_labels.py'

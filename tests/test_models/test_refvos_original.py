@@ -5,7 +5,7 @@ import torch
 from mmengine.registry import MODELS, DefaultScope
 
 import mmsegsup  # noqa: F401
-from mmsegsup.models.segmentors.refvos_original import original_key, thesis_refvos_cfg
+from mmsegsup.models.converters import original_key, thesis_refvos_cfg
 from mmsegsup.models.text.hf_text_encoder import resolve_text_model
 from mmsegsup.registry import SEG_MODELS
 from refvos_refs_utils import (CASES, assert_equals_original, assert_sentences_equal_original,

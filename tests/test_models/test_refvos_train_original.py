@@ -38,7 +38,7 @@ from tools_utils import REPO
 from train_refs_utils import (GradRecorder, assert_grads, assert_losses, assert_weights,
                               case_keys)
 
-from mmsegsup.models.segmentors.refvos_original import original_key
+from mmsegsup.models.converters import original_key
 from mmsegsup.registry import SEG_TRANSFORMS
 from mmsegsup.utils.tool_runner import load_tool
 

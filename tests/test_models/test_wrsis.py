@@ -12,12 +12,12 @@ from mmengine.structures import InstanceData
 
 from mmsegsup.datasets.synthetic import generate_shapes
 from mmsegsup.datasets.transforms.weak_labels import LoadWeakLabels, load_weak_labels_cached
+from mmsegsup.formats.errors import DatasetFormatError
 from mmsegsup.formats.weak_labels import (WeakLabels, save_weak_labels,
                                            weak_labels_from_coco)
 from mmsegsup.models.heads import RSISHead, RSISWeakInferenceHead, WRSISHead
 from mmsegsup.models.layers import class_tokens, pad_tokens
 from mmsegsup.models.task_modules import WeakLabelFilter, filter_by_weak_labels
-from mmsegsup.utils.errors import DatasetFormatError
 from tools_utils import AP50, REPO, RSIS_SHAPES, run, shapes_config, write_config
 
 WRSIS_CPU = 'configs/basis/wrsis_r18-c16_shapes-64x64_cpu.py'

@@ -27,7 +27,7 @@ try:
 except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
     from mmsegsup.formats.a2d_sentences import a2d_frame_number, read_a2d_videoset
-from mmsegsup.utils.errors import DatasetFormatError
+from mmsegsup.formats.errors import DatasetFormatError
 from mmsegsup.utils.io import imwrite_atomic
 
 

@@ -21,8 +21,9 @@ from mmengine.utils import ProgressBar
 from PIL import Image
 
 from mmsegsup.apis import count_frames, inference_video, init_model, read_first_mask, read_frames
+from mmsegsup.formats.index_png import write_index_png
 from mmsegsup.formats.palettes import DAVIS_PALETTE
-from mmsegsup.utils import imwrite_atomic, save_index_png_atomic
+from mmsegsup.utils import imwrite_atomic
 from mmsegsup.utils.config_steps import find_steps
 
 COLOURS = np.array(DAVIS_PALETTE, np.float32)[:, ::-1]  # BGR
@@ -78,8 +79,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     writer, gif_frames = None, []
     frames = read_frames(args.source)
     for t, (frame, id_map) in enumerate(inference_video(model, frames, first_mask, size)):
-        save_index_png_atomic(id_map, osp.join(args.out_dir, 'masks', f'{t:05d}.png'),
-                              DAVIS_PALETTE)
+        write_index_png(id_map, osp.join(args.out_dir, 'masks', f'{t:05d}.png'), DAVIS_PALETTE)
         vis = overlay(frame, id_map)
         imwrite_atomic(vis, osp.join(args.out_dir, 'overlays', f'{t:05d}.jpg'))
         if args.gif:

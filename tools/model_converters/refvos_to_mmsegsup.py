@@ -21,23 +21,20 @@ the logits upsampled to it) and an empty union scored IoU 0. --data-root points 
 (and the DAVIS evaluator) at your copy.
 """
 import argparse
-import os.path as osp
 import sys
 from typing import List, Optional
 
 from mmengine.config import Config
 
-from mmsegsup.models.converters import convert_refvos, write_converted
-from mmsegsup.utils import DatasetFormatError
+from mmsegsup.formats.errors import FormatError
+from mmsegsup.models.converters import config_path, convert_refvos, write_converted
 
-CONFIGS = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
-                   'refvos')
 # args.dataset -> the RefVOS config whose runtime and test set the converted config takes
 DATASET_CONFIGS = {
-    'refcoco': 'refvos_r101_refcoco-480x480.py',
-    'refcoco+': 'refvos_r101_refcoco+-480x480.py',
-    'a2d': 'refvos_r101_a2d-sentences-480x480.py',
-    'davis': 'refvos_r101_davis-refer-480x480_ft.py',
+    'refcoco': 'refvos/refvos_r101_refcoco-480x480.py',
+    'refcoco+': 'refvos/refvos_r101_refcoco+-480x480.py',
+    'a2d': 'refvos/refvos_r101_a2d-sentences-480x480.py',
+    'davis': 'refvos/refvos_r101_davis-refer-480x480_ft.py',
 }
 RUNTIME_KEYS = ('default_scope', 'custom_imports', 'default_hooks', 'env_cfg', 'vis_backends',
                 'visualizer', 'log_processor', 'log_level', 'randomness', 'test_cfg')
@@ -49,7 +46,7 @@ def test_parts(dataset: str, split_by: str = 'unc', data_root: Optional[str] = N
     config: those of the dataset's thesis RefVOS config, which follow the original test
     protocol (test.py:254-260 no resizing; :144-147 an empty union is IoU 0), with the refer
     ``splitBy`` of training."""
-    base = osp.join(CONFIGS, DATASET_CONFIGS[dataset])
+    base = config_path(DATASET_CONFIGS[dataset])
     cfg = Config.fromfile(base)
     loader, evaluator = cfg.test_dataloader, cfg.test_evaluator
     pipeline = loader.dataset.pipeline
@@ -88,7 +85,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         model_cfg, state_dict, train_args = convert_refvos(args.checkpoint, args.bert_folder,
                                                            args.tokenizer)
-    except (DatasetFormatError, FileNotFoundError) as err:
+    except (FormatError, FileNotFoundError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
     parts = test_parts(train_args.dataset, getattr(train_args, 'splitBy', 'unc'),

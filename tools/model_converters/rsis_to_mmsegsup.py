@@ -11,8 +11,8 @@ import argparse
 import sys
 from typing import List, Optional
 
+from mmsegsup.formats.errors import FormatError
 from mmsegsup.models.converters import convert_rsis, rsis_classes, write_converted
-from mmsegsup.utils import DatasetFormatError
 
 
 def test_parts(imsize: int, classes) -> dict:
@@ -52,7 +52,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         model_cfg, state_dict, train_args = convert_rsis(
             args.folder, maxseqlen=args.maxseqlen, stop_thr=args.stop_th,
             mask_thr=args.mask_th, min_size=args.min_size)
-    except (DatasetFormatError, FileNotFoundError) as err:
+    except (FormatError, FileNotFoundError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
     classes = rsis_classes(train_args)

@@ -16,18 +16,15 @@ J&F. --data-root (default data/youtube-vos/ or data/DAVIS/) moves dataset and ev
 together. The demo feeds the frames at their own size (no Resize).
 """
 import argparse
-import os.path as osp
 import sys
 from typing import List, Optional
 
 from mmengine.config import Config
 
-from mmsegsup.models.converters import convert_rvos, write_converted
-from mmsegsup.utils import DatasetFormatError
+from mmsegsup.formats.errors import FormatError
+from mmsegsup.models.converters import config_path, convert_rvos, write_converted
 from mmsegsup.utils.config_steps import find_steps
 
-BASE = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
-                '_base_')
 # dataset -> (base config, which of its loader / evaluator pairs, Resize scale (w, h)).
 # imatge-upc/rvos src/eval_previous_mask.py:46 inputRes=(240,427) for davis2017 and :55
 # (256, 448) for youtube (first-frame masks resized alike, :355 / :362); the splits are
@@ -35,11 +32,11 @@ BASE = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'c
 # val_dataloader holds the training-loss clips) and eval_one_shot_youtube.sh's
 # -eval_split=test, the YouTube-VOS valid folder (eval_previous_mask.py:354).
 DATASETS = {
-    'youtube-vos': ('datasets/youtube_vos.py', 'test', (448, 256)),
-    'davis-2017': ('datasets/davis_2017.py', 'video_val', (427, 240)),
+    'youtube-vos': ('_base_/datasets/youtube_vos.py', 'test', (448, 256)),
+    'davis-2017': ('_base_/datasets/davis_2017.py', 'video_val', (427, 240)),
 }
-RUNTIME = 'vos_runtime.py'
-SCHEDULE = 'schedules/adam_rvos_20e-gt_20e-pred.py'  # the RVOS configs' test loop
+RUNTIME = '_base_/vos_runtime.py'
+SCHEDULE = '_base_/schedules/adam_rvos_20e-gt_20e-pred.py'  # the RVOS configs' test loop
 
 
 def test_parts(dataset: str = 'youtube-vos', data_root: Optional[str] = None) -> dict:
@@ -50,7 +47,7 @@ def test_parts(dataset: str = 'youtube-vos', data_root: Optional[str] = None) ->
     moves the dataset and the evaluator together.
     """
     base, stage, scale = DATASETS[dataset]
-    data = Config.fromfile(osp.join(BASE, base))
+    data = Config.fromfile(config_path(base))
     loader, evaluator = data[f'{stage}_dataloader'], data[f'{stage}_evaluator']
     if data_root is not None:
         loader.dataset.data_root = data_root
@@ -60,8 +57,8 @@ def test_parts(dataset: str = 'youtube-vos', data_root: Optional[str] = None) ->
         raise RuntimeError(f'{base}: expected one Resize in the {stage} pipeline, found '
                            f'{len(resizes)}')
     resizes[0].update(scale=scale, keep_ratio=False)
-    runtime = Config.fromfile(osp.join(BASE, RUNTIME)).to_dict()
-    test_cfg = Config.fromfile(osp.join(BASE, SCHEDULE)).test_cfg
+    runtime = Config.fromfile(config_path(RUNTIME)).to_dict()
+    test_cfg = Config.fromfile(config_path(SCHEDULE)).test_cfg
     return dict(runtime, test_dataloader=loader.to_dict(), test_evaluator=evaluator.to_dict(),
                 test_cfg=test_cfg.to_dict())
 
@@ -85,7 +82,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error(f'--maxseqlen must be >= 1, got {args.maxseqlen}')
     try:
         model_cfg, state_dict = convert_rvos(args.folder, args.maxseqlen)
-    except (DatasetFormatError, FileNotFoundError) as err:
+    except (FormatError, FileNotFoundError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
     write_converted(args.out, model_cfg, state_dict, args.folder, 'rvos_to_mmsegsup',

@@ -1,8 +1,8 @@
 # RefVOS as the original code builds it (miriambellver/refvos; the published checkpoints'
-# model, issue 14): the same model as thesis_refvos_cfg of
-# mmsegsup/models/segmentors/refvos_original.py, which the converter writes and the equality
-# tests check against the original's outputs (tests/test_configs/test_refvos_recipe.py checks
-# the two agree). Our variant: configs/_base_/models/refvos_r101_mmsegsup.py.
+# model, issue 14): the converter of published checkpoints writes this model with only the
+# checkpoint's token limit, tokenizer and BERT changed (thesis_refvos_cfg of
+# mmsegsup/models/converters/refvos.py), which the equality tests check against the original's
+# outputs. Our variant: configs/_base_/models/refvos_r101_mmsegsup.py.
 # * backbone: torchvision resnet101 with replace_stride_with_dilation=[False, True, True]
 #   (lib/segmentation.py:17-25) = mmseg ResNet (7x7 stem), style pytorch, strides (1,2,1,1),
 #   dilations (1,1,2,4), contract_dilation; ImageNet weights of torchvision

@@ -1,6 +1,6 @@
 # RVOS-Mask-ST (thesis sec. 3.3) exactly as imatge-upc/rvos builds it (src/modules/model.py,
 # the published models' architecture: tools/model_converters/rvos_to_mmsegsup.py writes this
-# same head): ImageNet ResNet-101 run once per frame; 4 ConvLSTM levels on x5..x2 (hidden
+# model): ImageNet ResNet-101 run once per frame; 4 ConvLSTM levels on x5..x2 (hidden
 # 128/64/32/16, 3x3), 3x3 skip convs + BN without ReLU (128/128/64/32 channels), concat fusion,
 # align_corners=True upsampling, a final x2 upsample and 3x3 conv_out (masks at 1/2 of the
 # input); the previous mask max-pooled (2x2, ceil) per level; spatial + temporal recurrence

@@ -31,9 +31,10 @@ import numpy as np
 
 from ...formats import synthetic_cache as cache
 from ...formats.errors import FormatError
+from ...formats.index_png import write_index_png
 from ...formats.palettes import DAVIS_PALETTE
 from ...formats.referring_shapes import read_referring_shapes
-from ...utils.io import dump_json_atomic, imwrite_atomic, save_index_png_atomic
+from ...utils.io import dump_json_atomic, imwrite_atomic
 from .language import ATTRIBUTES, minimal_description, say, thesis_categories
 from .scene import RefObject, choose_classes, paint, place_scene
 
@@ -113,8 +114,7 @@ def _generate(root: str, split: str, count: int, num_frames: int, seed: int, siz
         sub = osp.join(split, name) if is_video else split
         for stem, frame, ids in zip(stems, frames, id_maps):
             imwrite_atomic(frame, osp.join(root, 'JPEGImages', sub, stem + '.jpg'))
-            save_index_png_atomic(ids, osp.join(root, 'Annotations', sub, stem + '.png'),
-                                  DAVIS_PALETTE)
+            write_index_png(ids, osp.join(root, 'Annotations', sub, stem + '.png'), DAVIS_PALETTE)
         entry = {key: name, 'height': size, 'width': size,
                  'objects': [o.to_json() for o in objects]}
         if is_video:

@@ -14,7 +14,8 @@ from typing import Iterator, Optional, Tuple
 import numpy as np
 
 from ...formats import synthetic_cache as cache
-from ...utils.io import dump_json_atomic, imwrite_atomic, save_index_png_atomic, write_text_atomic
+from ...formats.index_png import write_index_png
+from ...utils.io import dump_json_atomic, imwrite_atomic, write_text_atomic
 from .scene import SHAPE_CLASSES, SHAPES_PALETTE
 from .shapes import render_shapes_image, shapes_rng
 
@@ -72,8 +73,8 @@ def generate_shapes_semantic(root: str, split: str, num_images: int, seed: int =
     for name, img, label_map in iter_shapes_semantic(split, num_images, seed, size,
                                                      max_objects):
         imwrite_atomic(img, osp.join(root, 'img_dir', split, name + '.png'))
-        save_index_png_atomic(label_map, osp.join(root, 'ann_dir', split, name + '.png'),
-                              SEMANTIC_PALETTE)
+        write_index_png(label_map, osp.join(root, 'ann_dir', split, name + '.png'),
+                        SEMANTIC_PALETTE)
         names.append(name)
     write_text_atomic('\n'.join(names) + '\n', osp.join(root, 'splits', f'{split}.txt'))
     dump_json_atomic(cache.stamp('shapes_semantic', seed=seed, size=size,

@@ -15,9 +15,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ...formats import synthetic_cache as cache
+from ...formats.index_png import write_index_png
 from ...formats.palettes import DAVIS_PALETTE
-from ...utils.io import (dump_json_atomic, imwrite_atomic, save_index_png_atomic,
-                         write_text_atomic)
+from ...utils.io import dump_json_atomic, imwrite_atomic, write_text_atomic
 from .scene import SHAPE_CLASSES, class_colour, draw_background, draw_shape
 
 
@@ -104,8 +104,8 @@ def generate_shapes_videos(root: str, split: str, num_videos: int, num_frames: i
         for t, (frame, ids) in enumerate(zip(frames, id_maps)):
             imwrite_atomic(frame, osp.join(root, 'JPEGImages', '480p', name, f'{t:05d}.jpg'))
             for folder in ('Annotations', 'Annotations_unsupervised'):  # every object counts
-                save_index_png_atomic(ids, osp.join(root, folder, '480p', name, f'{t:05d}.png'),
-                                      DAVIS_PALETTE)
+                write_index_png(ids, osp.join(root, folder, '480p', name, f'{t:05d}.png'),
+                                DAVIS_PALETTE)
         names.append(name)
         labels[name] = [SHAPE_CLASSES[c] for c in classes]
     write_text_atomic('\n'.join(names) + '\n', split_file)
@@ -156,8 +156,8 @@ def generate_shapes_videos_ytvos(root: str, split: str, num_videos: int, num_fra
         stems = [f'{t * step:05d}' for t in range(num_frames)]
         for stem, frame, ids in zip(stems, frames, id_maps):
             imwrite_atomic(frame, osp.join(root, split, 'JPEGImages', name, stem + '.jpg'))
-            save_index_png_atomic(ids, osp.join(root, split, 'Annotations', name,
-                                                stem + '.png'), DAVIS_PALETTE)
+            write_index_png(ids, osp.join(root, split, 'Annotations', name, stem + '.png'),
+                            DAVIS_PALETTE)
         objects = {}
         for obj_id, label in enumerate(classes, start=1):
             present = [stem for stem, ids in zip(stems, id_maps) if (ids == obj_id).any()]

@@ -2,7 +2,7 @@
 from mmcv.transforms import BaseTransform
 from mmsegsup.registry import TRANSFORMS
 
-from ...utils.errors import DatasetFormatError
+from ...formats.errors import DatasetFormatError
 
 
 @TRANSFORMS.register_module()

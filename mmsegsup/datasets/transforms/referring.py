@@ -13,8 +13,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmsegsup.registry import SEG_TRANSFORMS as TRANSFORMS
 
+from ...formats.errors import DatasetFormatError
 from ...formats.index_png import read_index_png
-from ...utils.errors import DatasetFormatError
 
 REF_MASK_TYPES = ('coco', 'index_png', 'a2d_h5', 'none')
 COCO_OVERLAPS = ('union', 'exactly_one')

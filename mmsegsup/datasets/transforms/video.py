@@ -7,8 +7,8 @@ from mmdet.datasets.transforms import BaseFrameSample
 from mmsegsup.registry import TRANSFORMS
 from mmdet.structures.mask import BitmapMasks
 
+from ...formats.errors import DatasetFormatError
 from ...formats.index_png import read_index_png
-from ...utils.errors import DatasetFormatError
 
 
 @TRANSFORMS.register_module()

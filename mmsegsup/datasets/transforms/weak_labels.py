@@ -7,9 +7,9 @@ from typing import Optional, Sequence, Tuple
 from mmcv.transforms import BaseTransform
 from mmsegsup.registry import TRANSFORMS
 
+from ...formats.errors import DatasetFormatError
 from ...formats.weak_labels import (WEAK_LABELS_COUNTS, WeakLabels, load_weak_labels,
                            normalize_weak_type, weak_labels_from_coco)
-from ...utils.errors import DatasetFormatError
 
 
 @TRANSFORMS.register_module()

@@ -31,7 +31,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ...utils.errors import DatasetFormatError, MissingFileError
+from ...formats.errors import DatasetFormatError, MissingFileError
 from ...utils.io import write_text_atomic
 from .davis_metrics import intersection_union_counts
 

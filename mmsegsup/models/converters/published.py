@@ -4,7 +4,9 @@ The layout is imatge-upc/rvos's and imatge-upc/rsis's (utils/utils.py): torch st
 written with torch 1.0's legacy serialisation and with DataParallel's ``module.`` prefix, and the
 training arguments as a pickled ``argparse.Namespace`` (read by the allow-list unpickler, nothing
 run). The two families share the reader, the key map, the check against the built model and the
-writer of the converted folder; they differ in the model config and a few decoder keys.
+writer of the converted folder; they differ in a few decoder keys and in the config their model
+derives from (:data:`RVOS_CONFIG`, :data:`RSIS_CONFIG`), of which the converter changes only
+what ``args.pkl`` and the evaluation's command line decide.
 """
 import argparse
 import copy
@@ -12,21 +14,22 @@ import os
 import os.path as osp
 import re
 import warnings
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
 
-from ...utils.errors import DatasetFormatError
+from ...formats.errors import FormatError
+from ...formats.safe_pickle import safe_load_namespace
 from ...utils.io import write_text_atomic
-from ...utils.safe_pickle import safe_load_namespace
+from .base_configs import derived_model
 
 StateDict = Dict[str, Tensor]
 DEPTHS = {'resnet34': 34, 'resnet50': 50, 'resnet101': 101}
 SKIP_DIMS = {34: [64, 128, 256, 512], 50: [256, 512, 1024, 2048], 101: [256, 512, 1024, 2048]}
 
 
-class PublishedCheckpointError(DatasetFormatError):
+class PublishedCheckpointError(FormatError):
     """A published checkpoint folder that cannot be converted (the message says why)."""
 
 
@@ -87,8 +90,6 @@ def read_published(folder: str) -> Tuple[argparse.Namespace, StateDict, StateDic
 
 CONVERTERS = dict(rvos='rvos_to_mmsegsup.py', rsis='rsis_to_mmsegsup.py',
                   refvos='refvos_to_mmsegsup.py')
-IMAGENET = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], bgr_to_rgb=True,
-                pad_size_divisor=1, pad_mask=True)
 
 
 def published_kind(folder: str, enc: StateDict, dec: StateDict) -> str:
@@ -127,81 +128,69 @@ def _base_args(args: argparse.Namespace) -> Tuple[int, int, int]:
     return DEPTHS[base], int(getattr(args, 'hidden_size', 128)), k
 
 
-def _original_decoder(hidden: Sequence[int], skips: Sequence[int], k: int, **kw) -> dict:
-    """The RecurrentMaskDecoder options of the original wiring (k x k skip conv + BN, no ReLU,
-    align_corners=True, final x2 upsample, k x k conv_out)."""
-    return dict(type='RecurrentMaskDecoder', hidden_channels=tuple(hidden),
-                skip_channels=tuple(skips), kernel_size=k, proj_kernel_size=k, proj_norm=True,
-                align_corners=True, final_upsample=True, mask_kernel_size=k, **kw)
+# The configs the converted models derive from: RVOS-ST's base model is the original's
+# architecture; RSIS's is the thesis config's (its _base_ model is our variant).
+RVOS_CONFIG = '_base_/models/rvos-st_r101.py'
+RSIS_CONFIG = 'rsis/rsis_r101_voc-sbd_256x256.py'
 
 
-def _resnet(type_: str, depth: int) -> dict:
-    return dict(type=type_, depth=depth, num_stages=4, out_indices=(0, 1, 2, 3),
-                frozen_stages=-1, norm_cfg=dict(type='BN', requires_grad=True), norm_eval=True,
-                style='pytorch')
+def _shape_overrides(depth: int, in_channels: List[int], hid: int, k: int) -> Dict[str, Any]:
+    """What ``args.pkl`` decides in both families (base, hidden size, kernel; each level halves
+    the hidden size, each skip takes the previous level's), and what a converted model is:
+    weights from the checkpoint (no ImageNet init), BN statistics the published ones
+    (``norm_eval``) even under ``train()``."""
+    hidden = tuple(hid // 2**i for i in range(len(in_channels)))
+    return {'backbone.depth': depth, 'backbone.norm_eval': True, 'backbone.init_cfg': None,
+            'head.in_channels': in_channels, 'head.decoder.hidden_channels': hidden,
+            'head.decoder.skip_channels': (hid, ) + hidden[:-1], 'head.decoder.kernel_size': k,
+            'head.decoder.proj_kernel_size': k, 'head.decoder.mask_kernel_size': k}
+
+
+def _steps(args: argparse.Namespace, maxseqlen: Optional[int]) -> int:
+    """The evaluation's steps: its command line's ``maxseqlen``, else the training one."""
+    return int(maxseqlen if maxseqlen is not None else getattr(args, 'maxseqlen', 10))
+
+
+def _recurrence(args: argparse.Namespace, one_shot: bool) -> str:
+    """``'S'``, ``'T'`` or ``'ST'``; the zero-shot scripts never read only_spatial (train.py,
+    eval.py): the temporal states are passed on and used, so such a model is spatio-temporal."""
+    if getattr(args, 'only_spatial', False) and one_shot:
+        return 'S'
+    return 'T' if getattr(args, 'only_temporal', False) else 'ST'
 
 
 def rvos_model_cfg(args: argparse.Namespace, one_shot: bool,
                    maxseqlen: Optional[int] = None) -> dict:
-    """The mmsegsup model config that reproduces the published model of ``args``.
+    """The model of :data:`RVOS_CONFIG` with what the published ``args`` decide.
 
     ``maxseqlen`` is the evaluation's steps per frame: imatge-upc/rvos's eval scripts take it
     from their own command line (``test.py:16, 73`` read ``args.maxseqlen``, default 10), not
     from ``args.pkl``; None takes the training value of ``args``.
     """
     depth, hid, k = _base_args(args)
-    steps = int(maxseqlen if maxseqlen is not None else getattr(args, 'maxseqlen', 10))
-    # The zero-shot scripts never read only_spatial (train.py, eval.py): the temporal states
-    # are passed on and used, so such a model is spatio-temporal.
-    if getattr(args, 'only_spatial', False) and one_shot:
-        recurrence = 'S'
-    elif getattr(args, 'only_temporal', False):
-        recurrence = 'T'
-    else:
-        recurrence = 'ST'
-    return dict(
-        type='RVOS',
-        data_preprocessor=dict(type='TrackDataPreprocessor', **IMAGENET),
-        backbone=_resnet('ResNet', depth),
-        head=dict(
-            type='RVOSHead', in_channels=SKIP_DIMS[depth],
-            decoder=_original_decoder((hid, hid // 2, hid // 4, hid // 8),
-                                      (hid, hid, hid // 2, hid // 4), k,
-                                      use_levels=(0, 1, 2, 3), extra_input_mode='maxpool',
-                                      pooling=('max', )),
-            recurrence=recurrence, one_shot=one_shot,
-            num_slots=steps, protocol='original',
-            test_cfg=dict(mask_thr=0.5)))
+    return derived_model(RVOS_CONFIG, {
+        **_shape_overrides(depth, SKIP_DIMS[depth], hid, k),
+        'head.recurrence': _recurrence(args, one_shot), 'head.one_shot': one_shot,
+        'head.num_slots': _steps(args, maxseqlen)})
 
 
 def rsis_model_cfg(args: argparse.Namespace, maxseqlen: Optional[int] = None,
                    stop_thr: float = 0.5, mask_thr: float = 0.5, min_size: float = 0.001) -> dict:
-    """The mmsegsup model config of the published RSIS model of ``args`` (imatge-upc/rsis).
-
-    Five levels (conv1's output before the max-pool included), class and stop heads on the
-    per-level global max, no box branch, and eval.py's selection rule with its thresholds
-    (``stop_th``, ``mask_th``, ``min_size``; defaults of args.py). ``maxseqlen`` is eval.py's
-    command-line value; None takes the training one from ``args`` (default 10).
-    """
+    """The model of :data:`RSIS_CONFIG` with what the published ``args`` decide, and eval.py's
+    thresholds (``stop_th``, ``mask_th``, ``min_size``; defaults of args.py) for its rule.
+    ``maxseqlen`` is eval.py's command-line value; None takes the training one from ``args``
+    (default 10)."""
     depth, hid, k = _base_args(args)
     drop = {n: getattr(args, n, 0) for n in ('dropout', 'dropout_stop', 'dropout_cls')}
     if any(v and v > 0 for v in drop.values()):
         warnings.warn(f'args.pkl: {drop}: the original applies these dropouts even at test time '
                       '(fresh modules in train mode, model.py:140-178); the converted model does '
                       'not, so its outputs are the dropout-free ones')
-    steps = int(maxseqlen if maxseqlen is not None else getattr(args, 'maxseqlen', 10))
-    return dict(
-        type='RSIS',
-        data_preprocessor=dict(type='DetDataPreprocessor', **IMAGENET),
-        backbone=_resnet('ResNetWithStem', depth),
-        head=dict(
-            type='RSISHead', num_classes=int(getattr(args, 'num_classes', 21)),
-            in_channels=[64] + SKIP_DIMS[depth],
-            decoder=_original_decoder([hid // 2**i for i in range(5)],
-                                      [hid, hid, hid // 2, hid // 4, hid // 8], k,
-                                      pooling=('max', )),
-            max_steps=steps, with_bbox=False, align_corners=True, eos_class=True),
-        test_cfg=dict(rule='original', stop_thr=stop_thr, mask_thr=mask_thr, min_size=min_size))
+    return derived_model(RSIS_CONFIG, {
+        **_shape_overrides(depth, [64] + SKIP_DIMS[depth], hid, k),  # conv1's level first
+        'head.num_classes': int(getattr(args, 'num_classes', 21)),
+        'head.max_steps': _steps(args, maxseqlen), 'test_cfg.stop_thr': stop_thr,
+        'test_cfg.mask_thr': mask_thr, 'test_cfg.min_size': min_size})
 
 
 def _map_keys(enc: StateDict, dec: StateDict, head: str,

@@ -9,11 +9,11 @@ added for it (beyond torch's tensor rebuilders and the checked mmengine checkpoi
 function to call) is refused before anything runs. The optimiser and scheduler states are read
 (tensors and numbers) and ignored.
 
-The model config is the thesis-exact one (:func:`thesis_refvos_cfg`) with what ``args`` decides:
-the token limit of the training dataset and the tokenizer (which a local folder may replace:
-``bert-base-uncased`` is a HuggingFace id, fetched at the first sentence). An MLM-pretrained BERT
-folder in the HuggingFace layout (the paper's ``bert_pretrained_refcoco(+)``) may replace the
-BERT weights and architecture.
+The model config is the original code's RefVOS of :data:`REFVOS_CONFIG` with what the checkpoint
+decides (:func:`thesis_refvos_cfg`): the token limit of the training dataset, the tokenizer (which
+a local folder may replace: ``bert-base-uncased`` is a HuggingFace id, fetched at the first
+sentence) and the BERT architecture. An MLM-pretrained BERT folder in the HuggingFace layout (the
+paper's ``bert_pretrained_refcoco(+)``) may replace the BERT weights and architecture.
 """
 import argparse
 import copy
@@ -24,8 +24,9 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 import torch
 from torch import Tensor
 
-from ..segmentors.refvos_original import BERT_DROPPED, original_key, thesis_refvos_cfg
+from .base_configs import derived_model
 from .published import CONVERTERS, PublishedCheckpointError, load_weights_only
+from .refvos_keys import BERT_DROPPED, original_key
 
 StateDict = Dict[str, Tensor]
 
@@ -44,6 +45,8 @@ BERT_CONFIG_FIELDS = ('vocab_size', 'hidden_size', 'num_hidden_layers', 'num_att
                       'position_embedding_type', 'hidden_dropout_prob',
                       'attention_probs_dropout_prob')
 BERT_WEIGHTS = ('model.safetensors', 'pytorch_model.bin')
+# the original code's RefVOS (the published checkpoints' model)
+REFVOS_CONFIG = '_base_/models/refvos_r101.py'
 
 
 class RefVOSCheckpointError(PublishedCheckpointError):
@@ -84,6 +87,28 @@ def read_refvos(path: str) -> Tuple[Optional[argparse.Namespace], StateDict, Sta
                                     'training argparse.Namespace')
     return (args, _state_dict(ckpt['model'], f"{path}: 'model'"),
             _state_dict(ckpt['bert_model'], f"{path}: 'bert_model'"))
+
+
+def thesis_refvos_cfg(max_length: int = 20, tokenizer: str = 'bert-base-uncased',
+                      bert_config: Optional[dict] = None) -> dict:
+    """The model of :data:`REFVOS_CONFIG` with what a checkpoint decides: the token limit,
+    the tokenizer (the original's ``--bert_tokenizer``, which only tokenises sentences) and the
+    BERT architecture, built offline from ``bert_config`` (``transformers`` config fields with
+    ``model_type``; default ``BertConfig()``, i.e. bert-base-uncased) and filled by the
+    checkpoint; no ImageNet init (the weights are the checkpoint's)."""
+    bert = dict(bert_config or dict(model_type='bert'))
+    cfg = derived_model(REFVOS_CONFIG, {
+        'backbone.init_cfg': None, 'text_encoder.model_name_or_path': tokenizer,
+        'text_encoder.model_config': bert, 'text_encoder.max_length': int(max_length)})
+    _fit_trained_layers(cfg['text_encoder'], int(bert.get('num_hidden_layers', 12)))
+    return cfg
+
+
+def _fit_trained_layers(encoder: dict, layers: int) -> None:
+    """The original optimises BERT layers 0-9 (train.py:361-375), so all of a BERT with fewer;
+    ``layers``: the checkpoint BERT's (``BertConfig``'s 12 unless its config says)."""
+    if encoder.get('trained_layers') is not None:
+        encoder['trained_layers'] = min(encoder['trained_layers'], layers)
 
 
 def _arg(args: Optional[argparse.Namespace], name: str, path: str, why: str) -> Any:
