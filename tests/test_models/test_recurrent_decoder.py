@@ -225,10 +225,9 @@ def test_mask_pooling_reads_the_mask_detached():
     assert decoder.cells[-1].gates.weight.grad.abs().sum() > 0
 
 
-@pytest.mark.xfail(strict=True, reason="bug: pooled_channels_of counts 2 x hidden channels per "
-                   "level for 'mask' pooling, which pools the hidden map (hidden_channels) and "
-                   'the projected features (skip_channels)')
 def test_pooled_channels_with_skip_channels_other_than_hidden():
+    """'mask' pooling pools the hidden map (hidden_channels) and the projected features
+    (skip_channels) of each level; pooled_channels counted 2 x hidden before."""
     decoder = _decoder(skip_channels=(8, 8, 8, 8), pooling=('mask', ))
     _, pooled, _ = decoder.step(decoder.project(_feats((64, 64))))
     assert pooled.shape[1] == decoder.pooled_channels

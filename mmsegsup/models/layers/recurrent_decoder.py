@@ -71,6 +71,7 @@ class RecurrentMaskDecoder(nn.Module):
         self.extra_input_channels = extra_input_channels
         self.pooling = self._check_pooling(pooling)
         skips = list(hidden_channels) if skip_channels is None else list(skip_channels)
+        self.skip_channels = skips
         if len(skips) != len(self.levels):
             raise ValueError(f'skip_channels has {len(skips)} entries, expected '
                              f'{len(self.levels)}')
@@ -125,7 +126,8 @@ class RecurrentMaskDecoder(nn.Module):
     def pooled_channels_of(self, modes: Sequence[str]) -> int:
         """Length of the feature :meth:`pool` returns for ``modes``."""
         hid = sum(self.hidden_channels)
-        per_mode = dict(max=hid, mask=2 * hid, avg=hid)
+        # 'mask' pools the hidden map and the projected skip features of every level
+        per_mode = dict(max=hid, mask=hid + sum(self.skip_channels), avg=hid)
         return sum(per_mode[m] for m in self._check_pooling(modes))
 
     def project(self, feats: Sequence[Tensor]) -> List[Tensor]:
