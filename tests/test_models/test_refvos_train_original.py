@@ -44,10 +44,9 @@ from mmsegsup.utils.tool_runner import load_tool
 
 THESIS = osp.join(REPO, 'configs', 'refvos', 'refvos_r101_refcoco-480x480.py')
 CONVERTER = 'tools/model_converters/refvos_to_mmsegsup.py'
-# BERT-base's case (~28 s, the thesis setting) runs with the slow tests; the 11-layer BERT with
-# a small FFN (~18 s) in the fast suite
-CASES = (pytest.param('refvos_train_r101_bertbase', marks=pytest.mark.slow),
-         'refvos_train_r101_bert11l_b3')
+# ~20-30 s each (a ResNet-101 DeepLab and a BERT in float64): both run with the slow tests
+CASES = tuple(pytest.param(case, marks=pytest.mark.slow)
+              for case in ('refvos_train_r101_bertbase', 'refvos_train_r101_bert11l_b3'))
 # float64 against the reference run, no float32 allowance: bounds near float64 (the full
 # tensors are stored rounded to float32: 6e-8 relative); measured errors are ~1e-10
 BOUNDS = dict(loss=dict(rel=1e-9), grads=dict(rel=1e-6, stat_rel=1e-6),
