@@ -443,3 +443,12 @@ def test_tools_test_on_the_refer_layout(offline, tmp_path):
     expected.update({f'prec@0.{k}': 100 * np.mean([v >= k / 10 for v in iou])
                      for k in range(5, 10)})
     assert printed == pytest.approx(expected, abs=1e-3)
+
+
+def test_unloadable_tokenizer_folder_is_named(tmp_path):
+    """A tokenizer folder whose files do not load gets one error naming the folder and why
+    (this path raised a NameError before the failure-reason helper was shared)."""
+    from mmsegsup.models.converters.refvos import RefVOSCheckpointError, check_tokenizer
+    (tmp_path / 'tokenizer_config.json').write_text('{broken')
+    with pytest.raises(RefVOSCheckpointError, match='not a loadable tokenizer folder.*JSONDecode'):
+        check_tokenizer(str(tmp_path), 30522, 'ck.pth')

@@ -33,7 +33,7 @@ class PublishedCheckpointError(FormatError):
     """A published checkpoint folder that cannot be converted (the message says why)."""
 
 
-def _reason(err: Exception) -> str:
+def failure_reason(err: Exception) -> str:
     """What a weights-only load failed on, without torch's advice to load unsafely."""
     text = str(err)
     if 'WeightsUnpickler error:' in text:
@@ -58,7 +58,7 @@ def load_weights_only(path: str, allowed: Tuple[type, ...] = (),
                 f'{path}: refused to unpickle the global {refused.group(1)}: this file may '
                 f'only hold {kinds}, so it is not a published checkpoint or has been tampered '
                 'with (nothing was run)') from err
-        raise error(f'{path}: not a readable torch checkpoint ({_reason(err)})') from err
+        raise error(f'{path}: not a readable torch checkpoint ({failure_reason(err)})') from err
 
 
 def _load_state_dict(path: str) -> StateDict:

@@ -25,7 +25,7 @@ import torch
 from torch import Tensor
 
 from .base_configs import derived_model
-from .published import CONVERTERS, PublishedCheckpointError, load_weights_only
+from .published import CONVERTERS, PublishedCheckpointError, failure_reason, load_weights_only
 from .refvos_keys import BERT_DROPPED, original_key
 
 StateDict = Dict[str, Tensor]
@@ -293,7 +293,7 @@ def check_tokenizer(name: str, vocab_size: int, path: str = 'checkpoint') -> str
         size = len(AutoTokenizer.from_pretrained(source, local_files_only=True))
     except Exception as err:  # noqa: BLE001 - any unloadable folder gets one clear message
         raise RefVOSCheckpointError(f'{source}: not a loadable tokenizer folder '
-                                    f'({_reason(err)})') from err
+                                    f'({failure_reason(err)})') from err
     if size != vocab_size:
         raise RefVOSCheckpointError(
             f'{source}: the tokenizer has {size} tokens but the BERT of {path} has {vocab_size} '
