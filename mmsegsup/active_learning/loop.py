@@ -31,7 +31,7 @@ import copy
 import csv
 import io
 import os.path as osp
-from typing import Callable, Dict, List, Optional
+from typing import Callable, List, Optional
 
 from mmengine.config import Config, ConfigDict
 

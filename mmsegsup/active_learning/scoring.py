@@ -115,7 +115,6 @@ def score_pool(model: torch.nn.Module, dataset, gt_file: Optional[str] = None,
                            score=None if ious is None else
                            (float(ious.mean()) if len(ious) else 0.0),
                            oracle=None, mc_std=None)
-        area = float(masks.shape[-2] * masks.shape[-1]) if masks.ndim == 3 else 1.0
         if gt is not None:
             gt_masks, gt_labels = gt.objects(rec['img_id'])
             if len(masks) and gt_masks.shape[-2:] != masks.shape[-2:]:

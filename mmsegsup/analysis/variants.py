@@ -71,9 +71,8 @@ appear in ``expressions`` (both texts may be ``null``), the two texts of a pair 
 ``"<category>-"``, evaluated like the information levels.
 """
 import json
-import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import (Dict, FrozenSet, Hashable, Iterable, List, Mapping, Optional, Sequence,
                     Tuple)
 
