@@ -51,11 +51,21 @@ def rsis_shapes(tmp_path_factory) -> dict:
                 ap50=float(AP50.findall(proc.stdout + proc.stderr)[-1]))
 
 
+def _slow_minutes(item: pytest.Item) -> float:
+    marker = item.get_closest_marker('slow')
+    return float(marker.kwargs.get('minutes', 0)) if marker is not None else 0.0
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """Under ``--dist loadgroup`` xdist tags each ``xdist_group`` test's node id with its
+    """Longest first: slow tests that declare ``slow(minutes=N)`` run before the others, in
+    decreasing N (stable otherwise), so that xdist does not start the longest run last and
+    leave one worker idle meanwhile.
+
+    Under ``--dist loadgroup`` xdist tags each ``xdist_group`` test's node id with its
     group; if it did not (pytest 9 with xdist 3.8), groups would split over the workers and
     every shared fixture would be built on each of them: fail loudly instead."""
+    items.sort(key=lambda item: -_slow_minutes(item))
     if not getattr(config.option, 'loadgroup', False):
         return
     for item in items:

@@ -102,7 +102,7 @@ train_cfg = dict(max_iters=2, val_interval=2)
     assert (demo / 'overlay.gif').stat().st_size > 0 and len(os.listdir(demo / 'masks')) == 12
 
 
-@pytest.mark.slow
+@pytest.mark.slow(minutes=17)
 def test_rvos_zero_shot_learns_synthetic_videos(tmp_path):
     zero = osp.join(REPO, 'configs/rvos/rvos-st_r18-c16_shapes-videos-64x64_zeroshot_cpu.py')
     cfg = _config(tmp_path).replace('.py', '_zero.py')
