@@ -101,7 +101,8 @@ def test_iou_loss_matches_hand_computation():
     tokens = pad_tokens([class_tokens(data['data_samples'][0].gt_instances.labels)],
                         feats[0].device)
     out = head(feats, tokens=tokens)
-    probs = head.to_padded(out['mask_logits'], data['data_samples']).sigmoid()
+    probs = head.to_padded(out['mask_logits'],
+                           [s.metainfo for s in data['data_samples']]).sigmoid()
     gt = data['data_samples'][0].gt_instances.masks.to_tensor(torch.bool, 'cpu')
     expected = (out['iou_pred'][0, 0] - mask_iou(probs[0, :1] > 0.5, gt)[0]).abs()
     losses = head.loss(feats, data['data_samples'])

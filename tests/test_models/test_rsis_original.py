@@ -48,7 +48,9 @@ def _samples(x, ori_hw):
 
 def _probs(model, x, ori_hw):
     with torch.no_grad():
-        return model.bbox_head.step_probs(model.extract_feat(x), _samples(x, ori_hw))
+        head = model.bbox_head
+        return head.step_probs(head(model.extract_feat(x)),
+                               [s.metainfo for s in _samples(x, ori_hw)])
 
 
 def _compare_probs(probs, data):

@@ -12,10 +12,11 @@ from mmengine.structures import InstanceData
 
 from mmsegsup.datasets.synthetic import generate_shapes
 from mmsegsup.datasets.transforms.weak_labels import LoadWeakLabels, load_weak_labels_cached
-from mmsegsup.formats.errors import DatasetFormatError
+from mmsegsup.formats.errors import FormatError
 from mmsegsup.formats.weak_labels import (WeakLabels, save_weak_labels,
                                            weak_labels_from_coco)
 from mmsegsup.models.heads import RSISHead, RSISWeakInferenceHead, WRSISHead
+from mmsegsup.models.heads.rsis_rules import ImageSteps, token_instances
 from mmsegsup.models.layers import class_tokens, pad_tokens
 from mmsegsup.models.task_modules import WeakLabelFilter, filter_by_weak_labels
 from tools_utils import AP50, REPO, RSIS_SHAPES, run, shapes_config, write_config
@@ -135,46 +136,36 @@ def _head_cfg(config: str) -> dict:
 
 def test_wrsis_is_the_rsis_head_with_a_token_conditioner():
     kwargs = _head_cfg(WRSIS_CPU)
-    torch.manual_seed(0)
     wrsis = WRSISHead(**kwargs)
     assert isinstance(wrsis, RSISHead)
     assert wrsis.fc_cls is None and wrsis.fc_bbox is None and wrsis.fc_stop is None
     assert type(wrsis.conditioner).__name__ == 'OneHotClassToken'
     assert wrsis.decoder.extra_input_channels == kwargs['num_classes']
-    # The same model from RSISHead's options alone: same parameters, same outputs.
-    torch.manual_seed(0)
-    composed = RSISHead(**dict(
-        kwargs, conditioner=dict(type='OneHotClassToken'), with_cls=False, with_bbox=False,
-        with_stop=False, replay_init=('cls', 'bbox', 'stop'),
-        matcher=dict(type='HungarianMaskMatcher', match_costs=[dict(type='SoftIoUCost'),
-                                                               dict(type='SameClassCost')])))
-    ref = wrsis.state_dict()
-    assert composed.state_dict().keys() == ref.keys()
-    assert all(torch.equal(v, ref[k]) for k, v in composed.state_dict().items())
-    # replay_init: a seeded W-RSIS starts from the weights the full RSIS head draws (the
-    # branches built and dropped by the former W-RSIS head).
-    torch.manual_seed(0)
-    full = RSISHead(**dict(kwargs, decoder=dict(kwargs['decoder'],
-                                                extra_input_channels=kwargs['num_classes'])))
-    full_sd = full.state_dict()
-    assert all(torch.equal(v, full_sd[k]) for k, v in ref.items())
-    assert any(k.startswith('fc_') for k in full_sd)
+    # Only the decoder and the conditioner: every parameter is the decoder's.
+    names = [n for n, _ in wrsis.named_parameters()]
+    assert names and all(n.startswith('decoder.') for n in names)
+    assert [type(c).__name__ for c in wrsis.matcher.match_costs] == ['SoftIoUCost',
+                                                                      'SameClassCost']
+    own = WRSISHead(**dict(kwargs, matcher=dict(type='HungarianMaskMatcher',
+                                                match_costs=[dict(type='SoftIoUCost')])))
+    assert [type(c).__name__ for c in own.matcher.match_costs] == ['SoftIoUCost']
+    # The RSIS head of the same config has the three branches on the same pooled features.
+    rsis = RSISHead(**_head_cfg(RSIS_CPU))
+    assert rsis.decoder.extra_input_channels == 0
+    assert all(getattr(rsis, f'fc_{b}') is not None for b in ('cls', 'bbox', 'stop'))
 
 
-@pytest.mark.parametrize('options, message', [
-    (dict(with_stop=False), 'keep with_cls and with_stop'),
-    (dict(conditioner=dict(type='OneHotClassToken')), 'with_stop=False'),
-    (dict(conditioner=dict(type='OneHotClassToken'), with_stop=False, with_cls=False,
-          test_cfg=dict(weak_filter='labels')), 'weak_filter'),
-    (dict(replay_init=('iou', )), 'replay_init'),
-    (dict(conditioner=dict(type='OneHotClassToken'), with_stop=False,
-          decoder=dict(extra_input_channels=5)), 'extra_input_channels'),
+@pytest.mark.parametrize('head, options, message', [
+    (RSISHead, dict(test_cfg=dict(rule='nms')), 'test_cfg.rule'),
+    (RSISHead, dict(test_cfg=dict(rule='original')), 'eos_class=True'),
+    (WRSISHead, dict(test_cfg=dict(weak_filter='labels')), 'weak_filter'),
+    (WRSISHead, dict(decoder=dict(extra_input_channels=5)), 'extra_input_channels'),
 ])
-def test_rsis_head_options_that_do_not_compose_are_named(options, message):
+def test_rsis_head_options_that_do_not_compose_are_named(head, options, message):
     kwargs = _head_cfg(RSIS_CPU)
     decoder = dict(kwargs['decoder'], **options.pop('decoder', {}))
     with pytest.raises(ValueError, match=message):
-        RSISHead(**dict(kwargs, decoder=decoder, **options))
+        head(**dict(kwargs, decoder=decoder, **options))
 
 
 def test_class_token_reaches_the_decoder(wrsis):
@@ -210,16 +201,17 @@ def test_inference_without_weak_labels_says_how_to_add_them(wrsis):
             wrsis(**_batch(wrsis, [1], False), mode='predict')
 
 
-def test_mask_confidence_score_and_tight_boxes(wrsis):
-    head = wrsis.bbox_head
+def test_mask_confidence_score_and_tight_boxes():
     probs = torch.zeros(2, 8, 8)
     probs[0, 2:4, 1:5] = 0.8
     probs[0, 4, 1] = 0.6
     meta = dict(img_shape=(8, 8), ori_shape=(8, 8))
-    inst = head.token_instances(probs, torch.tensor([1, 2]), meta, rescale=True)
+    inst = token_instances(ImageSteps(probs, tokens=torch.tensor([1, 2])), meta,
+                           dict(mask_thr=0.5), rescale=True, align_corners=False)
     assert inst.scores[0].item() == pytest.approx((8 * 0.8 + 0.6) / 9)
     assert inst.scores[1].item() == 0  # empty mask
     assert inst.bboxes[0].tolist() == [1, 2, 5, 5]
+    assert inst.labels.tolist() == [1, 2]
 
 
 # ---- RSIS + IL and RSIS + IL + C ------------------------------------------------------------
@@ -328,12 +320,12 @@ def test_transform_indexes_the_dataset_classes(shapes):
     weak = weak_labels_from_coco(shapes)
     expected = sorted(order.index(weak.classes[t]) for t in weak.class_tokens('val_00000.png'))
     assert out['weak_tokens'] == expected
-    with pytest.raises(DatasetFormatError, match='not the dataset classes'):
+    with pytest.raises(FormatError, match='not the dataset classes'):
         LoadWeakLabels(ann_file=shapes, classes=('circle', 'square'))(_img(shapes))
 
 
 def test_transform_names_the_image_and_file_when_missing(shapes):
-    with pytest.raises(DatasetFormatError) as err:
+    with pytest.raises(FormatError) as err:
         LoadWeakLabels(ann_file=shapes)(dict(img_path='/elsewhere/unknown_7.png'))
     assert 'unknown_7.png' in str(err.value) and shapes in str(err.value)
     with pytest.raises(ValueError, match='exactly one'):
