@@ -11,11 +11,12 @@
 
 RESULTS.csv is the per-expression CSV of ``ReferringMetric(csv_file=...)`` (``tools/test.py
 CONFIG CKPT --cfg-options test_evaluator.csv_file=RESULTS.csv``). Annotator files are the CSV
-/ JSON of ``mmsegsup.analysis.categories`` (several: majority vote of ``--min-agree`` and
+/ JSON of ``mmsegsup.formats.re_categories`` (several: majority vote of ``--min-agree`` and
 Fleiss' kappa per category); ``--tag`` labels the expressions of CONFIG's test set with the
-rule-based tagger instead. File formats: ``mmsegsup.analysis.variants``. Datasets are built
-from ``--loader`` (default ``test_dataloader``) in mmseg's scope; ``evaluate-*`` run
-``tools/test.py`` in a subprocess on ``ReferringVariantsDataset`` wrapping that dataset.
+rule-based tagger instead. File formats: ``mmsegsup.formats.re_variants`` and
+``mmsegsup.formats.re_augmented``. Datasets are built from ``--loader`` (default
+``test_dataloader``) in mmseg's scope; ``evaluate-*`` run ``tools/test.py`` in a subprocess
+on ``ReferringVariantsDataset`` wrapping that dataset.
 Bad input exits with status 2 and a one-line message.
 """
 import argparse
@@ -30,14 +31,16 @@ from typing import Dict, List, Optional, Tuple
 TOOLS = osp.dirname(osp.abspath(__file__))
 VARIANTS_MODULE = 'mmsegsup.datasets.referring_variants'
 _MODULES = ('analysis.categories', 'analysis.agreement', 'analysis.study', 'analysis.plots',
-            'analysis.variants', 'evaluation.functional.referring_metrics', 'utils.io')
+            'analysis.variants', 'evaluation.functional.referring_metrics', 'utils.io',
+            'formats.re_categories', 'formats.re_variants', 'formats.re_augmented')
 
 
 def _api(heavy: bool = False) -> types.SimpleNamespace:
     """The analysis modules (``import mmsegsup`` is light: no models or datasets load)."""
     import importlib
     mods = [importlib.import_module('mmsegsup.' + m) for m in _MODULES]
-    names = ('categories', 'agreement', 'study', 'plots', 'variants', 'metrics', 'io')
+    names = ('categories', 'agreement', 'study', 'plots', 'variants', 'metrics', 'io',
+             'labels', 'variants_file', 'augmented_file')
     return types.SimpleNamespace(**dict(zip(names, mods)))
 
 
@@ -109,7 +112,7 @@ def cmd_report(args: argparse.Namespace) -> None:
                                     out('trivial.csv'), 'Trivial vs non-trivial expressions'))
     annotations = None
     if args.annotations:
-        annotators = api.categories.load_annotators(args.annotations)
+        annotators = api.labels.load_annotators(args.annotations)
         annotations = (api.agreement.majority_vote(annotators, args.min_agree)
                        if len(annotators) > 1 else annotators[0])
         source = f'majority vote of {len(annotators)} annotator files' \
@@ -119,7 +122,7 @@ def cmd_report(args: argparse.Namespace) -> None:
             sections.append(st.write_tables(st.kappa_table(kappas), out('kappas.md'),
                                             out('kappas.csv'), "Fleiss' kappa per category"))
         if args.tag:  # manual labels exist: measure the automatic tagger against them
-            from mmsegsup.analysis.tagger import evaluate_tagger, format_tagger_report
+            from mmsegsup.analysis.tagger_eval import evaluate_tagger, format_tagger_report
             tagged = _tagged(api, args.tag, args.loader, args.lexicon)
             table = format_tagger_report(evaluate_tagger(tagged, annotations))
             api.io.write_text_atomic(table, out('tagger.md'))
@@ -128,7 +131,7 @@ def cmd_report(args: argparse.Namespace) -> None:
         annotations = _tagged(api, args.tag, args.loader, args.lexicon)
         source = f'tagger on {args.tag}'
     if annotations is not None:
-        api.categories.write_annotations(annotations, out('categories.csv'))
+        api.labels.write_annotations(annotations, out('categories.csv'))
         joined = st.join_categories(rows, annotations, args.results,
                                     'skip' if args.only_annotated else 'error')
         effects = st.category_effect(joined, args.categories, args.mean_over)
@@ -158,7 +161,7 @@ def cmd_make_variants(args: argparse.Namespace) -> None:
     variants = api.variants.make_variants(infos, args.actor_key,
                                           None if args.no_action else args.action_key,
                                           labels=labels, generic=args.generic)
-    api.variants.write_variants(variants, args.out)
+    api.variants_file.write_variants(variants, args.out)
     counts = api.variants.count_applicable(variants)
     print(f'wrote {len(variants.expressions)} expressions x levels '
           f'{", ".join(f"{lv} ({n})" for lv, n in counts.items())} to {args.out}')
@@ -169,7 +172,7 @@ def _evaluate(args: argparse.Namespace, variants_file: str, prefix: str) -> Tupl
     from mmengine.config import Config
 
     api = _api(heavy=True)
-    variants = api.variants.read_variants(variants_file)
+    variants = api.variants_file.read_variants(variants_file)
     levels = args.levels or list(variants.levels)
     cfg = Config.fromfile(args.config)
     if args.loader not in cfg or 'dataset' not in cfg[args.loader]:
@@ -218,9 +221,10 @@ def cmd_evaluate_variants(args: argparse.Namespace) -> None:
 def cmd_evaluate_augmented(args: argparse.Namespace) -> None:
     os.makedirs(args.out_dir, exist_ok=True)
     api = _api(heavy=True)
-    augmented = api.variants.read_augmented(args.augmented)
+    augmented = api.augmented_file.read_augmented(args.augmented)
     variants_file = osp.join(args.out_dir, 'augmented_variants.json')
-    api.variants.write_variants(api.variants.augmented_to_variants(augmented), variants_file)
+    api.variants_file.write_variants(api.variants.augmented_to_variants(augmented),
+                                     variants_file)
     args.levels = None
     by_level, _ = _evaluate(args, variants_file, 'augmented')
     st = api.study

@@ -33,7 +33,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 import torch
 
-from mmsegsup.formats.errors import DatasetFormatError
+from mmsegsup.formats.errors import FormatError
 from mmsegsup.models.text.hf_text_encoder import resolve_text_model
 from mmsegsup.utils.io import dump_json_atomic
 
@@ -74,7 +74,7 @@ def read_expressions_file(path: str) -> List[str]:
     with open(path, encoding='utf-8') as f:
         sentences = [line.strip() for line in f if line.strip()]
     if not sentences:
-        raise DatasetFormatError(f'{path}: no expression (expected one sentence per line)')
+        raise FormatError(f'{path}: no expression (expected one sentence per line)')
     return sentences
 
 
@@ -101,14 +101,14 @@ def dataset_expressions(config: str) -> List[str]:
         info = dataset.get_data_info(i)
         expr = info.get('expression')
         if not isinstance(expr, str) or not expr.strip():
-            raise DatasetFormatError(f'{config}: sample {i} ({info.get("img_path")}) of '
-                                     f'{type(dataset).__name__} has no expression')
+            raise FormatError(f'{config}: sample {i} ({info.get("img_path")}) of '
+                              f'{type(dataset).__name__} has no expression')
         key = info.get('expr_id', i)
         if key not in seen:
             seen.add(key)
             sentences.append(expr.strip())
     if not sentences:
-        raise DatasetFormatError(f'{config}: the training set has no sample')
+        raise FormatError(f'{config}: the training set has no sample')
     return sentences
 
 

@@ -38,7 +38,7 @@ from mmengine.config import Config, ConfigDict
 from ..apis.stages import StagedRun, find_config
 from ..basis.splits import choose_strong
 from ..formats.coco_json import load_coco_json
-from ..formats.errors import DatasetFormatError
+from ..formats.errors import FormatError
 from ..formats.weak_labels import normalize_weak_type
 from ..utils.io import dump_json_atomic, write_text_atomic
 from . import crossfit as xfit
@@ -353,7 +353,7 @@ class ActiveLearningRun(StagedRun):
             got = {im['id'] for im in given['images']}
             want = set(selection['selected'])
             if got != want:
-                raise DatasetFormatError(
+                raise FormatError(
                     f'{labels_file}: expected the annotations of the {len(want)} selected '
                     f'images; missing {sorted(want - got)[:10]}, unexpected '
                     f'{sorted(got - want)[:10]}')

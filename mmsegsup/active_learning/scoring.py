@@ -18,7 +18,7 @@ from mmengine.dataset import pseudo_collate
 from mmengine.utils import ProgressBar
 from scipy.optimize import linear_sum_assignment
 
-from ..formats.errors import DatasetFormatError
+from ..formats.errors import FormatError
 from .mc_dropout import enable_mc_dropout, pixel_std
 
 Record = Dict[str, object]
@@ -70,7 +70,7 @@ class GroundTruth:
             with contextlib.redirect_stdout(io.StringIO()):
                 self.coco = COCO(ann_file)
         except (OSError, ValueError, KeyError, TypeError) as err:
-            raise DatasetFormatError(f'{ann_file}: not a COCO instances file ({err})') from err
+            raise FormatError(f'{ann_file}: not a COCO instances file ({err})') from err
         self.ann_file = ann_file
         cat_ids = sorted(self.coco.getCatIds())
         self.label_of = {c: i for i, c in enumerate(cat_ids)}
@@ -78,7 +78,7 @@ class GroundTruth:
     def objects(self, img_id: int):
         """``(masks (G, H, W) uint8, labels (G,))`` of one image, crowd regions left out."""
         if img_id not in self.coco.imgs:
-            raise DatasetFormatError(f'{self.ann_file}: no image with id {img_id}')
+            raise FormatError(f'{self.ann_file}: no image with id {img_id}')
         info = self.coco.imgs[img_id]
         anns = [a for a in self.coco.imgToAnns.get(img_id, []) if not a.get('iscrowd', 0)]
         if not anns:
@@ -118,7 +118,7 @@ def score_pool(model: torch.nn.Module, dataset, gt_file: Optional[str] = None,
         if gt is not None:
             gt_masks, gt_labels = gt.objects(rec['img_id'])
             if len(masks) and gt_masks.shape[-2:] != masks.shape[-2:]:
-                raise DatasetFormatError(
+                raise FormatError(
                     f'{gt.ann_file}: image {rec["img_id"]} is {gt_masks.shape[-2:]} in the '
                     f'annotations but the prediction is {masks.shape[-2:]}')
             rec['oracle'] = oracle_score(masks, gt_masks, pred.labels.cpu().numpy(), gt_labels)
@@ -184,5 +184,5 @@ def load_records(path: str) -> List[Record]:
         for r in records:
             r['img_id']
     except (OSError, ValueError, KeyError, TypeError) as err:
-        raise DatasetFormatError(f'{path}: not a pool-scores file ({err})') from err
+        raise FormatError(f'{path}: not a pool-scores file ({err})') from err
     return records

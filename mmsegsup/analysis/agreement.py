@@ -12,8 +12,8 @@ from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
-from .categories import (CATEGORIES, REAnnotation, check_same_expressions,
-                         normalize_category)
+from ..formats.re_categories import (CATEGORIES, REAnnotation, check_same_expressions,
+                                     normalize_category)
 
 
 def fleiss_kappa(counts: np.ndarray, if_undefined: float = 1.0) -> float:

@@ -10,8 +10,9 @@ from typing import Dict, List, Mapping, Sequence
 
 import numpy as np
 
+from ..formats.re_categories import CATEGORIES
 from ..utils.io import _atomic
-from .categories import CATEGORIES, CATEGORY_TITLES
+from .categories import CATEGORY_TITLES
 from .study import SUBSET_TITLES, SUBSETS, CategoryEffect, LevelScore
 
 LABEL_TITLES = {'trivial': 'trivial', 'non_trivial': 'non-trivial', 'ok': 'ok',

@@ -24,13 +24,14 @@ import csv
 import io
 import math
 from dataclasses import dataclass
-from typing import (Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple,
-                    Union)
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-from ..formats.errors import DatasetFormatError
+from ..formats.errors import FormatError
 from ..formats.json_files import some_ids
+from ..formats.re_categories import (MAJOR_CATEGORIES, REAnnotation, category_set,
+                                     normalize_category)
 from ..utils.io import write_text_atomic
-from .categories import CATEGORY_TITLES, MAJOR_CATEGORIES, REAnnotation, normalize_category
+from .categories import CATEGORY_TITLES
 from .tagger import TagResult
 
 Row = Mapping[str, object]
@@ -121,23 +122,13 @@ def trivial_split(rows: Sequence[Row], mean_over: str = 'frame') -> Dict[str, Gr
 
 # ---- categories (table 6.6) ------------------------------------------------------------------
 
-def _category_set(value: Categories, expr_id: str) -> FrozenSet[str]:
-    if isinstance(value, (REAnnotation, TagResult)) or \
-            isinstance(getattr(value, 'categories', None), frozenset):
-        return value.categories  # also the light-imported copies of the two classes
-    if isinstance(value, str):
-        raise ValueError(f'{expr_id}: categories must be a collection of names, got the '
-                         f'string {value!r}')
-    return frozenset(normalize_category(c) for c in value)
-
-
 def join_categories(rows: Sequence[Row], categories: Mapping[str, Categories],
                     results_file: str = 'the results', on_missing: str = 'error'
                     ) -> List[dict]:
     """The result rows with a ``categories`` field (a frozenset) from ``expr_id ->``
     ``REAnnotation`` / ``TagResult`` / category names.
 
-    A row whose ``expr_id`` has no categories raises ``DatasetFormatError`` naming
+    A row whose ``expr_id`` has no categories raises ``FormatError`` naming
     ``results_file`` and some such ids (``on_missing='error'``), or is left out
     (``on_missing='skip'``: A2Dre annotates only the non-trivial part of A2D's test set).
     Annotations of expressions that have no row are ignored.
@@ -146,11 +137,11 @@ def join_categories(rows: Sequence[Row], categories: Mapping[str, Categories],
         raise ValueError(f"on_missing must be 'error' or 'skip', got {on_missing!r}")
     unknown = [str(r.get('expr_id')) for r in rows if str(r.get('expr_id')) not in categories]
     if unknown and on_missing == 'error':
-        raise DatasetFormatError(
+        raise FormatError(
             f'{results_file}: {len(unknown)} of {len(rows)} expression(s) have no categories '
             f'({some_ids(unknown)}); the results and the category files must come from the same '
             f'expressions (or keep only the annotated ones)')
-    return [dict(r, categories=_category_set(categories[str(r['expr_id'])], str(r['expr_id'])))
+    return [dict(r, categories=category_set(categories[str(r['expr_id'])], str(r['expr_id'])))
             for r in rows if str(r.get('expr_id')) in categories]
 
 
@@ -184,9 +175,9 @@ def split_levels(rows: Sequence[Row], results_file: str = 'the results'
             continue
         out.setdefault(level, []).append(dict(r, expr_id=base, level=level))
     if bad:
-        raise DatasetFormatError(f'{results_file}: {len(bad)} expression id(s) are not of the '
-                                 f'form "<expr_id>#<level>" ({some_ids(bad)}); expected the '
-                                 f'results of a ReferringVariantsDataset run')
+        raise FormatError(f'{results_file}: {len(bad)} expression id(s) are not of the '
+                          f'form "<expr_id>#<level>" ({some_ids(bad)}); expected the '
+                          f'results of a ReferringVariantsDataset run')
     return out
 
 

@@ -32,16 +32,17 @@ labels. No parser: lowercase word tokens, lemmas by suffix rules guided by the l
    referent does not act on the chair), "walking with a man" motion only.
 
 Extend with ``Tagger(extra={'appearance': ['tartan'], 'class_nouns': ['seal']})``, a lexicon
-file (JSON / YAML, the same mapping) or ``class_names=`` (the dataset's class names).
+file (JSON / YAML, the same mapping; :mod:`mmsegsup.formats.re_lexicons`) or ``class_names=``
+(the dataset's class names). :mod:`.tagger_eval` scores the tagger against manual labels.
 """
-import json
-import os.path as osp
 import re
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
+from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
-from ..formats.errors import DatasetFormatError
-from .categories import CATEGORIES, REAnnotation, normalize_category
+from ..formats.errors import FormatError
+from ..formats.re_categories import CATEGORIES, REAnnotation, normalize_category
+from ..formats.re_lexicons import load_lexicon_file
+from .categories import referring_expression
 from .lexicons import CATEGORY_LEXICON, IRREGULAR, LEXICONS
 
 VERB_LISTS = ('motion_verbs', 'obj_motion_verbs', 'static_verbs', 'obj_static_verbs',
@@ -83,43 +84,13 @@ class _Unit:
         return any(n in self.lists for n in names)
 
 
-def load_lexicon_file(path: str) -> Dict[str, List[str]]:
-    """A lexicon file: a JSON or YAML mapping from list names (or category names) to lists
-    of words, e.g. ``{"appearance": ["tartan"], "class_nouns": ["seal"]}``."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'lexicon file {path} not found')
-    ext = osp.splitext(path)[1].lower()
-    try:
-        with open(path, encoding='utf-8') as f:
-            if ext == '.json':
-                data = json.load(f)
-            elif ext in ('.yaml', '.yml'):
-                import yaml
-                data = yaml.safe_load(f)
-            else:
-                raise ValueError(f'{path}: lexicon files end in .json, .yaml or .yml')
-    except (json.JSONDecodeError, ImportError) as e:
-        raise DatasetFormatError(f'{path}: cannot read the lexicon ({e})') from None
-    except Exception as e:  # yaml.YAMLError without importing yaml up front
-        if type(e).__module__.startswith('yaml'):
-            raise DatasetFormatError(f'{path}: not valid YAML ({e})') from None
-        raise
-    if not isinstance(data, dict):
-        raise DatasetFormatError(f'{path}: expected a mapping from list names to word lists')
-    for key, words in data.items():
-        _list_name(key, path)
-        if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
-            raise DatasetFormatError(f'{path}: entry {key!r} must be a list of strings')
-    return data
-
-
 def _list_name(key: str, where: str) -> str:
     if key in LEXICONS:
         return key
     try:
         return CATEGORY_LEXICON[normalize_category(key)]
     except ValueError:
-        raise DatasetFormatError(
+        raise FormatError(
             f'{where}: unknown lexicon {key!r}; expected a category '
             f'({", ".join(CATEGORIES)}) or a list name ({", ".join(LEXICONS)})') from None
 
@@ -136,7 +107,8 @@ class Tagger:
     Args:
         extra: more words per list, keyed by list name (:data:`~.lexicons.LEXICONS`) or by
             category name (which extends that category's main list).
-        lexicon_file: a JSON / YAML file with the same mapping (:func:`load_lexicon_file`).
+        lexicon_file: a JSON / YAML file with the same mapping
+            (:func:`~mmsegsup.formats.re_lexicons.load_lexicon_file`).
         class_names: the dataset's class names, added to the class nouns ("teddy_bear" is
             read as "teddy bear").
     """
@@ -380,67 +352,6 @@ class Tagger:
         expression although videos give one sample per frame."""
         expressions: Dict[str, str] = {}
         for k, info in enumerate(data_infos):
-            if 'expr_id' not in info or 'expression' not in info:
-                raise ValueError(f'data info #{k} lacks expr_id or expression (the referring '
-                                 f'data contract)')
-            expressions.setdefault(str(info['expr_id']), info['expression'])
+            expr_id, expression = referring_expression(info, k)
+            expressions.setdefault(expr_id, expression)
         return self.tag_all(expressions)
-
-
-# ---- evaluation ------------------------------------------------------------------------------
-
-Labels = Union[TagResult, REAnnotation, Iterable[str]]
-
-
-def _label_set(value: Labels, where: str) -> FrozenSet[str]:
-    if isinstance(value, (TagResult, REAnnotation)):
-        return value.categories
-    if isinstance(value, str):
-        raise ValueError(f'{where}: expected a collection of categories, got the string '
-                         f'{value!r}')
-    return frozenset(normalize_category(c) for c in value)
-
-
-def evaluate_tagger(pred: Mapping[str, Labels], gold: Mapping[str, Labels],
-                    categories: Sequence[str] = CATEGORIES, zero_division: float = 0.0
-                    ) -> Dict[str, Dict[str, float]]:
-    """Precision, recall and F1 per category (and ``micro`` over them) of predicted against
-    manual labels; values are TagResults, REAnnotations or sets of category names.
-
-    Every ``gold`` expression needs a prediction (extra predictions are ignored). Precision
-    (recall) with no predicted (gold) positive is ``zero_division``. Each entry also holds
-    ``tp``, ``fp``, ``fn`` and ``support`` (gold positives).
-    """
-    missing = [e for e in gold if e not in pred]
-    if missing:
-        raise ValueError(f'{len(missing)} gold expression(s) have no prediction, e.g. '
-                         f'{", ".join(repr(e) for e in sorted(missing)[:5])}')
-    if not gold:
-        raise ValueError('no gold expressions given')
-    cats = [normalize_category(c) for c in categories]
-    counts = {c: [0, 0, 0] for c in cats}
-    for e, labels in gold.items():
-        g, p = _label_set(labels, f'gold {e!r}'), _label_set(pred[e], f'prediction {e!r}')
-        for c in cats:
-            counts[c][0] += c in p and c in g
-            counts[c][1] += c in p and c not in g
-            counts[c][2] += c in g and c not in p
-    counts['micro'] = [sum(counts[c][k] for c in cats) for k in range(3)]
-    return {c: _scores(tp, fp, fn, zero_division) for c, (tp, fp, fn) in counts.items()}
-
-
-def _scores(tp: int, fp: int, fn: int, zero_division: float) -> Dict[str, float]:
-    precision = tp / (tp + fp) if tp + fp else zero_division
-    recall = tp / (tp + fn) if tp + fn else zero_division
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {'precision': precision, 'recall': recall, 'f1': f1, 'tp': tp, 'fp': fp,
-            'fn': fn, 'support': tp + fn}
-
-
-def format_tagger_report(scores: Mapping[str, Mapping[str, float]]) -> str:
-    """A Markdown table of :func:`evaluate_tagger`'s result."""
-    lines = ['| category | precision | recall | F1 | support |', '|---|---|---|---|---|']
-    for c, s in scores.items():
-        lines.append(f'| {c} | {s["precision"]:.3f} | {s["recall"]:.3f} | {s["f1"]:.3f} | '
-                     f'{int(s["support"])} |')
-    return '\n'.join(lines) + '\n'

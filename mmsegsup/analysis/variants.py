@@ -24,68 +24,26 @@ A2D's action ``none`` (the actor does nothing) is no word: there the action-only
 generic word and actor + action is the actor alone (the thesis does not say what it fed; this
 keeps every referent at every level, so the rows of table 6.7 compare the same referents).
 
-Variants file (JSON, UTF-8; read by :func:`read_variants`, written by :func:`write_variants`
-and by ``tools/analyze_referring.py make-variants``)::
-
-    {"format": "mmsegsup-re-variants", "version": 1,
-     "levels": ["generic", "actor", "action", "actor_action", "full"],
-     "titles": {"generic": "Generic", ...},                           # optional
-     "expressions": [
-       {"expr_id": "vid/1",
-        "variants": {"generic": "thing", "actor": "adult", "action": "walking",
-                     "actor_action": "adult walking", "full": "man in a suit walking"},
-        "labels": {"actor": "adult", "action": "walking"},            # optional, free
-        "frames": {"24": {"action": "running", "actor_action": "adult running"}}}]}
-
-``variants`` maps every level to a text, or to ``null`` where the variant does not apply
-(no sample of that level then); ``frames`` (optional) overrides texts on some frames
-(``frame_id`` as a string). Level names are letters, digits, ``_``, ``+`` and ``-`` (no
-``#``: evaluated variants get ids ``"<expr_id>#<level>"``).
+The variants are written to the variants file of :mod:`mmsegsup.formats.re_variants`.
 
 **Augmented expressions (A2Dre+).** For each referent and each major category C (appearance,
 location, motion, static), one expression that expresses C and one that does not, obtained
 by editing the original slightly ("girl in yellow dress standing near the woman" -> "girl
 standing near the woman": no appearance). One of the two is usually the original itself
 (:func:`augmented_pair` builds the pair that way); an annotator may find a variant impossible
-("Not Applicable" in fig. 6.7): ``null``. File (JSON, UTF-8)::
-
-    {"format": "mmsegsup-re-augmented", "version": 1,
-     "categories": ["appearance", "location", "motion", "static"],
-     "referents": [
-       {"expr_id": "vid/1", "original": "girl in yellow dress standing near the woman",
-        "original_categories": ["appearance", "class_category", "location", "static"],
-        "expressions": {
-          "appearance": {"with": "girl in yellow dress standing near the woman",
-                         "without": "girl standing near the woman"},
-          "location": {"with": "girl in yellow dress standing near the woman",
-                       "without": "girl in yellow dress standing"},
-          "motion": {"with": "girl in yellow dress walking",
-                     "without": "girl in yellow dress standing near the woman"},
-          "static": {"with": "girl in yellow dress standing near the woman",
-                     "without": null}}}]}
-
-``expr_id`` is the original expression's id in the dataset (its frames and masks are used);
-``original`` and ``original_categories`` are optional; every category of ``categories`` must
-appear in ``expressions`` (both texts may be ``null``), the two texts of a pair must differ.
-:func:`augmented_to_variants` turns it into a variants set with levels ``"<category>+"`` and
-``"<category>-"``, evaluated like the information levels.
+("Not Applicable" in fig. 6.7): ``null``. They are stored in the augmented-expressions file
+of :mod:`mmsegsup.formats.re_augmented`; :func:`augmented_to_variants` turns them into a
+variants set with levels ``"<category>+"`` and ``"<category>-"``, evaluated like the
+information levels.
 """
-import json
 from collections import Counter
-from dataclasses import dataclass
-from typing import (Dict, FrozenSet, Hashable, Iterable, List, Mapping, Optional, Sequence,
-                    Tuple)
+from typing import Dict, Hashable, Iterable, List, Mapping, Optional, Sequence
 
-from ..formats.errors import DatasetFormatError
-from ..formats.json_files import check_header, json_objects, load_json, objects_by_id
-from ..formats.re_variants import (VARIANTS_FORMAT, ExpressionVariants, VariantSet,
-                                   check_each_covers, check_level_name, check_text,
-                                   read_variants, variants_from_json, write_variants)
-from ..formats.referring_shapes import shapes_class_labels
-from ..utils.io import write_text_atomic
-from .categories import MAJOR_CATEGORIES, normalize_category
+from ..formats.re_augmented import AugmentedSet, Pair
+from ..formats.re_categories import normalize_category
+from ..formats.re_variants import ExpressionVariants, VariantSet, check_text
+from .categories import referring_expression
 
-AUGMENTED_FORMAT = 'mmsegsup-re-augmented'
 GENERIC_WORD = 'thing'  # "we consider a generic phrase thing" (6.5.2)
 LEVELS = ('generic', 'actor', 'action', 'actor_action', 'full')
 ACTION_LEVELS = ('action', 'actor_action')
@@ -134,10 +92,7 @@ def make_variants(data_infos: Iterable[Mapping], actor_key: str = 'actor',
     generic = check_text(generic, 'the generic word', False)
     per_expr: Dict[str, dict] = {}
     for i, info in enumerate(data_infos):
-        if 'expr_id' not in info or 'expression' not in info:
-            raise ValueError(f'data info #{i} lacks expr_id or expression (the referring data '
-                             f'contract)')
-        expr_id = str(info['expr_id'])
+        expr_id, expression = referring_expression(info, i)
         source = labels.get(expr_id) if labels is not None else info
         if source is None:
             raise ValueError(f'data info #{i}: no labels given for expression {expr_id!r}')
@@ -147,8 +102,7 @@ def make_variants(data_infos: Iterable[Mapping], actor_key: str = 'actor',
                              f'{actor_key!r}; pass actor_key= or labels=')
         action = None if action_key is None else \
             source.get('action' if labels is not None else action_key)
-        entry = per_expr.setdefault(expr_id, dict(actor=actor, full=info['expression'],
-                                                  frames=[]))
+        entry = per_expr.setdefault(expr_id, dict(actor=actor, full=expression, frames=[]))
         if entry['actor'] != actor:
             raise ValueError(f'data info #{i}: expression {expr_id!r} has actor '
                              f'{entry["actor"]!r} on one frame and {actor!r} on another; the '
@@ -181,57 +135,6 @@ def make_variants(data_infos: Iterable[Mapping], actor_key: str = 'actor',
 
 # ---- augmented expressions (A2Dre+) ----------------------------------------------------------
 
-Pair = Tuple[Optional[str], Optional[str]]
-
-
-@dataclass(frozen=True)
-class AugmentedReferent:
-    """One referent of A2Dre+: per category the expression with it and the one without."""
-    expr_id: str
-    pairs: Mapping[str, Pair]
-    original: Optional[str] = None
-    original_categories: Optional[FrozenSet[str]] = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.expr_id, str) or not self.expr_id:
-            raise ValueError(f'expr_id must be a non-empty string, got {self.expr_id!r}')
-        pairs = {}
-        for cat, pair in dict(self.pairs).items():
-            name = normalize_category(cat)
-            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-                raise ValueError(f'{self.expr_id}: {name} needs a (with, without) pair')
-            with_, without = (check_text(t, f'{self.expr_id}: {name} {w!r}')
-                              for t, w in zip(pair, ('with', 'without')))
-            if with_ is not None and with_ == without:
-                raise ValueError(f'{self.expr_id}: the {name} texts with and without are the '
-                                 f'same ({with_!r}); they must differ in the category')
-            pairs[name] = (with_, without)
-        if not any(t is not None for p in pairs.values() for t in p):
-            raise ValueError(f'{self.expr_id}: every expression is null')
-        object.__setattr__(self, 'pairs', pairs)
-        object.__setattr__(self, 'original', check_text(self.original, f'{self.expr_id}: original'))
-        if self.original_categories is not None:
-            if isinstance(self.original_categories, str):
-                raise ValueError(f'{self.expr_id}: original_categories must be a list')
-            object.__setattr__(self, 'original_categories', frozenset(
-                normalize_category(c) for c in self.original_categories))
-
-
-@dataclass(frozen=True)
-class AugmentedSet:
-    """Augmented expressions of many referents, over the same ``categories``."""
-    categories: Tuple[str, ...]
-    referents: Mapping[str, AugmentedReferent]
-
-    def __post_init__(self) -> None:
-        cats = tuple(normalize_category(c) for c in self.categories)
-        check_each_covers(cats, 'categories',
-                          ((r.expr_id, r.pairs) for r in self.referents.values()),
-                          '{item}: expressions for {keys}; expected every category of '
-                          '{names} (null texts where not applicable)')
-        object.__setattr__(self, 'categories', cats)
-
-
 def augmented_pair(original: str, original_categories: Iterable[str], category: str,
                    edited: Optional[str]) -> Pair:
     """The (with, without) pair of ``category`` made as in the thesis: the original is the
@@ -241,58 +144,6 @@ def augmented_pair(original: str, original_categories: Iterable[str], category: 
     if normalize_category(category) in cats:
         return original, edited
     return edited, original
-
-
-def augmented_from_json(data: object, path: str = 'augmented') -> AugmentedSet:
-    """An :class:`AugmentedSet` from the parsed JSON of an augmented-expressions file."""
-    check_header(data, path, AUGMENTED_FORMAT, 'referents')
-    cats = data.get('categories', list(MAJOR_CATEGORIES))
-    if not isinstance(cats, list):
-        raise DatasetFormatError(f'{path}: "categories" must be a list of category names')
-
-    def referent(item: dict) -> AugmentedReferent:
-        exprs = item.get('expressions')
-        if not isinstance(exprs, dict):
-            raise ValueError('"expressions" must map categories to {"with": ..., "without": '
-                             '...}')
-        pairs = {}
-        for cat, pair in exprs.items():
-            if not isinstance(pair, dict) or set(pair) != {'with', 'without'}:
-                raise ValueError(f'expressions[{cat!r}] must be an object with exactly "with" '
-                                 'and "without" (null if not possible)')
-            pairs[cat] = (pair['with'], pair['without'])
-        return AugmentedReferent(item.get('expr_id'), pairs, item.get('original'),
-                                 item.get('original_categories'))
-
-    known = ('expr_id', 'original', 'original_categories', 'expressions')
-    out = objects_by_id(json_objects(data['referents'], path, 'referents', known), referent)
-    try:
-        return AugmentedSet(tuple(cats), out)
-    except ValueError as err:
-        raise DatasetFormatError(f'{path}: {err}') from None
-
-
-def read_augmented(path: str) -> AugmentedSet:
-    """Read and validate an augmented-expressions file (module docstring)."""
-    return augmented_from_json(load_json(path, 'augmented-expressions'), path)
-
-
-def write_augmented(augmented: AugmentedSet, path: str) -> str:
-    """Write an augmented-expressions file atomically (indented); returns ``path``."""
-    referents = []
-    for r in augmented.referents.values():
-        item = {'expr_id': r.expr_id}
-        if r.original is not None:
-            item['original'] = r.original
-        if r.original_categories is not None:
-            item['original_categories'] = sorted(r.original_categories)
-        item['expressions'] = {c: {'with': r.pairs[c][0], 'without': r.pairs[c][1]}
-                               for c in augmented.categories}
-        referents.append(item)
-    data = {'format': AUGMENTED_FORMAT, 'version': 1, 'categories': list(augmented.categories),
-            'referents': referents}
-    write_text_atomic(json.dumps(data, indent=1, ensure_ascii=False) + '\n', path)
-    return path
 
 
 def augmented_levels(categories: Sequence[str]) -> List[str]:
@@ -320,9 +171,6 @@ def count_applicable(variants: VariantSet) -> Dict[str, int]:
             for lv in variants.levels}
 
 
-__all__ = ['ACTION_LEVELS', 'AUGMENTED_FORMAT', 'AugmentedReferent', 'AugmentedSet',
-           'ExpressionVariants', 'GENERIC_WORD', 'LEVELS', 'LEVEL_TITLES', 'NO_ACTION',
-           'VARIANTS_FORMAT', 'VariantSet', 'augmented_from_json', 'augmented_levels',
-           'augmented_pair', 'augmented_to_variants', 'check_level_name', 'count_applicable',
-           'label_word', 'make_variants', 'read_augmented', 'read_variants',
-           'shapes_class_labels', 'variants_from_json', 'write_augmented', 'write_variants']
+__all__ = ['ACTION_LEVELS', 'GENERIC_WORD', 'LEVELS', 'LEVEL_TITLES', 'NO_ACTION',
+           'augmented_levels', 'augmented_pair', 'augmented_to_variants', 'count_applicable',
+           'label_word', 'make_variants']

@@ -9,7 +9,7 @@ from typing import List, Sequence, Tuple
 import numpy as np
 
 from ..formats.coco_json import load_coco_json
-from ..formats.errors import DatasetFormatError
+from ..formats.errors import FormatError
 from ..utils.io import dump_json_atomic, write_text_atomic
 
 
@@ -36,7 +36,7 @@ def split_coco(ann_file: str, num_strong: int, seed: int, out_dir: str) -> Tuple
     try:
         images = sorted(coco['images'], key=lambda im: im['id'])
     except (KeyError, TypeError) as err:
-        raise DatasetFormatError(f'{ann_file}: not a COCO instances file ({err})') from err
+        raise FormatError(f'{ann_file}: not a COCO instances file ({err})') from err
     strong, rest = choose_strong(images, num_strong, seed, source=ann_file)
     keep = {im['id'] for im in strong}
     base = dict(categories=coco.get('categories', []))

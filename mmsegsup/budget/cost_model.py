@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Union
 
-from ..formats.coco_json import check_coco_lists, load_coco_json
+from ..formats.coco_json import check_coco_lists, index_coco, load_coco_json
+from ..formats.errors import FormatError
 from ..formats.supervision import FULL, IMAGE_LABELS, KINDS, LABELS_COUNTS, normalize_kind
 
 
@@ -331,30 +332,22 @@ def stats_from_coco(coco: Union[str, os.PathLike, Mapping[str, Any]],
 
     ``num_classes`` is the length of ``categories`` (the vocabulary an image-level annotator
     verifies). Crowd regions count as objects unless ``ignore_crowd``: someone drew them.
-    Malformed files raise ``ValueError`` naming the file.
+    Malformed files raise :class:`~mmsegsup.formats.errors.FormatError` (a ``ValueError``)
+    naming the file.
     """
     if isinstance(coco, Mapping):
         name, data = '<COCO dict>', check_coco_lists(coco, '<COCO dict>')
     else:
         name = os.fspath(coco)
         data = load_coco_json(name)
-    cat_ids = _ids(data['categories'], 'categories', name)
-    if not cat_ids:
-        raise ValueError(f'{name}: "categories" is empty; cannot count classes')
-    labels: Dict[Any, List[Any]] = {i: [] for i in _ids(data['images'], 'images', name)}
-    for k, ann in enumerate(data['annotations']):
-        if not isinstance(ann, Mapping) or 'image_id' not in ann or 'category_id' not in ann:
-            raise ValueError(f'{name}: annotation #{k} lacks image_id or category_id')
-        if ann['image_id'] not in labels:
-            raise ValueError(f'{name}: annotation {ann.get("id", "#" + str(k))} refers to '
-                             f'unknown image_id {ann["image_id"]!r}')
-        if ann['category_id'] not in cat_ids:
-            raise ValueError(f'{name}: annotation {ann.get("id", "#" + str(k))} refers to '
-                             f'unknown category_id {ann["category_id"]!r}')
-        if ignore_crowd and ann.get('iscrowd', 0):
-            continue
-        labels[ann['image_id']].append(ann['category_id'])
-    return stats_from_labels(labels.values(), len(cat_ids), source=name)
+    index = index_coco(data, name)
+    if not index.categories:
+        raise FormatError(f'{name}: "categories" is empty; cannot count classes', name)
+    labels: Dict[Any, List[Any]] = {i: [] for i in index.images}
+    for ann in index.annotations:
+        if not (ignore_crowd and ann.get('iscrowd', 0)):
+            labels[ann['image_id']].append(ann['category_id'])
+    return stats_from_labels(labels.values(), len(index.categories), source=name)
 
 
 def stats_from_data_list(data_list: Iterable[Mapping[str, Any]], num_classes: int,
@@ -382,13 +375,3 @@ def stats_from_data_list(data_list: Iterable[Mapping[str, Any]], num_classes: in
         per_image.append(labels)
     return stats_from_labels(per_image, num_classes, source=source)
 
-
-def _ids(entries: list, field: str, name: str) -> set:
-    ids = set()
-    for k, entry in enumerate(entries):
-        if not isinstance(entry, Mapping) or 'id' not in entry:
-            raise ValueError(f'{name}: {field}[{k}] has no "id"')
-        if entry['id'] in ids:
-            raise ValueError(f'{name}: duplicate id {entry["id"]!r} in {field}')
-        ids.add(entry['id'])
-    return ids

@@ -15,7 +15,7 @@ from mmsegsup.registry import SEG_DATASETS as DATASETS
 from ..formats.a2d_sentences import (A2D_SPLITS, A2DSentence, a2d_frame_number, a2d_label_names,
                                      read_a2d_frame_instances, read_a2d_sentences,
                                      read_a2d_videoset, read_missed_videos)
-from ..formats.errors import DatasetFormatError, MissingFileError
+from ..formats.errors import FormatError, MissingFileError
 
 
 @DATASETS.register_module()
@@ -87,8 +87,8 @@ class A2DSentencesDataset(BaseDataset):
         by_video: Dict[str, List[A2DSentence]] = defaultdict(list)
         for s in read_a2d_sentences(self.ann_file):
             if s.video not in videoset:
-                raise DatasetFormatError(f'{self.ann_file}:{s.line}: video {s.video!r} is not '
-                                         f'listed in {self.videoset_file}')
+                raise FormatError(f'{self.ann_file}:{s.line}: video {s.video!r} is not '
+                                  f'listed in {self.videoset_file}')
             by_video[s.video].append(s)
         data_list: List[dict] = []
         unseen: List[str] = []
@@ -138,8 +138,8 @@ class A2DSentencesDataset(BaseDataset):
                     try:
                         actor, action = a2d_label_names(label)
                     except ValueError as e:
-                        raise DatasetFormatError(f'{path}: field "id" of instance '
-                                                 f'{s.instance_id}: {e}') from e
+                        raise FormatError(f'{path}: field "id" of instance '
+                                          f'{s.instance_id}: {e}') from e
                 img_path = osp.join(self.frame_dir, video, f'{number:05d}{self.frame_suffix}')
                 if self.check_frames and not osp.isfile(img_path):
                     raise MissingFileError(

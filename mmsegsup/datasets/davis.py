@@ -1,13 +1,12 @@
 """DAVIS-2017 layout video object segmentation data (and the synthetic videos in that layout)."""
-import os
 import os.path as osp
 from typing import List, Optional
 
 from mmengine.dataset import BaseDataset
 from mmsegsup.registry import DATASETS
-from PIL import Image
 
-from ..formats.errors import DatasetFormatError, MissingFileError
+from ..formats.davis_layout import (DavisLayout, check_annotations_have_frames, frame_size,
+                                    list_frames)
 from .synthetic.videos import generate_shapes_videos, synthetic_videos_current
 
 
@@ -40,32 +39,15 @@ class DAVISVideoDataset(BaseDataset):
         super().__init__(test_mode=test_mode, **kwargs)
 
     def load_data_list(self) -> List[dict]:
-        split_file = osp.join(self.data_root, 'ImageSets', self.year, f'{self.split}.txt')
-        if not osp.isfile(split_file):
-            raise MissingFileError(f'split file {split_file} not found (DAVIS layout expects '
-                                   f'ImageSets/{self.year}/{self.split}.txt)')
-        with open(split_file) as f:
-            names = [ln.strip() for ln in f if ln.strip()]
-        return [self._load_video(i, name) for i, name in enumerate(names)]
+        layout = DavisLayout(self.data_root, self.resolution)
+        names = layout.read_split(self.year, self.split)
+        return [self._load_video(i, name, layout) for i, name in enumerate(names)]
 
-    def _load_video(self, video_id: int, name: str) -> dict:
-        img_dir = osp.join(self.data_root, 'JPEGImages', self.resolution, name)
-        ann_dir = osp.join(self.data_root, 'Annotations', self.resolution, name)
-        if not osp.isdir(img_dir):
-            raise MissingFileError(f'frames folder {img_dir} of sequence {name} not found')
-        frames = sorted(f for f in os.listdir(img_dir) if f.lower().endswith(('.jpg', '.png')))
-        if not frames:
-            raise DatasetFormatError(f'{img_dir}: sequence {name} has no frames (empty video)')
-        stems = {osp.splitext(f)[0] for f in frames}
-        if osp.isdir(ann_dir):
-            orphans = sorted(f for f in os.listdir(ann_dir)
-                             if f.endswith('.png') and osp.splitext(f)[0] not in stems)
-            if orphans:
-                raise DatasetFormatError(
-                    f'{osp.join(ann_dir, orphans[0])}: annotation without a frame (expected '
-                    f'{osp.join(img_dir, osp.splitext(orphans[0])[0])}.jpg); missing frame?')
-        with Image.open(osp.join(img_dir, frames[0])) as im:
-            width, height = im.size
+    def _load_video(self, video_id: int, name: str, layout: DavisLayout) -> dict:
+        img_dir, ann_dir = layout.frames_dir(name), layout.annotations_dir(name)
+        frames = list_frames(img_dir, name)
+        check_annotations_have_frames(ann_dir, img_dir, frames)
+        width, height = frame_size(osp.join(img_dir, frames[0]))
         images = []
         for t, frame in enumerate(frames):
             stem = osp.splitext(frame)[0]

@@ -10,7 +10,6 @@ Layout read (relative to ``data_root``, the DAVIS-2017 root)::
 The expression files and their reader are described in :mod:`mmsegsup.formats.davis_refer`
 (import them from there).
 """
-import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
 
@@ -19,8 +18,8 @@ from mmengine.dataset import BaseDataset
 from mmsegsup.registry import SEG_DATASETS as DATASETS
 
 from ..formats.davis_refer import DAVISExpression, davis_expression_file, read_davis_expressions
-from ..formats.errors import DatasetFormatError, MissingFileError
-from ..formats.id_lists import read_id_list
+from ..formats.davis_layout import DavisLayout, list_frames
+from ..formats.errors import FormatError, MissingFileError
 from ..formats.index_png import read_index_png
 from .sentence_draw import draw_sentence, fold_sentences
 
@@ -82,16 +81,13 @@ class DAVISReferDataset(BaseDataset):
         return osp.join(self.data_root, *parts)
 
     def load_data_list(self) -> List[dict]:
-        sets_dir = self._path('ImageSets', self.year)
-        split_file = osp.join(sets_dir, f'{self.split}.txt')
-        if not osp.isfile(split_file):
-            raise MissingFileError(f'split file {split_file} not found (DAVIS layout expects '
-                                   f'ImageSets/{self.year}/{self.split}.txt)')
-        split_videos = read_id_list(split_file, 'DAVIS split file')
+        layout = DavisLayout(self.data_root, self.resolution)
+        split_videos = layout.read_split(self.year, self.split)
         known = set(split_videos)
         for other in ('train', 'val'):
-            if other != self.split and osp.isfile(osp.join(sets_dir, f'{other}.txt')):
-                known.update(read_id_list(osp.join(sets_dir, f'{other}.txt')))
+            if other != self.split and osp.isfile(layout.split_file(self.year, other)):
+                known.update(layout.read_split(self.year, other))
+        sets_dir = osp.dirname(layout.split_file(self.year, self.split))
         expr_dir = (self.ann_dir if osp.isabs(self.ann_dir) else self._path(self.ann_dir))
         # video -> object id -> [(annotator, expression, its file)]
         by_video: Dict[str, Dict[int, List[Tuple[int, DAVISExpression, str]]]] = {}
@@ -99,33 +95,26 @@ class DAVISReferDataset(BaseDataset):
             expr_path = osp.join(expr_dir, name)
             for e in read_davis_expressions(expr_path):
                 if e.video not in known:
-                    raise DatasetFormatError(f'{expr_path}:{e.line}: video {e.video!r} is in '
-                                             f'no split file of {sets_dir} (train.txt, '
-                                             'val.txt)')
+                    raise FormatError(f'{expr_path}:{e.line}: video {e.video!r} is in '
+                                      f'no split file of {sets_dir} (train.txt, val.txt)')
                 by_video.setdefault(e.video, {}).setdefault(e.obj_id, []).append(
                     (annotator, e, expr_path))
         data_list: List[dict] = []
         for video in split_videos:
             if video in by_video:
-                data_list += self._video_samples(video, by_video[video])
+                data_list += self._video_samples(layout, video, by_video[video])
         return data_list
 
     def get_data_info(self, idx: int) -> dict:
         """The sample ``idx``; with several annotators one of their expressions drawn."""
         return draw_sentence(super().get_data_info(idx))
 
-    def _video_samples(self, video: str,
+    def _video_samples(self, layout: DavisLayout, video: str,
                        objects: Dict[int, List[Tuple[int, DAVISExpression, str]]]
                        ) -> List[dict]:
-        img_dir = self._path('JPEGImages', self.resolution, video)
-        ann_dir = self._path('Annotations', self.resolution, video)
+        img_dir, ann_dir = layout.frames_dir(video), layout.annotations_dir(video)
         _, first_e, first_path = next(iter(objects.values()))[0]
-        if not osp.isdir(img_dir):
-            raise MissingFileError(f'frames folder {img_dir} of video {video} (referred to by '
-                                   f'{first_path}:{first_e.line}) not found')
-        frames = sorted(f for f in os.listdir(img_dir) if f.lower().endswith(('.jpg', '.png')))
-        if not frames:
-            raise DatasetFormatError(f'{img_dir}: video {video} has no frames')
+        frames = list_frames(img_dir, video, source=f'{first_path}:{first_e.line}')
         stems = [osp.splitext(f)[0] for f in frames]
         annotated = [osp.isfile(osp.join(ann_dir, s + '.png')) for s in stems]
         if not any(annotated):
@@ -137,10 +126,9 @@ class DAVISReferDataset(BaseDataset):
         for obj_id in sorted(objects):
             for _, e, expr_path in objects[obj_id]:
                 if obj_id not in present:
-                    raise DatasetFormatError(f'{expr_path}:{e.line}: object {obj_id} of '
-                                             f'{video} is absent from its first annotated '
-                                             f'frame {first_png} (objects there: '
-                                             f'{sorted(present)})')
+                    raise FormatError(f'{expr_path}:{e.line}: object {obj_id} of {video} is '
+                                      f'absent from its first annotated frame {first_png} '
+                                      f'(objects there: {sorted(present)})')
             for t, (frame, stem, has_ann) in enumerate(zip(frames, stems, annotated)):
                 if self.frames == 'annotated' and not has_ann:
                     continue

@@ -5,27 +5,18 @@ The refer files (refs pickles / JSON, ``instances.json``), their layout and spli
 """
 import logging
 import os.path as osp
-from collections import Counter
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Set
 
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 from mmsegsup.registry import SEG_DATASETS as DATASETS
 
-from ..formats.errors import DatasetFormatError, MissingFileError
+from ..formats.errors import MissingFileError
 from ..formats.refer import (REFER_IMG_PREFIX, check_refer_split, in_refer_split,
-                             load_refer_instances, load_refs)
+                             index_refer_instances, load_refs, ref_sentences, ref_target)
 from .sentence_draw import draw_sentence, fold_sentences
 
 SAMPLE_UNITS = ('sentence', 'ref')
-
-
-def _sentence_text(sent: dict) -> str:
-    for key in ('raw', 'sent'):
-        text = sent.get(key)
-        if isinstance(text, str) and text.strip():
-            return text
-    return ''
 
 
 @DATASETS.register_module()
@@ -91,67 +82,56 @@ class RefCOCODataset(BaseDataset):
         raise MissingFileError(f'refs file {stem}.json or {stem}.p not found (refer layout: '
                                '<data_root>/<dataset>/refs(<split_by>).p)')
 
+    def instances_path(self) -> str:
+        """The referents' ``instances.json``: ``instances_file`` (relative to ``data_root``
+        unless absolute), else ``<dataset>/instances.json``."""
+        if not self.instances_file:
+            return self._in_root(self.dataset, 'instances.json')
+        if not osp.isabs(self.instances_file) and self.data_root:
+            return osp.join(self.data_root, self.instances_file)
+        return self.instances_file
+
     def load_data_list(self) -> List[dict]:
         refs_file = self.refs_path()
         refs = load_refs(refs_file)
-        inst_file = self.instances_file or self._in_root(self.dataset, 'instances.json')
-        if self.instances_file and not osp.isabs(inst_file) and self.data_root:
-            inst_file = osp.join(self.data_root, inst_file)
-        instances = load_refer_instances(inst_file)
-        anns = {ann['id']: ann for ann in instances['annotations']}
-        images = {img['id']: img for img in instances['images']}
-        per_class = Counter((a['image_id'], a['category_id']) for a in anns.values())
-        seen_sents: Dict[int, Any] = {}
-        checked: Dict[str, bool] = {}
+        instances = index_refer_instances(self.instances_path())
+        seen_sents: Dict[Any, Any] = {}
+        checked: Set[str] = set()
         data_list = []
         for ref in refs:
-            if not in_refer_split(str(ref['split']), self.split):
-                continue
-            ref_id = ref['ref_id']
-            ann = anns.get(ref['ann_id'])
-            if ann is None:
-                raise DatasetFormatError(f'{refs_file}: ref_id {ref_id} refers to ann_id '
-                                         f'{ref["ann_id"]}, which {inst_file} does not hold')
-            img = images.get(ref['image_id'])
-            if img is None:
-                raise DatasetFormatError(f'{refs_file}: ref_id {ref_id} refers to image_id '
-                                         f'{ref["image_id"]}, which {inst_file} does not hold')
-            if ann['image_id'] != ref['image_id']:
-                raise DatasetFormatError(
-                    f'{refs_file}: ref_id {ref_id} has image_id {ref["image_id"]} but its '
-                    f'ann_id {ann["id"]} lies in image {ann["image_id"]} in {inst_file}')
-            img_path = osp.join(self.data_prefix['img_path'], img['file_name'])
-            if self.check_files and img_path not in checked:
-                if not osp.isfile(img_path):
-                    raise MissingFileError(f'image {img_path} (image_id {img["id"]}, ref_id '
-                                           f'{ref_id}) not found')
-                checked[img_path] = True
-            trivial = per_class[(ann['image_id'], ann['category_id'])] == 1
-            first = len(data_list)
-            for sent in ref['sentences']:
-                sent_id = sent['sent_id']
-                text = _sentence_text(sent)
-                if not text:
-                    raise DatasetFormatError(f'{refs_file}: ref_id {ref_id}, sent_id {sent_id}: '
-                                             'empty sentence (no "raw" or "sent" text)')
-                if sent_id in seen_sents:
-                    raise DatasetFormatError(f'{refs_file}: sent_id {sent_id} appears in ref_id '
-                                             f'{seen_sents[sent_id]} and ref_id {ref_id}')
-                seen_sents[sent_id] = ref_id
-                data_list.append(dict(
-                    img_path=img_path, expression=text, expr_id=str(sent_id),
-                    ref_mask=dict(type='coco', segmentation=ann['segmentation'],
-                                  height=img['height'], width=img['width']),
-                    video=None, frame_id=None, trivial=trivial, ref_id=ref_id,
-                    object_id=ann['id'], category_id=ann['category_id'],
-                    image_id=img['id'], split=ref['split'], seg_fields=[],
-                    reduce_zero_label=False))
-            if self.samples == 'ref' and len(data_list) > first:
-                data_list[first:] = [fold_sentences(data_list[first:])]
+            if in_refer_split(str(ref['split']), self.split):
+                ann, img = ref_target(ref, refs_file, instances)
+                img_path = self._image_path(img, ref['ref_id'], checked)
+                samples = [self._sample(ref, ann, img, img_path, sent_id, text,
+                                        instances.trivial(ann))
+                           for sent_id, text in ref_sentences(ref, refs_file, seen_sents)]
+                data_list += ([fold_sentences(samples)] if self.samples == 'ref' and samples
+                              else samples)
         if not data_list:
             print_log(f'{refs_file}: no expression in split {self.split!r}', logger='current',
                       level=logging.WARNING)
         return data_list
+
+    def _image_path(self, img: dict, ref_id: Any, checked: Set[str]) -> str:
+        """The image file of ``img``; with ``check_files``, checked once to exist."""
+        img_path = osp.join(self.data_prefix['img_path'], img['file_name'])
+        if self.check_files and img_path not in checked:
+            if not osp.isfile(img_path):
+                raise MissingFileError(f'image {img_path} (image_id {img["id"]}, ref_id '
+                                       f'{ref_id}) not found', img_path)
+            checked.add(img_path)
+        return img_path
+
+    @staticmethod
+    def _sample(ref: dict, ann: dict, img: dict, img_path: str, sent_id: Any, text: str,
+                trivial: bool) -> dict:
+        """The sample of one sentence (the referring data contract)."""
+        return dict(img_path=img_path, expression=text, expr_id=str(sent_id),
+                    ref_mask=dict(type='coco', segmentation=ann['segmentation'],
+                                  height=img['height'], width=img['width']),
+                    video=None, frame_id=None, trivial=trivial, ref_id=ref['ref_id'],
+                    object_id=ann['id'], category_id=ann['category_id'], image_id=img['id'],
+                    split=ref['split'], seg_fields=[], reduce_zero_label=False)
 
     def get_data_info(self, idx: int) -> dict:
         """The sample ``idx``; with ``samples='ref'`` one of its ref's sentences drawn

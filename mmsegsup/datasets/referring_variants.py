@@ -25,7 +25,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 from mmsegsup.registry import SEG_DATASETS as DATASETS
 
-from ..formats.errors import DatasetFormatError, MissingFileError
+from ..formats.errors import FormatError, MissingFileError
 from ..formats.json_files import some_ids
 from ..formats.re_variants import read_variants
 from ..formats.referring_shapes import shapes_class_labels
@@ -80,14 +80,14 @@ class ReferringVariantsDataset(BaseDataset):
         ids = {str(info.get('expr_id')) for info in infos}
         extra = [e for e in variants.expressions if e not in ids]
         if extra:
-            raise DatasetFormatError(
+            raise FormatError(
                 f'{self.variants_file}: {len(extra)} expression(s) are not in the wrapped '
                 f'{type(self.dataset).__name__} ({some_ids(extra)}); the variants must be made '
                 f'from the same dataset split')
         bare = sorted(ids - set(variants.expressions))
         if bare and self.strict:
-            raise DatasetFormatError(f'{self.variants_file}: no variants for {len(bare)} '
-                                     f'expression(s) of the dataset ({some_ids(bare)})')
+            raise FormatError(f'{self.variants_file}: no variants for {len(bare)} '
+                              f'expression(s) of the dataset ({some_ids(bare)})')
         if bare:
             print_log(f'{len(bare)} of {len(ids)} expressions have no variants in '
                       f'{self.variants_file} and are left out', logger='current')

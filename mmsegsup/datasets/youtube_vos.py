@@ -1,14 +1,13 @@
 """YouTube-VOS 2018/2019 video object segmentation data (its video lists, e.g. the 80/20 split
 of train, are written and read by :mod:`mmsegsup.formats.youtube_vos_splits`)."""
-import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 from mmsegsup.registry import DATASETS
 from mmengine.dataset import BaseDataset
-from PIL import Image
 
-from ..formats.errors import DatasetFormatError, MissingFileError
+from ..formats.davis_layout import frame_size, list_frames
+from ..formats.errors import FormatError
 from ..formats.youtube_vos_meta import load_youtube_vos_meta
 from ..formats.youtube_vos_splits import read_video_list
 from .synthetic.scene import SHAPE_CLASSES
@@ -74,24 +73,19 @@ class YouTubeVOSDataset(BaseDataset):
                     labels: Dict[str, int]) -> dict:
         img_dir = osp.join(split_dir, 'JPEGImages', name)
         ann_dir = osp.join(split_dir, 'Annotations', name)
-        if not osp.isdir(img_dir):
-            raise MissingFileError(f'frames folder {img_dir} of video {name} not found')
-        frames = sorted(f for f in os.listdir(img_dir) if f.lower().endswith(('.jpg', '.png')))
-        if not frames:
-            raise DatasetFormatError(f'{img_dir}: video {name} has no frames (empty video)')
+        frames = list_frames(img_dir, name)
         stems = [osp.splitext(f)[0] for f in frames]
         first = {int(k): o['frames'][0] for k, o in objects.items()}
         for obj, o in objects.items():
             missing = [f for f in o['frames'] if f not in stems]
             if missing:
-                raise DatasetFormatError(
+                raise FormatError(
                     f'{osp.join(img_dir, missing[0])}.jpg: missing frame (meta.json annotates '
                     f'object {obj} of video {name} in it)')
         entering: Dict[str, List[int]] = {}
         for obj, stem in first.items():
             entering.setdefault(stem, []).append(obj)
-        with Image.open(osp.join(img_dir, frames[0])) as im:
-            width, height = im.size
+        width, height = frame_size(osp.join(img_dir, frames[0]))
         object_labels = {int(k): labels.get(o['category'], -1) for k, o in objects.items()}
         video_ids = sorted(int(k) for k in objects)
         images = []

@@ -28,7 +28,6 @@ every DAVIS sequence is shorter, so the values are equal there).
 """
 from __future__ import annotations
 
-import glob
 import os.path as osp
 import warnings
 from dataclasses import dataclass
@@ -38,11 +37,14 @@ import numpy as np
 from mmengine.utils import ProgressBar
 from scipy.optimize import linear_sum_assignment
 
+from ..formats.davis_layout import (ANNOTATION_FOLDERS, DavisLayout, check_frames_annotated,
+                                    list_annotations, list_frames)
 from ..formats.errors import DavisFileNotFoundError, DavisFormatError
 from ..formats.index_png import read_index_png as formats_read_index_png
 from .functional.davis_metrics import (boundary_radius, count_matches, davis_statistics,
                                        f_from_counts, mask_boundary)
-from .tables import csv_field, csv_number, text_table, write_result_csvs
+from .tables import (csv_field, csv_number, global_table, table_number, text_table,
+                     write_result_csvs)
 
 __all__ = [
     'TASKS', 'VOID_LABEL', 'MAX_PROPOSALS', 'GLOBAL_COLUMNS', 'PER_SEQUENCE_COLUMNS',
@@ -74,17 +76,13 @@ def read_index_png(path: str, what: str = 'annotation') -> np.ndarray:
                                   error=DavisFormatError, missing=DavisFileNotFoundError)
 
 
-def _sorted_files(folder: str, ext: str) -> List[str]:
-    return sorted(glob.glob(osp.join(glob.escape(folder), f'*{ext}')))
-
-
 def list_davis_sequences(davis_root: str, task: str = 'semi-supervised', split: str = 'val',
                          sequences: Optional[Sequence[str]] = None,
                          resolution: str = '480p') -> List[DavisSequence]:
     """Sequences of ``split`` (or the given names) with their annotated frames.
 
-    Folders as official ``DAVIS``: ``JPEGImages/<res>``, ``Annotations/<res>`` for the
-    semi-supervised and ``Annotations_unsupervised/<res>`` for the unsupervised task,
+    Folders as official ``DAVIS`` (:mod:`mmsegsup.formats.davis_layout`): ``Annotations`` for
+    the semi-supervised and ``Annotations_unsupervised`` for the unsupervised task,
     ``ImageSets/2017/<split>.txt`` (``2019`` for unsupervised test-dev / test-challenge).
     Frames are the sorted annotation PNGs; every JPEG frame must have one.
     """
@@ -93,54 +91,38 @@ def list_davis_sequences(davis_root: str, task: str = 'semi-supervised', split: 
     if not osp.isdir(davis_root):
         raise DavisFileNotFoundError(f'DAVIS root {davis_root} not found (expected a folder '
                                      f'with JPEGImages/, Annotations/ and ImageSets/)')
+    layout = DavisLayout(davis_root, resolution, ANNOTATION_FOLDERS[task])
     year = '2019' if task == 'unsupervised' and split in ('test-dev', 'test-challenge') else '2017'
     if sequences is None:
-        split_file = osp.join(davis_root, 'ImageSets', year, f'{split}.txt')
-        if not osp.isfile(split_file):
-            raise DavisFileNotFoundError(f'split file {split_file} not found (expected one '
-                                         f'sequence name per line)')
-        with open(split_file) as f:
-            sequences = [line.strip() for line in f if line.strip()]
+        sequences = layout.read_split(year, split)
         if not sequences:
-            raise DavisFormatError(f'split file {split_file} lists no sequence')
+            raise DavisFormatError(f'split file {layout.split_file(year, split)} lists no '
+                                   'sequence')
     elif isinstance(sequences, str):
         sequences = [sequences]
     sequences = list(dict.fromkeys(sequences))  # official keeps them in a dict: no repeats
     if not sequences:
         raise ValueError('no sequence to evaluate')
-    ann_folder = 'Annotations' if task == 'semi-supervised' else 'Annotations_unsupervised'
-    ann_root = osp.join(davis_root, ann_folder, resolution)
-    if not osp.isdir(ann_root):
-        raise DavisFileNotFoundError(f'annotation folder {ann_root} for the {task} task not found')
+    if not osp.isdir(layout.annotations_dir()):
+        raise DavisFileNotFoundError(f'annotation folder {layout.annotations_dir()} for the '
+                                     f'{task} task not found')
+    return [_read_sequence(layout, name, task) for name in sequences]
+
+
+def _read_sequence(layout: DavisLayout, name: str, task: str) -> DavisSequence:
+    """One sequence's annotated frames, checked: every JPEG frame annotated, enough frames."""
+    img_dir, ann_dir = layout.frames_dir(name), layout.annotations_dir(name)
+    images = list_frames(img_dir, name, ('.jpg', ))
+    frame_ids = list_annotations(ann_dir, name)
+    check_frames_annotated(img_dir, images, ann_dir, frame_ids)
     min_frames = 3 if task == 'semi-supervised' else 1
-    out = []
-    for name in sequences:
-        img_dir = osp.join(davis_root, 'JPEGImages', resolution, name)
-        ann_dir = osp.join(ann_root, name)
-        if not osp.isdir(img_dir):
-            raise DavisFileNotFoundError(f'frames of sequence {name!r} not found: expected JPEG '
-                                         f'frames in {img_dir}')
-        if not osp.isdir(ann_dir):
-            raise DavisFileNotFoundError(f'annotations of sequence {name!r} not found: expected '
-                                         f'one PNG per frame in {ann_dir}')
-        images = _sorted_files(img_dir, '.jpg')
-        if not images:
-            raise DavisFormatError(f'empty video: {img_dir} holds no .jpg frame')
-        pngs = _sorted_files(ann_dir, '.png')
-        stems = {osp.splitext(osp.basename(p))[0] for p in pngs}
-        for image in images:
-            stem = osp.splitext(osp.basename(image))[0]
-            if stem not in stems:
-                raise DavisFileNotFoundError(f'annotation {osp.join(ann_dir, stem + ".png")} not '
-                                             f'found: every frame in {img_dir} needs one')
-        if len(pngs) < min_frames:
-            raise DavisFormatError(
-                f'empty video: {ann_dir} has {len(pngs)} annotated frame(s); the {task} protocol '
-                f'needs at least {min_frames}' + (' (the first and the last frame are not '
-                                                  'evaluated)' if min_frames == 3 else ''))
-        frame_ids = tuple(osp.splitext(osp.basename(p))[0] for p in pngs)
-        out.append(DavisSequence(name, frame_ids, tuple(pngs)))
-    return out
+    if len(frame_ids) < min_frames:
+        raise DavisFormatError(
+            f'empty video: {ann_dir} has {len(frame_ids)} annotated frame(s); the {task} '
+            f'protocol needs at least {min_frames}' + (' (the first and the last frame are '
+                                                       'not evaluated)' if min_frames == 3 else ''))
+    return DavisSequence(name, tuple(frame_ids),
+                         tuple(osp.join(ann_dir, f'{fid}.png') for fid in frame_ids))
 
 
 def _size_error(path: str, shape: Tuple[int, int], ref: str, ref_shape: Tuple[int, int],
@@ -397,12 +379,11 @@ def write_davis_csvs(result: Dict[str, object], out_dir: str,
 def format_davis_tables(result: Dict[str, object], per_sequence: bool = True) -> str:
     """The global (and per-sequence) results as printed by the official script, 3 decimals."""
     split = result['split']
-    text = [f'--------------------------- Global results for {split} ---------------------------',
-            text_table(GLOBAL_COLUMNS, [[csv_number(result[c]) or 'nan'
-                                         for c in GLOBAL_COLUMNS]])]
+    text = global_table(result, GLOBAL_COLUMNS, f'--------------------------- Global results '
+                        f'for {split} ---------------------------')
     if per_sequence:
-        rows = [[str(r['Sequence']), csv_number(r['J-Mean']) or 'nan',
-                 csv_number(r['F-Mean']) or 'nan'] for r in result['per_object']]
+        rows = [[str(r['Sequence']), table_number(r['J-Mean']), table_number(r['F-Mean'])]
+                for r in result['per_object']]
         text += ['', f'---------- Per sequence results for {split} ----------',
                  text_table(PER_SEQUENCE_COLUMNS, rows)]
     return '\n'.join(text)

@@ -2,7 +2,7 @@
 official scripts' number format, and the right-aligned tables they print."""
 import math
 import os.path as osp
-from typing import Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from ..utils.io import write_text_atomic
 
@@ -38,6 +38,16 @@ def write_result_csvs(result: dict, out_dir: str, split: Optional[str],
     return (write_csv(osp.join(out_dir, f'global_results-{split}.csv'), global_columns,
                       [[csv_number(result[c]) for c in global_columns]]),
             write_csv(osp.join(out_dir, f'{table}_results-{split}.csv'), columns, rows))
+
+
+def table_number(value: object) -> str:
+    """A number of a printed table: ``%.3f``, nan as ``nan``."""
+    return csv_number(value) or 'nan'
+
+
+def global_table(result: dict, columns: Sequence[str], title: str) -> List[str]:
+    """The printed global results: ``title`` and a one-row table of ``result``'s ``columns``."""
+    return [title, text_table(columns, [[table_number(result[c]) for c in columns]])]
 
 
 def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -24,19 +24,20 @@ pixel values = object ids); only the frames that are scored are read (and requir
 from __future__ import annotations
 
 import math
-import os
 import os.path as osp
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 from mmengine.utils import ProgressBar
 
+from ..formats.davis_layout import list_annotations
 from ..formats.errors import DavisFileNotFoundError, DavisFormatError
 from ..formats.youtube_vos_meta import Meta, load_youtube_vos_meta
 from .davis_eval import read_index_png
 from .functional.davis_metrics import (boundary_radius, count_matches, f_from_counts,
                                        mask_boundary)
-from .tables import csv_field, csv_number, text_table, write_result_csvs
+from .tables import (csv_field, csv_number, global_table, table_number, text_table,
+                     write_result_csvs)
 
 __all__ = [
     'GLOBAL_COLUMNS', 'PER_OBJECT_COLUMNS', 'seen_categories_from_meta',
@@ -78,10 +79,7 @@ def _resolve_seen(seen_categories: Optional[Iterable[str]], train_meta: Optional
 def _list_annotations(split_dir: str, video: str) -> List[str]:
     """Sorted frame names of the ground-truth PNGs of one video (names sort in time order)."""
     ann_dir = osp.join(split_dir, 'Annotations', video)
-    if not osp.isdir(ann_dir):
-        raise DavisFileNotFoundError(f'annotations of video {video!r} not found: expected '
-                                     f'<frame>.png in {ann_dir}')
-    frames = sorted(osp.splitext(n)[0] for n in os.listdir(ann_dir) if n.endswith('.png'))
+    frames = list_annotations(ann_dir, video)
     if not frames:
         raise DavisFormatError(f'empty video: {ann_dir} holds no annotation PNG')
     return frames
@@ -263,10 +261,10 @@ def format_youtube_vos_table(result: Dict[str, object], per_object: bool = False
     """The global results (and optionally one row per object), 3 decimals, for the console."""
     rows = result['per_object']
     n_seen = sum(1 for r in rows if r['seen'])
-    text = [f'------------------ Global results for {result["split"]} ------------------',
-            text_table(GLOBAL_COLUMNS, [[csv_number(result[c]) or 'nan' for c in GLOBAL_COLUMNS]]),
-            f'{len(rows)} objects ({n_seen} seen, {len(rows) - n_seen} unseen) in '
-            f'{result["num_videos"]} videos, {result["num_frames"]} frames']
+    text = global_table(result, GLOBAL_COLUMNS, f'------------------ Global results for '
+                        f'{result["split"]} ------------------')
+    text.append(f'{len(rows)} objects ({n_seen} seen, {len(rows) - n_seen} unseen) in '
+                f'{result["num_videos"]} videos, {result["num_frames"]} frames')
     skipped = result['skipped']
     if skipped:
         names = ', '.join(f'{s["video"]}/{s["object"]}' for s in skipped[:10])
@@ -275,7 +273,7 @@ def format_youtube_vos_table(result: Dict[str, object], per_object: bool = False
                     f'first appearance: {names}{more}')
     if per_object:
         table = [[r['video'], str(r['object']), r['category'], 'yes' if r['seen'] else 'no',
-                  csv_number(r['J']) or 'nan', csv_number(r['F']) or 'nan', str(r['num_frames'])]
+                  table_number(r['J']), table_number(r['F']), str(r['num_frames'])]
                  for r in rows]
         text += ['', f'---------- Per object results for {result["split"]} ----------',
                  text_table(PER_OBJECT_COLUMNS, table)]

@@ -1,14 +1,14 @@
-"""COCO json files: load one and check the top-level lists its reader needs; encode masks as
-the JSON-safe RLEs they hold.
+"""COCO json files: load one, check the top-level lists its reader needs, index its images,
+categories and annotations by id; encode masks as the JSON-safe RLEs they hold.
 
 The datasets, the weak-label format, the budget model, BASIS splits and active learning all
 read COCO instance files; each asks for the lists it uses, and every fault raises a
-:class:`~mmsegsup.formats.errors.FormatError` naming the file.
+:class:`~mmsegsup.formats.errors.FormatError` naming the file and the entry or field.
 """
 import json
 import os
 import os.path as osp
-from typing import Any, List, Mapping, Sequence
+from typing import Any, Dict, List, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -47,6 +47,51 @@ def load_coco_json(path: 'os.PathLike | str', keys: Sequence[str] = COCO_LISTS,
     except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
         raise FormatError(f'{path}: not a readable {what} ({err})', path) from err
     return check_coco_lists(data, path, keys)
+
+
+class CocoIndex(NamedTuple):
+    """A checked COCO document: ``images`` and ``categories`` by id (file order), and the
+    ``annotations``, each naming a known image and category."""
+    images: Dict[Any, Mapping]
+    categories: Dict[Any, Mapping]
+    annotations: List[Mapping]
+
+
+def entries_by_id(entries: list, field: str, name: str,
+                  keys: Sequence[str] = ('id', )) -> Dict[Any, Mapping]:
+    """``id -> entry`` of a COCO list (``images``, ``categories``): every entry an object with
+    ``keys``, no id twice; ``name``: the file, for the message."""
+    out: Dict[Any, Mapping] = {}
+    for k, entry in enumerate(entries):
+        if not isinstance(entry, Mapping) or any(key not in entry for key in keys):
+            raise FormatError(f'{name}: {field}[{k}] lacks {" or ".join(map(repr, keys))}',
+                              name)
+        if entry['id'] in out:
+            raise FormatError(f'{name}: duplicate id {entry["id"]!r} in {field}', name)
+        out[entry['id']] = entry
+    return out
+
+
+def _check_annotation(ann: Any, k: int, index: CocoIndex, name: str) -> Mapping:
+    """Annotation #k: an object whose image_id and category_id are in ``index``."""
+    if not isinstance(ann, Mapping) or 'image_id' not in ann or 'category_id' not in ann:
+        raise FormatError(f'{name}: annotation #{k} lacks image_id or category_id', name)
+    for key, known in (('image_id', index.images), ('category_id', index.categories)):
+        if ann[key] not in known:
+            raise FormatError(f'{name}: annotation {ann.get("id", "#" + str(k))} refers to '
+                              f'unknown {key} {ann[key]!r}', name)
+    return ann
+
+
+def index_coco(data: Mapping, name: str, image_keys: Sequence[str] = ('id', ),
+               category_keys: Sequence[str] = ('id', )) -> CocoIndex:
+    """Index a document checked by :func:`check_coco_lists`: images and categories by id
+    (each with ``image_keys`` / ``category_keys``), annotations checked to refer to them."""
+    categories = entries_by_id(data['categories'], 'categories', name, category_keys)
+    index = CocoIndex(entries_by_id(data['images'], 'images', name, image_keys), categories, [])
+    index.annotations.extend(_check_annotation(ann, k, index, name)
+                             for k, ann in enumerate(data['annotations']))
+    return index
 
 
 def masks_to_rles(masks: np.ndarray) -> List[dict]:

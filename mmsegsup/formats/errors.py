@@ -25,7 +25,3 @@ class DavisFormatError(FormatError):
 
 class DavisFileNotFoundError(MissingFileError):
     """A file or folder a DAVIS / YouTube-VOS reader needs is missing."""
-
-
-# the name the toolkit used before the format layer had its own error; same class
-DatasetFormatError = FormatError

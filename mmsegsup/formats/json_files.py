@@ -4,6 +4,7 @@ import json
 import os.path as osp
 from typing import Callable, Dict, Iterable, Iterator, Sequence, Tuple, TypeVar
 
+from ..utils.io import write_text_atomic
 from .errors import FormatError, MissingFileError
 
 
@@ -62,6 +63,22 @@ def objects_by_id(entries: Iterable[Tuple[str, dict]], build: Callable[[dict], T
             raise FormatError(f'{where}: duplicate {key} {getattr(obj, key)!r}')
         out[getattr(obj, key)] = obj
     return out
+
+
+def built_in(path: str, build: Callable[[], T]) -> T:
+    """``build()``, a ``ValueError`` of it raised as a :class:`FormatError` naming ``path``
+    (the whole-file checks of a reader: every entry of a set covers the same keys...)."""
+    try:
+        return build()
+    except ValueError as err:
+        raise FormatError(f'{path}: {err}', path) from None
+
+
+def write_json_file(data: object, path: str) -> str:
+    """Write ``data`` as indented UTF-8 JSON (to be read and edited by people), atomically;
+    returns ``path``."""
+    write_text_atomic(json.dumps(data, indent=1, ensure_ascii=False) + '\n', path)
+    return path
 
 
 def some_ids(ids: Iterable[str], k: int = 5) -> str:

@@ -1,20 +1,31 @@
 """The referring-expression variants file (thesis 6.5.2, table 6.7; A2Dre+ levels): the
 variant texts of each expression per level, read by
-``mmsegsup.datasets.ReferringVariantsDataset`` and written by :mod:`mmsegsup.analysis.variants`
-(which documents the format and builds the variants)::
+:class:`mmsegsup.datasets.referring_variants.ReferringVariantsDataset` and made by
+:mod:`mmsegsup.analysis.variants` (JSON, UTF-8; ``tools/analyze_referring.py make-variants``
+writes one)::
 
-    {"format": "mmsegsup-re-variants", "version": 1, "levels": [...], "titles": {...},
-     "expressions": [{"expr_id": ..., "variants": {level: text or null}, "labels": {...},
-                      "frames": {"<frame_id>": {level: text}}}]}
+    {"format": "mmsegsup-re-variants", "version": 1,
+     "levels": ["generic", "actor", "action", "actor_action", "full"],
+     "titles": {"generic": "Generic", ...},                           # optional
+     "expressions": [
+       {"expr_id": "vid/1",
+        "variants": {"generic": "thing", "actor": "adult", "action": "walking",
+                     "actor_action": "adult walking", "full": "man in a suit walking"},
+        "labels": {"actor": "adult", "action": "walking"},            # optional, free
+        "frames": {"24": {"action": "running", "actor_action": "adult running"}}}]}
+
+``variants`` maps every level to a text, or to ``null`` where the variant does not apply
+(no sample of that level then); ``frames`` (optional) overrides texts on some frames
+(``frame_id`` as a string). Level names are letters, digits, ``_``, ``+`` and ``-`` (no
+``#``: evaluated variants get ids ``"<expr_id>#<level>"``).
 """
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, Mapping, Optional, Tuple
 
-from ..utils.io import write_text_atomic
 from .errors import FormatError
-from .json_files import check_header, json_objects, load_json, objects_by_id
+from .json_files import (built_in, check_header, json_objects, load_json, objects_by_id,
+                         write_json_file)
 
 VARIANTS_FORMAT = 'mmsegsup-re-variants'
 _LEVEL_NAME = re.compile(r'^[A-Za-z0-9_+\-]+$')
@@ -129,40 +140,44 @@ def _frames_from_json(value: object) -> Dict[int, Mapping[str, str]]:
     return out
 
 
-def variants_from_json(data: object, path: str = 'variants') -> VariantSet:
-    """A :class:`VariantSet` from the parsed JSON of a variants file (module docstring);
-    ``FormatError`` naming ``path`` and the entry otherwise."""
-    check_header(data, path, VARIANTS_FORMAT, 'expressions')
-    levels = data.get('levels')
+def _check_levels(levels: object, path: str) -> list:
+    """The ``levels`` of a variants file: a non-empty list of distinct level names."""
     if not isinstance(levels, list) or not levels:
-        raise FormatError(f'{path}: "levels" must be a non-empty list of level names')
+        raise FormatError(f'{path}: "levels" must be a non-empty list of level names', path)
     try:
         for level in levels:
             check_level_name(level)
     except ValueError as err:
-        raise FormatError(f'{path}: "levels": {err}') from None
+        raise FormatError(f'{path}: "levels": {err}', path) from None
     if len(set(levels)) != len(levels):
-        raise FormatError(f'{path}: "levels" lists a level twice: {levels}')
+        raise FormatError(f'{path}: "levels" lists a level twice: {levels}', path)
+    return levels
+
+
+def _expression(item: dict, levels: list) -> ExpressionVariants:
+    """One entry of ``expressions``, its variants covering exactly ``levels``."""
+    e = ExpressionVariants(item.get('expr_id'), item.get('variants'),
+                           _frames_from_json(item.get('frames')), item.get('labels') or {})
+    missing = [lv for lv in levels if lv not in e.texts]
+    extra = [lv for lv in e.texts if lv not in levels]
+    if missing or extra:
+        raise ValueError(f'variants must cover exactly the levels {levels}: missing '
+                         f'{missing}, unknown {extra}')
+    return e
+
+
+def variants_from_json(data: object, path: str = 'variants') -> VariantSet:
+    """A :class:`VariantSet` from the parsed JSON of a variants file (module docstring);
+    ``FormatError`` naming ``path`` and the entry otherwise."""
+    check_header(data, path, VARIANTS_FORMAT, 'expressions')
+    levels = _check_levels(data.get('levels'), path)
     titles = data.get('titles', {})
     if not isinstance(titles, dict):
-        raise FormatError(f'{path}: "titles" must map levels to titles')
-    def expression(item: dict) -> ExpressionVariants:
-        e = ExpressionVariants(item.get('expr_id'), item.get('variants'),
-                               _frames_from_json(item.get('frames')), item.get('labels') or {})
-        missing = [lv for lv in levels if lv not in e.texts]
-        extra = [lv for lv in e.texts if lv not in levels]
-        if missing or extra:
-            raise ValueError(f'variants must cover exactly the levels {levels}: missing '
-                             f'{missing}, unknown {extra}')
-        return e
-
+        raise FormatError(f'{path}: "titles" must map levels to titles', path)
     known = ('expr_id', 'variants', 'labels', 'frames')
     out = objects_by_id(json_objects(data['expressions'], path, 'expressions', known),
-                        expression)
-    try:
-        return VariantSet(tuple(levels), out, titles)
-    except ValueError as err:
-        raise FormatError(f'{path}: {err}') from None
+                        lambda item: _expression(item, levels))
+    return built_in(path, lambda: VariantSet(tuple(levels), out, titles))
 
 
 def read_variants(path: str) -> VariantSet:
@@ -172,8 +187,7 @@ def read_variants(path: str) -> VariantSet:
 
 def write_variants(variants: VariantSet, path: str) -> str:
     """Write a variants file atomically (indented, to be read and edited); returns ``path``."""
-    data = {'format': VARIANTS_FORMAT, 'version': 1, 'levels': list(variants.levels),
-            'titles': dict(variants.titles),
-            'expressions': [e.to_json() for e in variants.expressions.values()]}
-    write_text_atomic(json.dumps(data, indent=1, ensure_ascii=False) + '\n', path)
-    return path
+    return write_json_file({'format': VARIANTS_FORMAT, 'version': 1,
+                            'levels': list(variants.levels), 'titles': dict(variants.titles),
+                            'expressions': [e.to_json() for e in variants.expressions.values()]},
+                           path)

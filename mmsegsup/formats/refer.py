@@ -18,7 +18,8 @@ image's name comes from ``instances.json``). The pickles are read with
 """
 import json
 import os.path as osp
-from typing import Any, Dict, List, Optional, Tuple
+from collections import Counter
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from ..utils.io import dump_json_atomic
 from .coco_json import load_coco_json
@@ -27,7 +28,8 @@ from .json_files import load_json
 from .safe_pickle import safe_load_pickle
 
 __all__ = ['REFER_SPLITS', 'REFER_IMG_PREFIX', 'check_refer_split', 'in_refer_split',
-           'load_refs', 'refer_to_json', 'load_refer_instances']
+           'load_refs', 'refer_to_json', 'load_refer_instances', 'ReferInstances',
+           'index_refer_instances', 'ref_target', 'sentence_text', 'ref_sentences']
 
 # (dataset, split_by) -> splits, as released by the refer toolkit; RefCOCOg's Google test
 # split was never released, its UMD split is the one with disjoint images.
@@ -121,3 +123,67 @@ def load_refer_instances(path: str) -> dict:
                 raise FormatError(f'{path}: {field}[{i}] must be a dict with {list(keys)}, '
                                   f'got {entry!r:.100}')
     return instances
+
+
+class ReferInstances(NamedTuple):
+    """The referents' ``instances.json`` (``path``) indexed: annotations and images by id, and
+    how many annotations each (image, category) pair has."""
+    path: str
+    annotations: Dict[Any, dict]
+    images: Dict[Any, dict]
+    per_class: Counter
+
+    def trivial(self, ann: dict) -> bool:
+        """Whether ``ann`` is the only annotation of its category in its image (crowd regions
+        count: they are more objects of the class)."""
+        return self.per_class[(ann['image_id'], ann['category_id'])] == 1
+
+
+def index_refer_instances(path: str) -> ReferInstances:
+    """Load (:func:`load_refer_instances`) and index the referents' ``instances.json``."""
+    instances = load_refer_instances(path)
+    anns = {ann['id']: ann for ann in instances['annotations']}
+    return ReferInstances(path, anns, {img['id']: img for img in instances['images']},
+                          Counter((a['image_id'], a['category_id']) for a in anns.values()))
+
+
+def ref_target(ref: dict, refs_file: str, instances: ReferInstances) -> Tuple[dict, dict]:
+    """The (annotation, image) of ``instances`` that ``ref`` refers to, checked to exist and
+    to agree on the image."""
+    ref_id = ref['ref_id']
+    for key, known in (('ann_id', instances.annotations), ('image_id', instances.images)):
+        if ref[key] not in known:
+            raise FormatError(f'{refs_file}: ref_id {ref_id} refers to {key} {ref[key]}, '
+                              f'which {instances.path} does not hold', refs_file)
+    ann, img = instances.annotations[ref['ann_id']], instances.images[ref['image_id']]
+    if ann['image_id'] != ref['image_id']:
+        raise FormatError(f'{refs_file}: ref_id {ref_id} has image_id {ref["image_id"]} but '
+                          f'its ann_id {ann["id"]} lies in image {ann["image_id"]} in '
+                          f'{instances.path}', refs_file)
+    return ann, img
+
+
+def sentence_text(sent: dict) -> str:
+    """The annotator's ``raw`` text of a sentence, else its cleaned ``sent``; '' if neither."""
+    for key in ('raw', 'sent'):
+        text = sent.get(key)
+        if isinstance(text, str) and text.strip():
+            return text
+    return ''
+
+
+def ref_sentences(ref: dict, refs_file: str, seen: Dict[Any, Any]) -> List[Tuple[Any, str]]:
+    """``(sent_id, text)`` of each sentence of ``ref``: every text non-empty, every sent_id
+    unique in the file (``seen``: sent_id -> ref_id of the refs read so far, updated)."""
+    out = []
+    for sent in ref['sentences']:
+        sent_id, text = sent['sent_id'], sentence_text(sent)
+        if not text:
+            raise FormatError(f'{refs_file}: ref_id {ref["ref_id"]}, sent_id {sent_id}: '
+                              'empty sentence (no "raw" or "sent" text)', refs_file)
+        if sent_id in seen:
+            raise FormatError(f'{refs_file}: sent_id {sent_id} appears in ref_id '
+                              f'{seen[sent_id]} and ref_id {ref["ref_id"]}', refs_file)
+        seen[sent_id] = ref['ref_id']
+        out.append((sent_id, text))
+    return out

@@ -24,10 +24,10 @@ import os
 import pickle
 from typing import Any, Dict, NoReturn, Tuple
 
-from .errors import DatasetFormatError
+from .errors import FormatError
 
 
-class UnsafePickleError(DatasetFormatError):
+class UnsafePickleError(FormatError):
     """The pickle asks for a global (a class or function), which a data pickle never needs."""
 
 
@@ -92,7 +92,7 @@ def safe_load_pickle(path: str, allowed: Dict[Tuple[str, str], Any] = None) -> A
     Raises:
         FileNotFoundError: ``path`` does not exist.
         UnsafePickleError: the file asks for a global (a class or a callable); nothing was run.
-        DatasetFormatError: the file is not a readable pickle (truncated, corrupt, other data).
+        FormatError: the file is not a readable pickle (truncated, corrupt, other data).
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f'pickle file {path} not found')
@@ -107,8 +107,8 @@ def safe_load_pickle(path: str, allowed: Dict[Tuple[str, str], Any] = None) -> A
         raise
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, KeyError, IndexError,
             AttributeError) as err:
-        raise DatasetFormatError(f'{path}: not a readable pickle ({type(err).__name__}: '
-                                 f'{err})') from err
+        raise FormatError(f'{path}: not a readable pickle ({type(err).__name__}: '
+                          f'{err})') from err
 
 
 def _plain(value: Any) -> bool:
@@ -123,15 +123,15 @@ def safe_load_namespace(path: str) -> argparse.Namespace:
     """The ``argparse.Namespace`` pickled at ``path`` (an ``args.pkl``), nothing else run.
 
     Raises:
-        FileNotFoundError / UnsafePickleError / DatasetFormatError: as :func:`safe_load_pickle`;
-        DatasetFormatError also when the file holds something other than a Namespace of plain
+        FileNotFoundError / UnsafePickleError / FormatError: as :func:`safe_load_pickle`;
+        FormatError also when the file holds something other than a Namespace of plain
         values.
     """
     args = safe_load_pickle(path, allowed=NAMESPACE_GLOBALS)
     if not isinstance(args, argparse.Namespace):
-        raise DatasetFormatError(f'{path}: expected a pickled argparse.Namespace, got '
-                                 f'{type(args).__name__}')
+        raise FormatError(f'{path}: expected a pickled argparse.Namespace, got '
+                          f'{type(args).__name__}')
     bad = [k for k, v in vars(args).items() if not _plain(v)]
     if bad:
-        raise DatasetFormatError(f'{path}: argument(s) {bad} hold non-plain values')
+        raise FormatError(f'{path}: argument(s) {bad} hold non-plain values')
     return args

@@ -23,7 +23,7 @@ budget model's vocabulary): ``"labels"`` is ``image_labels`` (IL) and
 weak type is asked for, and files always store the two names above.
 
 Files are validated on load and before saving; every problem raises
-:class:`~mmsegsup.formats.errors.DatasetFormatError` naming the file and the image / field at fault.
+:class:`~mmsegsup.formats.errors.FormatError` naming the file and the image / field at fault.
 Convert a COCO instances json with ``tools/dataset_converters/coco_to_weak_labels.py``.
 """
 import json
@@ -32,9 +32,9 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from .errors import DatasetFormatError
 from ..utils.io import dump_json_atomic
-from .coco_json import load_coco_json
+from .coco_json import index_coco, load_coco_json
+from .errors import FormatError
 from .supervision import IMAGE_LABELS, LABELS_COUNTS, normalize_kind
 
 __all__ = [
@@ -169,7 +169,7 @@ def _read_json(path: str) -> Any:
     try:
         return json.loads(raw, object_pairs_hook=_no_repeated_keys)
     except ValueError as err:  # JSONDecodeError, UnicodeDecodeError, a repeated key
-        raise DatasetFormatError(f'{path}: not a readable weak-label JSON file ({err})') from err
+        raise FormatError(f'{path}: not a readable weak-label JSON file ({err})') from err
 
 
 def _no_repeated_keys(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
@@ -197,37 +197,37 @@ def _from_dict(data: Any, where: str, dataset_classes: Optional[Sequence[str]] =
 def _check_header(data: Any, where: str) -> Tuple[str, Tuple[str, ...], Dict[str, Any]]:
     """The weak type, classes and raw images of a document whose header is valid."""
     if not isinstance(data, Mapping):
-        raise DatasetFormatError(f'{where}: expected a JSON object, got {type(data).__name__}')
+        raise FormatError(f'{where}: expected a JSON object, got {type(data).__name__}')
     if data.get('format') != FORMAT_TAG:
-        raise DatasetFormatError(f'{where}: "format" is {data.get("format")!r}, expected '
-                                 f'{FORMAT_TAG!r}; not a weak-label file')
+        raise FormatError(f'{where}: "format" is {data.get("format")!r}, expected '
+                          f'{FORMAT_TAG!r}; not a weak-label file')
     version = data.get('version')
     if isinstance(version, bool) or version != FORMAT_VERSION:
-        raise DatasetFormatError(f'{where}: unsupported "version" {version!r}; this reader '
-                                 f'knows version {FORMAT_VERSION}')
+        raise FormatError(f'{where}: unsupported "version" {version!r}; this reader '
+                          f'knows version {FORMAT_VERSION}')
     try:
         weak_type = normalize_weak_type(data.get('weak_type'))
     except ValueError as err:
-        raise DatasetFormatError(f'{where}: "weak_type": {err}') from err
+        raise FormatError(f'{where}: "weak_type": {err}') from err
     classes = _check_classes(data.get('classes'), where, '"classes"')
     images = data.get('images')
     if not isinstance(images, Mapping):
-        raise DatasetFormatError(f'{where}: "images" must be an object mapping image file '
-                                 f'names to class counts, got {type(images).__name__}')
+        raise FormatError(f'{where}: "images" must be an object mapping image file '
+                          f'names to class counts, got {type(images).__name__}')
     return weak_type, classes, dict(images)
 
 
 def _check_classes(classes: Any, where: str, what: str) -> Tuple[str, ...]:
     """Class names: a non-empty list of distinct non-empty strings."""
     if not isinstance(classes, (list, tuple)) or not classes:
-        raise DatasetFormatError(f'{where}: {what} must be a non-empty list of class names, '
-                                 f'got {classes!r}')
+        raise FormatError(f'{where}: {what} must be a non-empty list of class names, '
+                          f'got {classes!r}')
     bad = [name for name in classes if not isinstance(name, str) or not name]
     if bad:
-        raise DatasetFormatError(f'{where}: {what} holds {bad[0]!r}, not a class name')
+        raise FormatError(f'{where}: {what} holds {bad[0]!r}, not a class name')
     repeated = sorted({name for name in classes if classes.count(name) > 1})
     if repeated:
-        raise DatasetFormatError(f'{where}: {what} lists {repeated[0]!r} more than once')
+        raise FormatError(f'{where}: {what} lists {repeated[0]!r} more than once')
     return tuple(classes)
 
 
@@ -236,7 +236,7 @@ def _check_vocabulary(dataset_classes: Tuple[str, ...], file_classes: Tuple[str,
     """Every dataset class must have been checked by the annotator, or absence means nothing."""
     unchecked = [name for name in dataset_classes if name not in file_classes]
     if unchecked:
-        raise DatasetFormatError(
+        raise FormatError(
             f'{where}: dataset class {unchecked[0]!r} is not in the file\'s "classes" '
             f'{list(file_classes)}: its absence from an image would wrongly read as "not '
             'present"')
@@ -246,10 +246,10 @@ def _check_image(name: str, counts: Any, weak_type: str, file_classes: Tuple[str
                  classes: Tuple[str, ...], where: str) -> Dict[str, int]:
     """The validated counts of one image, ordered by class index."""
     if not name:
-        raise DatasetFormatError(f'{where}: "images" has an empty file name')
+        raise FormatError(f'{where}: "images" has an empty file name')
     if not isinstance(counts, Mapping):
-        raise DatasetFormatError(f'{where}: image {name!r}: expected an object of class counts '
-                                 f'({{}} for no object), got {counts!r}')
+        raise FormatError(f'{where}: image {name!r}: expected an object of class counts '
+                          f'({{}} for no object), got {counts!r}')
     for cls, count in counts.items():
         _check_count(name, cls, count, weak_type, file_classes, classes, where)
     index = {cls: i for i, cls in enumerate(classes)}
@@ -261,20 +261,20 @@ def _check_count(image: str, cls: str, count: Any, weak_type: str,
     """One ``class: count`` entry of an image."""
     at = f'{where}: image {image!r}'
     if cls not in file_classes:
-        raise DatasetFormatError(f'{at}: weak label names class {cls!r}, which is not in the '
-                                 f'file\'s "classes" {list(file_classes)}')
+        raise FormatError(f'{at}: weak label names class {cls!r}, which is not in the '
+                          f'file\'s "classes" {list(file_classes)}')
     if cls not in classes:
-        raise DatasetFormatError(f'{at}: weak label names a class the dataset lacks: {cls!r} '
-                                 f'(dataset classes: {list(classes)})')
+        raise FormatError(f'{at}: weak label names a class the dataset lacks: {cls!r} '
+                          f'(dataset classes: {list(classes)})')
     if isinstance(count, bool) or not isinstance(count, int):
-        raise DatasetFormatError(f'{at}: count of class {cls!r} must be an integer, got '
-                                 f'{count!r}')
+        raise FormatError(f'{at}: count of class {cls!r} must be an integer, got '
+                          f'{count!r}')
     if count < 1:
-        raise DatasetFormatError(f'{at}: count of class {cls!r} is {count}; counts are >= 1 '
-                                 '(leave an absent class out)')
+        raise FormatError(f'{at}: count of class {cls!r} is {count}; counts are >= 1 '
+                          '(leave an absent class out)')
     if weak_type == WEAK_LABELS and count != 1:
-        raise DatasetFormatError(f'{at}: count of class {cls!r} is {count}, but weak_type '
-                                 f'{WEAK_LABELS!r} holds presence only (every count is 1)')
+        raise FormatError(f'{at}: count of class {cls!r} is {count}, but weak_type '
+                          f'{WEAK_LABELS!r} holds presence only (every count is 1)')
 
 
 # ---- from and against COCO annotations -----------------------------------------------------
@@ -289,14 +289,14 @@ def weak_labels_from_coco(ann_file: PathLike, weak_type: str = WEAK_LABELS_COUNT
     """
     ann_file = os.fspath(ann_file)
     weak_type = normalize_weak_type(weak_type)
-    coco = load_coco_json(ann_file)
-    cat_names = _coco_categories(coco['categories'], ann_file)
-    file_names = _coco_images(coco['images'], ann_file)
+    index = index_coco(load_coco_json(ann_file), ann_file, image_keys=('id', 'file_name'),
+                       category_keys=('id', 'name'))
+    cat_names = _coco_categories(index.categories, ann_file)
+    file_names = _coco_images(index.images, ann_file)
     per_image: Dict[Any, Counter] = {image_id: Counter() for image_id in file_names}
-    for k, ann in enumerate(coco['annotations']):
-        image_id, cat_id = _coco_annotation(ann, k, file_names, cat_names, ann_file)
+    for ann in index.annotations:
         if not (ignore_crowd and ann.get('iscrowd', 0)):
-            per_image[image_id][cat_names[cat_id]] += 1
+            per_image[ann['image_id']][cat_names[ann['category_id']]] += 1
     classes = tuple(cat_names.values())
     images = {file_names[image_id]: _in_class_order(counts, classes)
               for image_id, counts in per_image.items()}
@@ -306,7 +306,7 @@ def weak_labels_from_coco(ann_file: PathLike, weak_type: str = WEAK_LABELS_COUNT
 
 def check_against_annotations(weak: WeakLabels, ann_file: PathLike,
                               ignore_crowd: bool = True) -> None:
-    """Raise ``DatasetFormatError`` unless ``weak`` is what the strong annotation implies.
+    """Raise ``FormatError`` unless ``weak`` is what the strong annotation implies.
 
     Both sides must list the same images, and every image the same counts (the same classes
     for ``"labels"``); the first difference is named with both values.
@@ -321,7 +321,7 @@ def check_against_annotations(weak: WeakLabels, ann_file: PathLike,
                   if weak.images[name].get(cls, 0) != strong.images[name].get(cls, 0)]
     if mismatches:
         name, cls, weak_count, strong_count = mismatches[0]
-        raise DatasetFormatError(
+        raise FormatError(
             f'{where}: counts that do not match the strong annotation: image {name!r}, class '
             f'{cls!r}: weak labels say {weak_count}, the annotation has {strong_count}'
             f'{_more(len({m[0] for m in mismatches}) - 1, "image")}')
@@ -332,8 +332,8 @@ def _check_same_images(weak: WeakLabels, strong: WeakLabels, where: str) -> None
                           (set(weak.images) - set(strong.images), 'the strong annotation')):
         if missing:
             first = sorted(missing)[0]
-            raise DatasetFormatError(f'{where}: image {first!r} is missing from {side}'
-                                     f'{_more(len(missing) - 1, "image")}')
+            raise FormatError(f'{where}: image {first!r} is missing from {side}'
+                              f'{_more(len(missing) - 1, "image")}')
 
 
 def _union(a: Mapping[str, int], b: Mapping[str, int]) -> List[str]:
@@ -348,49 +348,23 @@ def _in_class_order(counts: Mapping[str, int], classes: Tuple[str, ...]) -> Dict
     return {cls: counts[cls] for cls in classes if counts.get(cls)}
 
 
-def _coco_categories(categories: List[Any], ann_file: str) -> Dict[Any, str]:
+def _coco_categories(categories: Mapping[Any, Mapping], ann_file: str) -> Dict[Any, str]:
     """Category id -> name, in category-id order (mmdet's label order)."""
-    pairs = [_fields(cat, ('id', 'name'), f'category #{k}', ann_file)
-             for k, cat in enumerate(categories)]
-    ids = [cat_id for cat_id, _ in pairs]
-    if len(set(ids)) != len(ids):
-        raise DatasetFormatError(f'{ann_file}: repeated category id in "categories"')
-    by_id = dict(sorted(pairs, key=lambda pair: pair[0]))
+    by_id = {cat_id: categories[cat_id]['name'] for cat_id in sorted(categories)}
     _check_classes(list(by_id.values()), ann_file, 'the category names')
     return by_id
 
 
-def _coco_images(images: List[Any], ann_file: str) -> Dict[Any, str]:
+def _coco_images(images: Mapping[Any, Mapping], ann_file: str) -> Dict[Any, str]:
     """Image id -> file_name; weak labels are keyed by file_name, so it must be unique."""
-    pairs = [_fields(img, ('id', 'file_name'), f'image #{k}', ann_file)
-             for k, img in enumerate(images)]
-    by_id: Dict[Any, str] = {}
     seen = set()
-    for image_id, file_name in pairs:
+    for image_id, image in images.items():
+        file_name = image['file_name']
         if not isinstance(file_name, str) or not file_name:
-            raise DatasetFormatError(f'{ann_file}: image {image_id!r} has file_name '
-                                     f'{file_name!r}, not a file name')
-        if image_id in by_id or file_name in seen:
-            raise DatasetFormatError(f'{ann_file}: image id {image_id!r} / file_name '
-                                     f'{file_name!r} appears more than once')
-        by_id[image_id] = file_name
+            raise FormatError(f'{ann_file}: image {image_id!r} has file_name '
+                              f'{file_name!r}, not a file name', ann_file)
+        if file_name in seen:
+            raise FormatError(f'{ann_file}: file_name {file_name!r} of image {image_id!r} '
+                              'appears more than once', ann_file)
         seen.add(file_name)
-    return by_id
-
-
-def _coco_annotation(ann: Any, k: int, file_names: Mapping[Any, str],
-                     cat_names: Mapping[Any, str], ann_file: str) -> Tuple[Any, Any]:
-    """The (image id, category id) of an annotation that refers to known ones."""
-    image_id, cat_id = _fields(ann, ('image_id', 'category_id'), f'annotation #{k}', ann_file)
-    for value, known, what in ((image_id, file_names, 'image_id'),
-                               (cat_id, cat_names, 'category_id')):
-        if value not in known:
-            raise DatasetFormatError(f'{ann_file}: annotation {ann.get("id", "#" + str(k))} '
-                                     f'refers to unknown {what} {value!r}')
-    return image_id, cat_id
-
-
-def _fields(item: Any, keys: Tuple[str, str], what: str, ann_file: str) -> Tuple[Any, Any]:
-    if not isinstance(item, Mapping) or any(key not in item for key in keys):
-        raise DatasetFormatError(f'{ann_file}: {what} lacks {" or ".join(keys)}')
-    return item[keys[0]], item[keys[1]]
+    return {image_id: image['file_name'] for image_id, image in images.items()}

@@ -12,19 +12,22 @@ import pytest
 from mmengine.registry import DefaultScope
 from mmsegsup.registry import SEG_DATASETS as DATASETS
 
-from mmsegsup.analysis import (LEVELS, AugmentedReferent, AugmentedSet, ExpressionVariants,
-                               Tagger, VariantSet, augmented_effect, augmented_pair,
-                               augmented_to_variants, category_effect, category_effect_table,
-                               csv_table, group_score, information_level_table,
-                               information_levels, join_categories, make_variants,
-                               markdown_table, plot_category_effect,
-                               plot_category_proportions, plot_difficulty,
-                               plot_information_levels, read_augmented, read_variants,
-                               split_levels, trivial_split, write_augmented, write_variants)
-from mmsegsup.analysis.variants import augmented_from_json, variants_from_json
+from mmsegsup.analysis.plots import (plot_category_effect, plot_category_proportions,
+                                     plot_difficulty, plot_information_levels)
+from mmsegsup.analysis.study import (augmented_effect, category_effect, category_effect_table,
+                                     csv_table, group_score, information_level_table,
+                                     information_levels, join_categories, markdown_table,
+                                     split_levels, trivial_split)
+from mmsegsup.analysis.tagger import Tagger
+from mmsegsup.analysis.variants import (LEVELS, augmented_pair, augmented_to_variants,
+                                        make_variants)
 from mmsegsup.datasets.referring_variants import ReferringVariantsDataset, variant_labels
 from mmsegsup.evaluation.functional.referring_metrics import load_referring_results_csv
-from mmsegsup.formats.errors import DatasetFormatError
+from mmsegsup.formats.errors import FormatError
+from mmsegsup.formats.re_augmented import (AugmentedReferent, AugmentedSet, augmented_from_json,
+                                           read_augmented, write_augmented)
+from mmsegsup.formats.re_variants import (ExpressionVariants, VariantSet, read_variants,
+                                          variants_from_json, write_variants)
 from tools_utils import REPO, run
 
 TOOL = osp.join(REPO, 'tools', 'analyze_referring.py')
@@ -115,7 +118,7 @@ def test_category_effect_table_6_6_hand_computed(tmp_path):
 def test_join_names_the_results_file_and_unknown_ids(tmp_path):
     rows = _rows(tmp_path)
     partial = {k: v for k, v in MAJORITY.items() if k in ('a', 'b')}
-    with pytest.raises(DatasetFormatError,
+    with pytest.raises(FormatError,
                        match=r"results\.csv: 2 of 4 expression\(s\) have no categories "
                              r"\('c', 'd'\)"):
         join_categories(rows, partial, 'results.csv')
@@ -142,7 +145,7 @@ def test_levels_split_and_table_6_7(tmp_path):
     assert scores[0].non_trivial.overall_iou == pytest.approx(0.5)
     text = markdown_table(information_level_table(scores)[0])
     assert '| Full phrase | 25.00 | 50.00 | 43.75 | 25.00 | 53.33 | 42.00 | 4 |' in text
-    with pytest.raises(DatasetFormatError, match=r"not of the form .*\('a'\)"):
+    with pytest.raises(FormatError, match=r"not of the form .*\('a'\)"):
         split_levels(rows[:1], 'plain.csv')
     with pytest.raises(ValueError, match='no results for level'):
         information_levels(by_level, ['actor'])
@@ -220,7 +223,7 @@ def test_variants_file_round_trip_and_validation(tmp_path):
              r"expressions\[0\]: vid/1: variant 'actor' must be a non-empty string"),
             (dict(data, expressions=[item, item]), r"expressions\[1\]: duplicate expr_id"),
             (dict(data, expressions=[dict(item, frames={'x': {}})]), r'frame ids')]:
-        with pytest.raises(DatasetFormatError, match=message):
+        with pytest.raises(FormatError, match=message):
             variants_from_json(change, 'v.json')
     null = dict(data, expressions=[dict(item, variants=dict(item['variants'], action=None))])
     assert variants_from_json(null).expressions['vid/1'].texts['action'] is None
@@ -275,9 +278,9 @@ def test_augmented_file_round_trip_validation_and_variants(tmp_path):
             (dict(ref, note='x'), r"referents\[0\]: unknown key\(s\) note"),
             (dict(ref, expressions={c: {'with': None, 'without': None} for c in exprs}),
              r'v/1: every expression is null')]:
-        with pytest.raises(DatasetFormatError, match=message):
+        with pytest.raises(FormatError, match=message):
             augmented_from_json(dict(data, referents=[change]), 'aug.json')
-    with pytest.raises(DatasetFormatError, match='duplicate expr_id'):
+    with pytest.raises(FormatError, match='duplicate expr_id'):
         augmented_from_json(dict(data, referents=[ref, ref]), 'aug.json')
     variants = augmented_to_variants(aug)
     assert variants.levels[:4] == ('appearance+', 'appearance-', 'location+', 'location-')
@@ -348,13 +351,13 @@ def test_variants_dataset_wraps_synthetic_referring_videos(tmp_path):
         small = write_variants(fewer, str(tmp_path / 'few.json'))
         assert len(DATASETS.build(dict(type='ReferringVariantsDataset', dataset=inner,
                                        variants_file=small))) == 3 * 2
-        with pytest.raises(DatasetFormatError, match=r'few\.json: no variants for'):
+        with pytest.raises(FormatError, match=r'few\.json: no variants for'):
             DATASETS.build(dict(type='ReferringVariantsDataset', dataset=inner,
                                 variants_file=small, strict=True))
         foreign = VariantSet(vs.levels, dict(vs.expressions, **{'other/9': ExpressionVariants(
             'other/9', entry.texts)}), vs.titles)
         bad = write_variants(foreign, str(tmp_path / 'foreign.json'))
-        with pytest.raises(DatasetFormatError,
+        with pytest.raises(FormatError,
                            match=r"foreign\.json: 1 expression\(s\) are not in the wrapped "
                                  r"ReferringShapesVideoDataset \('other/9'\)"):
             DATASETS.build(dict(type='ReferringVariantsDataset', dataset=inner,
@@ -490,7 +493,7 @@ default_hooks = dict(checkpoint=dict(interval={E2E_ITERS}), logger=dict(interval
 
     # The generator's own categories are "manual" labels: the report measures the tagger
     # against them (precision / recall per category, tagger.md).
-    from mmsegsup.analysis import REAnnotation, write_annotations
+    from mmsegsup.formats.re_categories import REAnnotation, write_annotations
     with open(osp.join(data_root, 'expressions_val.json')) as f:
         gold = [REAnnotation(e['expr_id'], e['categories'], trivial=e['trivial'])
                 for e in json.load(f)['expressions']]

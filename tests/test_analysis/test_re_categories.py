@@ -6,13 +6,16 @@ import math
 import numpy as np
 import pytest
 
-from mmsegsup.analysis import (CATEGORIES, REAnnotation, Tagger, category_count_matrix,
-                               category_kappas, category_proportions, evaluate_tagger,
-                               fleiss_kappa, format_tagger_report, label_proportions,
-                               load_annotators, majority_vote, normalize_category,
-                               read_annotations, trivial_expressions, trivial_objects,
-                               write_annotations)
-from mmsegsup.formats.errors import DatasetFormatError
+from mmsegsup.analysis.agreement import (category_count_matrix, category_kappas, fleiss_kappa,
+                                         majority_vote)
+from mmsegsup.analysis.categories import (category_proportions, label_proportions,
+                                          trivial_expressions, trivial_objects)
+from mmsegsup.analysis.tagger import Tagger
+from mmsegsup.analysis.tagger_eval import evaluate_tagger, format_tagger_report
+from mmsegsup.formats.errors import FormatError
+from mmsegsup.formats.re_categories import (CATEGORIES, REAnnotation, load_annotators,
+                                            normalize_category, read_annotations,
+                                            write_annotations)
 
 # module-scoped fixtures: keep this file's tests on one xdist worker
 pytestmark = pytest.mark.xdist_group('re_categories')
@@ -91,7 +94,7 @@ def test_csv_thesis_spellings_and_free_column_order(tmp_path):
     ('', r'a\.csv: empty file'),
 ])
 def test_csv_errors(tmp_path, text, message):
-    with pytest.raises(DatasetFormatError, match=message):
+    with pytest.raises(FormatError, match=message):
         read_annotations(_write(tmp_path / 'a.csv', text))
 
 
@@ -105,7 +108,7 @@ def test_json_errors_and_unknown_suffix(tmp_path):
                           (bad_cat, r"expressions\[0\]: unknown RE category 'colour'"),
                           (dup, r"expressions\[1\]: duplicate expr_id 'a'"),
                           ({'expressions': []}, 'expected an object with "format"')]:
-        with pytest.raises(DatasetFormatError, match=message):
+        with pytest.raises(FormatError, match=message):
             read_annotations(_write(tmp_path / 'a.json', json.dumps(data)))
     with pytest.raises(ValueError, match=r'end in \.csv or \.json'):
         read_annotations(_write(tmp_path / 'a.txt', ''))
@@ -120,7 +123,7 @@ def test_load_annotators_needs_the_same_expressions(tmp_path):
     b = _write(tmp_path / 'ann2.csv', HEADER + rows)
     assert [list(x) for x in load_annotators([a, b])] == [[f'e{i}' for i in range(8)]] * 2
     c = _write(tmp_path / 'ann3.csv', HEADER + rows.replace('e0,', 'x1,').replace('e7,', 'x2,'))
-    with pytest.raises(DatasetFormatError,
+    with pytest.raises(FormatError,
                        match=r"ann3\.csv: lacks 2 expression\(s\) of .*ann1\.csv \('e0', 'e7'\)"
                              r" and has 2 expression\(s\) that .*ann1\.csv lacks "
                              r"\('x1', 'x2'\)"):
@@ -357,7 +360,7 @@ def test_tagger_is_extensible(tmp_path):
     assert from_file.tag('the walrus waddling').categories == {C, M}
     assert Tagger(class_names=['teddy_bear']).tag('teddy bear').triggers == {C: ('teddy bear',)}
     bad = _write(tmp_path / 'bad.json', json.dumps({'colourz': ['red']}))
-    with pytest.raises(DatasetFormatError, match=r"bad\.json: unknown lexicon 'colourz'"):
+    with pytest.raises(FormatError, match=r"bad\.json: unknown lexicon 'colourz'"):
         Tagger(lexicon_file=bad)
     with pytest.raises(ValueError, match="lexicon 'motion' must be a list of words"):
         Tagger(extra={'motion': 'waddle'})

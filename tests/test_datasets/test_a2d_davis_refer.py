@@ -20,7 +20,7 @@ from mmsegsup.datasets.davis_refer import DAVISReferDataset
 from mmsegsup.formats.a2d_sentences import (a2d_label_names, read_a2d_instance_mask,
                                             read_a2d_sentences, read_a2d_videoset)
 from mmsegsup.formats.davis_refer import read_davis_expressions
-from mmsegsup.formats.errors import DatasetFormatError
+from mmsegsup.formats.errors import FormatError
 
 from a2d_davis_refer_utils import (A2D_FRAMES, NUM_FRAMES, SENTENCES, H, W, box,
                                    davis_index_map, make_a2d, make_davis, write_a2d_h5)
@@ -88,22 +88,22 @@ def test_a2d_h5_errata_and_errors(tmp_path):
     write_a2d_h5(path, [(3, 11, a), (5, 12, b), (3, 13, b)], extra_masks=2)
     np.testing.assert_array_equal(read_a2d_instance_mask(path, 3), a)
     np.testing.assert_array_equal(read_a2d_instance_mask(path, 5), b)
-    with pytest.raises(DatasetFormatError, match=r'00001\.h5: instance 9 not annotated'):
+    with pytest.raises(FormatError, match=r'00001\.h5: instance 9 not annotated'):
         read_a2d_instance_mask(path, 9)
     short = str(tmp_path / 'v/00002.h5')
     write_a2d_h5(short, [(1, 11, a), (2, 11, b)])
     with h5py.File(short, 'a') as f:
         del f['reMask']
         f.create_dataset('reMask', data=a.T)  # one mask for two instances
-    with pytest.raises(DatasetFormatError, match=r'00002\.h5: reMask of shape'):
+    with pytest.raises(FormatError, match=r'00002\.h5: reMask of shape'):
         read_a2d_instance_mask(short, 2)
     nomask = str(tmp_path / 'v/00003.h5')
     write_a2d_h5(nomask, [(1, 11, a)], fields=('instance', 'id'))
-    with pytest.raises(DatasetFormatError, match=r"00003\.h5: field 'reMask' missing"):
+    with pytest.raises(FormatError, match=r"00003\.h5: field 'reMask' missing"):
         read_a2d_instance_mask(nomask, 1)
     junk = tmp_path / 'v/00004.h5'
     junk.write_text('not hdf5')
-    with pytest.raises(DatasetFormatError, match=r'00004\.h5: not a readable HDF5'):
+    with pytest.raises(FormatError, match=r'00004\.h5: not a readable HDF5'):
         read_a2d_instance_mask(str(junk), 1)
     with pytest.raises(FileNotFoundError, match='00005.h5'):
         read_a2d_instance_mask(str(tmp_path / 'v/00005.h5'), 1)
@@ -113,18 +113,18 @@ def test_a2d_bad_inputs(tmp_path):
     with pytest.raises(ValueError, match="'train' or 'test'"):
         A2DSentencesDataset(data_root=str(tmp_path), split='val')
     root = make_a2d(tmp_path / 'a', videoset=[('vidA', 0), ('vidB', 2)])
-    with pytest.raises(DatasetFormatError, match=r'videoset\.csv:2: subset column'):
+    with pytest.raises(FormatError, match=r'videoset\.csv:2: subset column'):
         read_a2d_videoset(osp.join(root, 'Release/videoset.csv'))
     root = make_a2d(tmp_path / 'b', sentences=[('vidA', 'one', 'x')])
-    with pytest.raises(DatasetFormatError, match=r"a2d_annotation\.txt:2: instance_id must be "
+    with pytest.raises(FormatError, match=r"a2d_annotation\.txt:2: instance_id must be "
                                                  r"an integer, got 'one'"):
         read_a2d_sentences(osp.join(root, 'text_annotations/a2d_annotation.txt'))
     bad_header = tmp_path / 'header.txt'
     bad_header.write_text('video,instance,sentence\nvidA,0,x\n')
-    with pytest.raises(DatasetFormatError, match=r'header\.txt:1: expected the header'):
+    with pytest.raises(FormatError, match=r'header\.txt:1: expected the header'):
         read_a2d_sentences(str(bad_header))
     root = make_a2d(tmp_path / 'c', sentences=SENTENCES + [('vidZ', '0', 'unknown video')])
-    with pytest.raises(DatasetFormatError, match=r"a2d_annotation\.txt:11: video 'vidZ' is not "
+    with pytest.raises(FormatError, match=r"a2d_annotation\.txt:11: video 'vidZ' is not "
                                                  r'listed in .*videoset\.csv'):
         A2DSentencesDataset(data_root=root)
     root = make_a2d(tmp_path / 'd', sentences=SENTENCES + [('vidN', '0', 'no h5 folder')])
@@ -137,7 +137,7 @@ def test_a2d_bad_inputs(tmp_path):
     root = make_a2d(tmp_path / 'f')
     write_a2d_h5(osp.join(root, 'text_annotations/a2d_annotation_with_instances/vidB/00002.h5'),
                  [(4, 99, box(0, 4, 0, 4))])
-    with pytest.raises(DatasetFormatError, match=r'vidB/00002\.h5: field "id" of instance 4: '
+    with pytest.raises(FormatError, match=r'vidB/00002\.h5: field "id" of instance 4: '
                                                  r'99 is not an A2D actor-action id'):
         A2DSentencesDataset(data_root=root)
     with pytest.raises(FileNotFoundError, match='videoset.csv'):
@@ -194,13 +194,13 @@ def test_extractor_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match=r'clips320H/vidC\.mp4'):
         tool.main([root, '--split', 'test'])
     write_mp4(osp.join(root, 'Release/clips320H/vidA.mp4'), 4)  # annotations ask for frame 6
-    with pytest.raises(DatasetFormatError, match=r'vidA\.mp4: decoded 4 frames, but annotations '
+    with pytest.raises(FormatError, match=r'vidA\.mp4: decoded 4 frames, but annotations '
                                                  r'ask for frame\(s\) \[6\]'):
         tool.main([root, '--videos', 'vidA', '--annotated-only'])
     broken = osp.join(root, 'Release/clips320H/vidB.mp4')
     with open(broken, 'wb') as f:
         f.write(b'not a video')
-    with pytest.raises(DatasetFormatError, match=r'vidB\.mp4'):
+    with pytest.raises(FormatError, match=r'vidB\.mp4'):
         tool.main([root, '--videos', 'vidB'])
 
 
@@ -264,19 +264,19 @@ def test_davis_refer_bad_inputs(tmp_path):
             'Davis17_annot1.txt': ('utf-8', ['bike-packing 1 "man"'] + lines)})
 
     root = tree('unknown', ['motocross 1 "a rider"'])
-    with pytest.raises(DatasetFormatError, match=r"Davis17_annot1\.txt:2: video 'motocross' is "
+    with pytest.raises(FormatError, match=r"Davis17_annot1\.txt:2: video 'motocross' is "
                                                  r'in no split file'):
         DAVISReferDataset(data_root=root)
     root = tree('absent', ['bike-packing 3 "a third object"'])
-    with pytest.raises(DatasetFormatError, match=r'Davis17_annot1\.txt:2: object 3 of '
+    with pytest.raises(FormatError, match=r'Davis17_annot1\.txt:2: object 3 of '
                                                  r'bike-packing is absent from its first '
                                                  r'annotated frame .*00000\.png'):
         DAVISReferDataset(data_root=root)
     root = tree('malformed', ['bike-packing "no object id"'])
-    with pytest.raises(DatasetFormatError, match=r'Davis17_annot1\.txt:2: expected <video>'):
+    with pytest.raises(FormatError, match=r'Davis17_annot1\.txt:2: expected <video>'):
         read_davis_expressions(osp.join(root, 'davis_text_annotations/Davis17_annot1.txt'))
     root = tree('duplicate', ['bike-packing 1 "again"'])
-    with pytest.raises(DatasetFormatError, match=r':2: second expression for object 1 of '
+    with pytest.raises(FormatError, match=r':2: second expression for object 1 of '
                                                  r'bike-packing \(first on line 1\)'):
         DAVISReferDataset(data_root=root)
     root = tree('nofolder', [])
@@ -288,7 +288,7 @@ def test_davis_refer_bad_inputs(tmp_path):
     root = tree('rgb', [])
     Image.fromarray(np.zeros((H, W, 3), np.uint8)).save(
         osp.join(root, 'Annotations/480p/bike-packing/00000.png'))
-    with pytest.raises(DatasetFormatError, match=r'00000\.png: expected a palette'):
+    with pytest.raises(FormatError, match=r'00000\.png: expected a palette'):
         DAVISReferDataset(data_root=root)
     with pytest.raises(FileNotFoundError, match='Davis17_annot2_full_video.txt'):
         DAVISReferDataset(data_root=root, annotator=2, expressions='full_video')

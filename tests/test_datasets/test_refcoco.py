@@ -15,7 +15,7 @@ from PIL import Image
 
 from mmsegsup.datasets.refcoco import RefCOCODataset
 from mmsegsup.datasets.transforms.referring import LoadReferringMask
-from mmsegsup.formats.errors import DatasetFormatError
+from mmsegsup.formats.errors import FormatError
 from mmsegsup.formats.refer import REFER_IMG_PREFIX, in_refer_split, load_refs, refer_to_json
 from mmsegsup.formats.safe_pickle import UnsafePickleError, safe_load_pickle
 from refer_utils import (IMG_DIR, MASK_101, MASK_201, MASK_301, MASK_302, default_instances,
@@ -174,7 +174,7 @@ def test_malicious_pickle_is_refused_and_nothing_runs(tmp_path, protocol):
         safe_load_pickle(path)
     assert path in str(err.value) and f'{os.system.__module__}.system' in str(err.value)
     assert not marker.exists()
-    assert isinstance(err.value, DatasetFormatError)
+    assert isinstance(err.value, FormatError)
 
 
 @pytest.mark.parametrize('call,name', [(exec, 'builtins.exec'), (open, 'io.open')])
@@ -232,7 +232,7 @@ def test_python2_strings_come_back_as_text(tmp_path):
 def test_corrupt_and_missing_pickles(tmp_path):
     path = tmp_path / 'cut.p'
     path.write_bytes(pickle.dumps(default_refs(), protocol=2)[:40])
-    with pytest.raises(DatasetFormatError, match='cut.p: not a readable pickle'):
+    with pytest.raises(FormatError, match='cut.p: not a readable pickle'):
         safe_load_pickle(str(path))
     with pytest.raises(FileNotFoundError, match='nothing.p'):
         safe_load_pickle(str(tmp_path / 'nothing.p'))
@@ -261,20 +261,20 @@ def _broken(root, field, value, ref_index=0):
 
 def test_ann_id_missing_from_instances(refer_root):
     _broken(refer_root, 'ann_id', 999)
-    with pytest.raises(DatasetFormatError, match=r'refs\(unc\)\.p: ref_id 0 refers to ann_id '
+    with pytest.raises(FormatError, match=r'refs\(unc\)\.p: ref_id 0 refers to ann_id '
                        r'999, which .*instances\.json does not hold'):
         _dataset(refer_root)
 
 
 def test_image_id_missing_from_instances(refer_root):
     _broken(refer_root, 'image_id', 77)
-    with pytest.raises(DatasetFormatError, match=r'ref_id 0 refers to image_id 77'):
+    with pytest.raises(FormatError, match=r'ref_id 0 refers to image_id 77'):
         _dataset(refer_root)
 
 
 def test_image_id_of_ref_and_annotation_disagree(refer_root):
     _broken(refer_root, 'image_id', 2)
-    with pytest.raises(DatasetFormatError, match=r'ref_id 0 has image_id 2 but its ann_id 101'):
+    with pytest.raises(FormatError, match=r'ref_id 0 has image_id 2 but its ann_id 101'):
         _dataset(refer_root)
 
 
@@ -282,7 +282,7 @@ def test_empty_sentence(refer_root):
     refs = default_refs()
     refs[4]['sentences'][0].update(raw='  ', sent='')
     write_refer(refer_root, refs=refs)
-    with pytest.raises(DatasetFormatError, match='ref_id 4, sent_id 6: empty sentence'):
+    with pytest.raises(FormatError, match='ref_id 4, sent_id 6: empty sentence'):
         _dataset(refer_root)
 
 
@@ -290,18 +290,18 @@ def test_repeated_sent_id(refer_root):
     refs = default_refs()
     refs[4]['sentences'][0]['sent_id'] = 1
     write_refer(refer_root, refs=refs)
-    with pytest.raises(DatasetFormatError, match='sent_id 1 appears in ref_id 0 and ref_id 4'):
+    with pytest.raises(FormatError, match='sent_id 1 appears in ref_id 0 and ref_id 4'):
         _dataset(refer_root)
 
 
 def test_malformed_refs(refer_root):
     write_refer(refer_root, refs={'refs': []})
-    with pytest.raises(DatasetFormatError, match='expected a list of refs, got dict'):
+    with pytest.raises(FormatError, match='expected a list of refs, got dict'):
         _dataset(refer_root)
     refs = default_refs()
     del refs[2]['sentences']
     write_refer(refer_root, refs=refs)
-    with pytest.raises(DatasetFormatError, match=r"ref #2 \(ref_id 2\) lacks \['sentences'\]"):
+    with pytest.raises(FormatError, match=r"ref #2 \(ref_id 2\) lacks \['sentences'\]"):
         _dataset(refer_root)
 
 
@@ -309,7 +309,7 @@ def test_malformed_instances(refer_root):
     instances = default_instances()
     del instances['images'][1]['file_name']
     write_refer(refer_root, instances=instances)
-    with pytest.raises(DatasetFormatError, match=r'instances\.json: images\[1\] must be'):
+    with pytest.raises(FormatError, match=r'instances\.json: images\[1\] must be'):
         _dataset(refer_root)
     os.remove(osp.join(refer_root, 'refcoco', 'instances.json'))
     with pytest.raises(FileNotFoundError, match=r'instances\.json not found'):
@@ -331,18 +331,18 @@ def test_mask_of_another_size(refer_root):
     results = dict(img_path='x.jpg', img_shape=(16, 24), ori_shape=(16, 24), seg_fields=[],
                    ref_mask=dict(type='coco', segmentation=[[2, 2, 12, 2, 12, 10, 2, 10]],
                                  height=20, width=30))
-    with pytest.raises(DatasetFormatError,
+    with pytest.raises(FormatError,
                        match='image x.jpg is 16x24 .* COCO segmentation of x.jpg is 20x30'):
         load(results)
 
 
 @pytest.mark.parametrize('ref_mask,error,match', [
     (dict(type='box'), ValueError, "unknown ref_mask type 'box'"),
-    (dict(type='coco', height=4, width=4), DatasetFormatError, "lacks the field 'segmentation'"),
-    (dict(type='coco', segmentation=[[1, 2, 3]], height=4, width=4), DatasetFormatError,
+    (dict(type='coco', height=4, width=4), FormatError, "lacks the field 'segmentation'"),
+    (dict(type='coco', segmentation=[[1, 2, 3]], height=4, width=4), FormatError,
      'even length'),
     (dict(type='coco', segmentation={'counts': [16], 'size': [5, 4]}, height=4, width=4),
-     DatasetFormatError, r'RLE size \[5, 4\] differs'),
+     FormatError, r'RLE size \[5, 4\] differs'),
     (dict(type='index_png', path='/no/such.png', obj_id=1), FileNotFoundError,
      '/no/such.png')])
 def test_bad_ref_masks(ref_mask, error, match):
@@ -353,7 +353,7 @@ def test_bad_ref_masks(ref_mask, error, match):
 def test_rgb_png_is_not_an_index_png(tmp_path):
     path = str(tmp_path / 'rgb.png')
     cv2.imwrite(path, np.zeros((4, 4, 3), np.uint8))
-    with pytest.raises(DatasetFormatError, match='rgb.png: expected a palette'):
+    with pytest.raises(FormatError, match='rgb.png: expected a palette'):
         LoadReferringMask()(dict(img_path='x.jpg', ori_shape=(4, 4),
                                  ref_mask=dict(type='index_png', path=path, obj_id=1)))
 

@@ -17,7 +17,7 @@ from pycocotools.coco import COCO
 import mmsegsup  # noqa: F401
 from mmsegsup.datasets import generate_shapes, generate_shapes_semantic
 from mmsegsup.datasets.synthetic import semantic as sem
-from mmsegsup.formats.errors import DatasetFormatError
+from mmsegsup.formats.errors import FormatError
 from tools_utils import REPO, run
 
 SEM_CONFIG = osp.join(REPO, 'configs/basis/deeplabv3plus_r18-c16_shapes-semantic-64x64_cpu.py')
@@ -115,7 +115,7 @@ def test_ann_file_selects_a_subset(tmp_path, mmseg_scope):
     assert [osp.basename(ds.get_data_info(i)['img_path']) for i in range(len(ds))] == [
         'train_00004.png', 'train_00001.png']
     subset.write_text('train_00001\ntrain_00099\n')
-    with pytest.raises(DatasetFormatError, match='train_00099'):
+    with pytest.raises(FormatError, match='train_00099'):
         _build(tmp_path, split='train', num_images=6, ann_file=str(subset))
 
 

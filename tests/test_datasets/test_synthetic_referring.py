@@ -16,7 +16,7 @@ from mmsegsup.datasets.synthetic import language as lang
 from mmsegsup.datasets.synthetic.referring import (generate_referring_shapes,
                                                    generate_referring_shapes_videos)
 from mmsegsup.datasets.synthetic.scene import COLOURS, SIZES, RefObject, draw_shape
-from mmsegsup.formats.errors import DatasetFormatError
+from mmsegsup.formats.errors import FormatError
 
 META_KEYS = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor',
              'flip', 'flip_direction', 'reduce_zero_label', 'expression', 'expr_id', 'video',
@@ -283,7 +283,7 @@ def test_bad_arguments_and_damaged_files(tmp_path, mmseg_scope):
     del data['expressions'][0]['sentence']  # current stamp, broken record
     with open(ann, 'w') as f:
         json.dump(data, f)
-    with pytest.raises(DatasetFormatError, match='expressions_train.json'):
+    with pytest.raises(FormatError, match='expressions_train.json'):
         DATASETS.build(dict(type='ReferringShapesDataset', data_root=str(tmp_path),
                             num_images=2, pipeline=[]))
     with open(ann, 'w') as f:

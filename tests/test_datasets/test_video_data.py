@@ -8,7 +8,7 @@ from mmsegsup.registry import DATASETS
 from PIL import Image
 
 from mmsegsup.datasets import generate_shapes_videos
-from mmsegsup.formats.errors import DatasetFormatError
+from mmsegsup.formats.errors import FormatError
 
 PIPELINE = [dict(type='VideoClipSample', num_frames=4),
             dict(type='TransformBroadcaster', share_random_params=True, transforms=[
@@ -82,24 +82,24 @@ def test_bad_video_input_names_the_file(tmp_path):
         _davis(tmp_path, split='extra')
     os.makedirs(tmp_path / 'JPEGImages' / '480p' / 'empty')
     (tmp_path / 'ImageSets' / '2017' / 'empty.txt').write_text('empty\n')
-    with pytest.raises(DatasetFormatError, match='empty video'):
+    with pytest.raises(FormatError, match='empty video'):
         _davis(tmp_path, split='empty')
     # Non-palette annotation, then an annotation of another size than its frame.
     ann = tmp_path / 'Annotations' / '480p' / 'shapes-train-001' / '00002.png'
     Image.new('RGB', (64, 64)).save(ann)
     ds = _davis(tmp_path, pipeline=[dict(PIPELINE[0], num_frames=None), *PIPELINE[1:2]])
-    with pytest.raises(DatasetFormatError, match='00002.png.*palette'):
+    with pytest.raises(FormatError, match='00002.png.*palette'):
         ds[1]
     Image.new('P', (32, 64)).save(ann)
-    with pytest.raises(DatasetFormatError, match='00002.png.*frame'):
+    with pytest.raises(FormatError, match='00002.png.*frame'):
         ds[1]
     # A frame of another size than the video's first frame.
     Image.new('P', (64, 64)).save(ann)
     Image.new('RGB', (40, 64)).save(seq / '00003.jpg')
-    with pytest.raises(DatasetFormatError, match='00003.jpg: frame is 64x40 but'):
+    with pytest.raises(FormatError, match='00003.jpg: frame is 64x40 but'):
         ds[1]
     os.remove(seq / '00004.jpg')
-    with pytest.raises(DatasetFormatError, match='00004.png.*missing frame'):
+    with pytest.raises(FormatError, match='00004.png.*missing frame'):
         _davis(tmp_path)
 
 

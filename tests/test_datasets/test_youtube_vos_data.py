@@ -18,7 +18,7 @@ from mmengine.dataset import pseudo_collate
 from mmengine.structures import InstanceData
 from PIL import Image
 
-from mmsegsup.formats.errors import DatasetFormatError
+from mmsegsup.formats.errors import FormatError
 from mmsegsup.formats.index_png import write_index_png
 from mmsegsup.formats.palettes import DAVIS_PALETTE
 from mmsegsup.formats.youtube_vos_splits import split_youtube_vos, write_youtube_vos_split
@@ -97,19 +97,19 @@ def test_loader_errors_name_the_file(tmp_path):
     root = _official_fixture(str(tmp_path))
     meta_path = osp.join(root, 'train', 'meta.json')
     os.remove(osp.join(root, 'train', 'JPEGImages', 'vid_a', '00015.jpg'))
-    with pytest.raises(DatasetFormatError, match=r'vid_a.00015\.jpg: missing frame'):
+    with pytest.raises(FormatError, match=r'vid_a.00015\.jpg: missing frame'):
         _dataset(root)
     for f in os.listdir(osp.join(root, 'train', 'JPEGImages', 'vid_a')):
         os.remove(osp.join(root, 'train', 'JPEGImages', 'vid_a', f))
-    with pytest.raises(DatasetFormatError, match='vid_a has no frames'):
+    with pytest.raises(FormatError, match='vid_a has no frames'):
         _dataset(root)
     with open(osp.join(root, 'list.txt'), 'w') as f:
         f.write('vid_b\nvid_zzz\n')
-    with pytest.raises(DatasetFormatError, match="list.txt: video 'vid_zzz'"):
+    with pytest.raises(FormatError, match="list.txt: video 'vid_zzz'"):
         _dataset(root, video_list='list.txt')
     with open(meta_path, 'w') as f:
         json.dump({'videos': {'vid_b': {'objects': {'1': {'frames': STEMS}}}}}, f)
-    with pytest.raises(DatasetFormatError, match='meta.json.*"category"'):
+    with pytest.raises(FormatError, match='meta.json.*"category"'):
         _dataset(root)
 
 

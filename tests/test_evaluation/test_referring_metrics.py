@@ -19,7 +19,7 @@ from mmsegsup.evaluation.functional.referring_metrics import (
     quantize_foreground, referring_scores, sample_ious, write_referring_results_csv)
 from mmsegsup.evaluation.metrics.referring_davis_metric import ReferringDAVISMetric
 from mmsegsup.evaluation.metrics.referring_metric import ReferringMetric
-from mmsegsup.formats.errors import DatasetFormatError
+from mmsegsup.formats.errors import FormatError
 
 
 def _box(shape, y0, y1, x0, x1):
@@ -132,13 +132,13 @@ def test_load_csv_errors(tmp_path):
         load_referring_results_csv(str(tmp_path / 'nope.csv'))
     bad = tmp_path / 'bad.csv'
     bad.write_text('expr_id,video,iou\n1,,0.5\n')
-    with pytest.raises(DatasetFormatError, match=r"bad.csv lacks column\(s\) \['num_frames'"):
+    with pytest.raises(FormatError, match=r"bad.csv lacks column\(s\) \['num_frames'"):
         load_referring_results_csv(str(bad))
     bad.write_text('expr_id,video,num_frames,iou,mean_frame_iou,trivial\n1,,1,0.5,0.5,yes\n')
-    with pytest.raises(DatasetFormatError, match="line 2: column 'trivial' is 'yes'"):
+    with pytest.raises(FormatError, match="line 2: column 'trivial' is 'yes'"):
         load_referring_results_csv(str(bad))
     bad.write_text('expr_id,video,num_frames,iou,mean_frame_iou,trivial\n1,,x,0.5,0.5,\n')
-    with pytest.raises(DatasetFormatError, match="column 'num_frames' is 'x'; expected an int"):
+    with pytest.raises(FormatError, match="column 'num_frames' is 'x'; expected an int"):
         load_referring_results_csv(str(bad))
     # Without intersection/union columns it still reads; extra columns stay text.
     bad.write_text('expr_id,video,num_frames,iou,mean_frame_iou,trivial,note\n'

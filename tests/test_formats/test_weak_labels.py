@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 
 from mmsegsup.datasets.synthetic import SHAPE_CLASSES, generate_shapes
-from mmsegsup.formats.errors import DatasetFormatError
+from mmsegsup.formats.errors import FormatError
 from mmsegsup.formats.weak_labels import (FORMAT_TAG, WEAK_LABELS, WEAK_LABELS_COUNTS,
                                            WeakLabels, check_against_annotations,
                                            load_weak_labels, normalize_weak_type,
@@ -56,7 +56,7 @@ def first_image_with(doc: dict, cls: str) -> str:
 
 
 def load_error(path: str, **kwargs) -> str:
-    with pytest.raises(DatasetFormatError) as err:
+    with pytest.raises(FormatError) as err:
         load_weak_labels(path, **kwargs)
     return str(err.value)
 
@@ -198,7 +198,7 @@ def test_unreadable_and_repeated_image(tmp_path):
 def test_save_refuses_invalid_labels(tmp_path):
     weak = WeakLabels('labels+counts', SHAPE_CLASSES, {'a.png': {'circle': 0}})
     path = str(tmp_path / 'never.json')
-    with pytest.raises(DatasetFormatError, match='a.png'):
+    with pytest.raises(FormatError, match='a.png'):
         save_weak_labels(weak, path)
     assert not osp.exists(path)
 
@@ -215,7 +215,7 @@ def test_counts_that_do_not_match(ann_file, weak_file):
     image = first_image_with(read(weak_file), 'square')
     strong = weak.images[image]['square']
     weak.images[image]['square'] = strong + 1
-    with pytest.raises(DatasetFormatError) as err:
+    with pytest.raises(FormatError) as err:
         check_against_annotations(weak, ann_file)
     msg = str(err.value)
     assert 'do not match the strong annotation' in msg
@@ -230,7 +230,7 @@ def test_class_absent_from_the_annotation(ann_file):
     image, counts = next((n, c) for n, c in weak.images.items() if len(c) < len(SHAPE_CLASSES))
     absent = next(cls for cls in SHAPE_CLASSES if cls not in counts)
     counts[absent] = 1
-    with pytest.raises(DatasetFormatError, match=f"{image}.*'{absent}'.*say 1.*has 0"):
+    with pytest.raises(FormatError, match=f"{image}.*'{absent}'.*say 1.*has 0"):
         check_against_annotations(weak, ann_file)
 
 
@@ -243,7 +243,7 @@ def test_image_missing(ann_file, side):
     else:
         image = 'not_in_coco.png'
         weak.images[image] = {}
-    with pytest.raises(DatasetFormatError, match=f"{image}' is missing from the {side}"):
+    with pytest.raises(FormatError, match=f"{image}' is missing from the {side}"):
         check_against_annotations(weak, ann_file)
 
 

@@ -27,7 +27,7 @@ try:
 except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
     from mmsegsup.formats.a2d_sentences import a2d_frame_number, read_a2d_videoset
-from mmsegsup.formats.errors import DatasetFormatError
+from mmsegsup.formats.errors import FormatError
 from mmsegsup.utils.io import imwrite_atomic
 
 
@@ -61,7 +61,7 @@ def extract_frames(video_path: str, out_dir: str, numbers: Optional[Iterable[int
     cap = cv2.VideoCapture(video_path)
     try:
         if not cap.isOpened():
-            raise DatasetFormatError(f'{video_path}: OpenCV cannot open this video')
+            raise FormatError(f'{video_path}: OpenCV cannot open this video')
         if wanted is None:
             count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
             if count > 0 and all(osp.isfile(frame_path(out_dir, n, ext))
@@ -85,11 +85,11 @@ def extract_frames(video_path: str, out_dir: str, numbers: Optional[Iterable[int
     finally:
         cap.release()
     if wanted is not None and last is not None and number < last:
-        raise DatasetFormatError(
+        raise FormatError(
             f'{video_path}: decoded {number} frames, but annotations ask for frame(s) '
             f'{sorted(n for n in todo if n > number)}')
     if number == 0:
-        raise DatasetFormatError(f'{video_path}: no frame could be decoded')
+        raise FormatError(f'{video_path}: no frame could be decoded')
     if wanted is not None:
         kept = len(wanted) - written
     return written, kept

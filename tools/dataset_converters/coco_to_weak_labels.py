@@ -35,7 +35,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                                        ignore_crowd=not args.keep_crowd)
         weak = full.as_weak_type(args.weak_type)
         W.save_weak_labels(weak, args.out_json)
-    except (OSError, ValueError) as err:  # DatasetFormatError is a ValueError
+    except (OSError, ValueError) as err:  # FormatError is a ValueError
         print(f'error: {err}', file=sys.stderr)
         return 2
     print(f'wrote {args.out_json} ({weak.weak_type}): {len(weak.images)} images, '

@@ -2,7 +2,7 @@
 from mmcv.transforms import BaseTransform
 from mmsegsup.registry import TRANSFORMS
 
-from ...formats.errors import DatasetFormatError
+from ...formats.errors import FormatError
 
 
 @TRANSFORMS.register_module()
@@ -15,7 +15,7 @@ class CheckImageAnnotations(BaseTransform):
         h, w = results['img'].shape[:2]
         declared = (results.get('height'), results.get('width'))
         if None not in declared and tuple(declared) != (h, w):
-            raise DatasetFormatError(
+            raise FormatError(
                 f'{results.get("img_path")}: image is {h}x{w} but its annotation declares '
                 f'{declared[0]}x{declared[1]}')
         return results

@@ -13,7 +13,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmsegsup.registry import SEG_TRANSFORMS as TRANSFORMS
 
-from ...formats.errors import DatasetFormatError
+from ...formats.errors import FormatError
 from ...formats.index_png import read_index_png
 
 REF_MASK_TYPES = ('coco', 'index_png', 'a2d_h5', 'none')
@@ -22,8 +22,8 @@ COCO_OVERLAPS = ('union', 'exactly_one')
 
 def _field(ref_mask: dict, key: str, where: str):
     if key not in ref_mask:
-        raise DatasetFormatError(f'{where}: ref_mask of type {ref_mask.get("type")!r} lacks '
-                                 f'the field {key!r} (got keys {sorted(ref_mask)})')
+        raise FormatError(f'{where}: ref_mask of type {ref_mask.get("type")!r} lacks '
+                          f'the field {key!r} (got keys {sorted(ref_mask)})')
     return ref_mask[key]
 
 
@@ -47,7 +47,7 @@ def decode_coco_mask(segmentation: Union[list, dict], height: int, width: int,
         polygons = []
         for poly in segmentation:
             if not isinstance(poly, (list, tuple)) or len(poly) % 2:
-                raise DatasetFormatError(
+                raise FormatError(
                     f'{where}: a COCO polygon must be a flat list of x, y coordinates of even '
                     f'length, got {poly!r:.80}')
             if len(poly) >= 6:
@@ -60,7 +60,7 @@ def decode_coco_mask(segmentation: Union[list, dict], height: int, width: int,
         rle = mask_utils.merge(mask_utils.frPyObjects(polygons, height, width))
     elif isinstance(segmentation, dict) and 'counts' in segmentation and 'size' in segmentation:
         if [int(v) for v in segmentation['size']] != [height, width]:
-            raise DatasetFormatError(
+            raise FormatError(
                 f'{where}: RLE size {list(segmentation["size"])} differs from the image size '
                 f'[{height}, {width}] given with it')
         if isinstance(segmentation['counts'], list):  # uncompressed RLE
@@ -68,7 +68,7 @@ def decode_coco_mask(segmentation: Union[list, dict], height: int, width: int,
         else:
             rle = segmentation
     else:
-        raise DatasetFormatError(
+        raise FormatError(
             f'{where}: expected a COCO segmentation (list of polygons or an RLE dict with '
             f'"counts" and "size"), got {type(segmentation).__name__}')
     return (mask_utils.decode(rle) > 0).astype(np.uint8)
@@ -160,6 +160,6 @@ class LoadReferringMask(BaseTransform):
         if expected is None:
             return
         if tuple(shape) != tuple(expected[:2]):
-            raise DatasetFormatError(
+            raise FormatError(
                 f'image {where} is {expected[0]}x{expected[1]} (HxW) but its referent mask from '
                 f'{source} is {shape[0]}x{shape[1]}')

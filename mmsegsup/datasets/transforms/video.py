@@ -7,7 +7,7 @@ from mmdet.datasets.transforms import BaseFrameSample
 from mmsegsup.registry import TRANSFORMS
 from mmdet.structures.mask import BitmapMasks
 
-from ...formats.errors import DatasetFormatError
+from ...formats.errors import FormatError
 from ...formats.index_png import read_index_png
 
 
@@ -50,7 +50,7 @@ class LoadVideoObjectAnnotations(BaseTransform):
         h, w = results['img'].shape[:2] if 'img' in results else (results['height'],
                                                                    results['width'])
         if (h, w) != (results.get('height', h), results.get('width', w)):
-            raise DatasetFormatError(
+            raise FormatError(
                 f'{results.get("img_path")}: frame is {h}x{w} but the video\'s first frame is '
                 f'{results["height"]}x{results["width"]}; all frames of a video must have '
                 'one size')
@@ -60,9 +60,9 @@ class LoadVideoObjectAnnotations(BaseTransform):
         if path is not None:
             index = read_index_png(path, 'annotation')
             if index.shape != (h, w):
-                raise DatasetFormatError(f'{path}: annotation is {index.shape[0]}x'
-                                         f'{index.shape[1]} but frame {results.get("img_path")}'
-                                         f' is {h}x{w}')
+                raise FormatError(f'{path}: annotation is {index.shape[0]}x'
+                                  f'{index.shape[1]} but frame {results.get("img_path")}'
+                                  f' is {h}x{w}')
             ids = np.array([i for i in np.unique(index) if i not in (0, 255)], np.int64)
             if results.get('object_ids') is not None:
                 ids = np.array([i for i in ids if i in set(results['object_ids'])], np.int64)

@@ -7,7 +7,7 @@ from typing import Optional, Sequence, Tuple
 from mmcv.transforms import BaseTransform
 from mmsegsup.registry import TRANSFORMS
 
-from ...formats.errors import DatasetFormatError
+from ...formats.errors import FormatError
 from ...formats.weak_labels import (WEAK_LABELS_COUNTS, WeakLabels, load_weak_labels,
                            normalize_weak_type, weak_labels_from_coco)
 
@@ -77,7 +77,7 @@ class LoadWeakLabels(BaseTransform):
             name = '/'.join(parts[start:])
             if name in weak.images:
                 return name
-        raise DatasetFormatError(
+        raise FormatError(
             f'{weak.source}: no weak labels for image {parts[-1]!r} (img_path {img_path}); the '
             'weak labels must list every image of the split by its file_name')
 
@@ -103,7 +103,7 @@ def load_weak_labels_cached(kind: str, path: str, mtime_ns: int, size: int, weak
 def _in_dataset_order(weak: WeakLabels, classes: Tuple[str, ...]) -> WeakLabels:
     """``weak`` indexed by the dataset's ``classes``, which must be the same set of names."""
     if set(classes) != set(weak.classes):
-        raise DatasetFormatError(
+        raise FormatError(
             f'{weak.source}: the categories {list(weak.classes)} are not the dataset classes '
             f'{list(classes)}; weak labels of a subset of classes would be ambiguous')
     return WeakLabels(weak.weak_type, classes, weak.images, source=weak.source)

@@ -31,7 +31,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ...formats.errors import DatasetFormatError, MissingFileError
+from ...formats.errors import FormatError, MissingFileError
 from ...utils.io import write_text_atomic
 from .davis_metrics import intersection_union_counts
 
@@ -219,8 +219,8 @@ def _parse(path: str, line: int, column: str, text: str) -> object:
             expected = 'a number'
     else:
         return text
-    raise DatasetFormatError(f'{path} line {line}: column {column!r} is {text!r}; expected '
-                             f'{expected}')
+    raise FormatError(f'{path} line {line}: column {column!r} is {text!r}; expected '
+                      f'{expected}')
 
 
 def load_referring_results_csv(path: str) -> List[Dict[str, object]]:
@@ -236,18 +236,18 @@ def load_referring_results_csv(path: str) -> List[Dict[str, object]]:
         header = reader.fieldnames or []
         missing = [c for c in _REQUIRED_CSV_COLUMNS if c not in header]
         if missing:
-            raise DatasetFormatError(
+            raise FormatError(
                 f'{path} lacks column(s) {missing}; expected a header with '
                 f'{", ".join(_REQUIRED_CSV_COLUMNS)} (got {header})')
         rows = []
         for line, raw in enumerate(reader, start=2):
             if None in raw:
-                raise DatasetFormatError(f'{path} line {line} has more fields than the header')
+                raise FormatError(f'{path} line {line} has more fields than the header')
             row = {}
             for column, text in raw.items():
                 if text is None:
-                    raise DatasetFormatError(f'{path} line {line} has fewer fields than the '
-                                             f'header (no {column!r})')
+                    raise FormatError(f'{path} line {line} has fewer fields than the '
+                                      f'header (no {column!r})')
                 row[column] = (_parse(path, line, column, text)
                                if column in REFERRING_CSV_COLUMNS else text)
             rows.append(row)
