@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import torch
 
-from ..formats.errors import DatasetFormatError
+from ..formats.errors import FormatError
 from ..formats.index_png import read_index_png
 from ..models.vos.inference_core import VOSInferenceCore, id_map
 
@@ -21,7 +21,7 @@ def list_frames(source: str) -> List[str]:
     files = sorted(osp.join(source, f) for f in os.listdir(source)
                    if f.lower().endswith(FRAME_EXTS))
     if not files:
-        raise DatasetFormatError(f'{source}: no frames ({", ".join(FRAME_EXTS)})')
+        raise FormatError(f'{source}: no frames ({", ".join(FRAME_EXTS)})')
     return files
 
 
@@ -31,14 +31,14 @@ def read_frames(source: str) -> Iterator[np.ndarray]:
         for path in list_frames(source):
             frame = cv2.imread(path)
             if frame is None:
-                raise DatasetFormatError(f'{path}: not a readable image')
+                raise FormatError(f'{path}: not a readable image')
             yield frame
         return
     if not osp.isfile(source):
         raise FileNotFoundError(f'video {source} not found')
     cap = cv2.VideoCapture(source)
     if not cap.isOpened():
-        raise DatasetFormatError(f'{source}: OpenCV cannot decode this video')
+        raise FormatError(f'{source}: OpenCV cannot decode this video')
     try:
         while True:
             ok, frame = cap.read()
@@ -91,7 +91,7 @@ def inference_video(model, frames: Iterable[np.ndarray], first_mask: Optional[np
     with torch.no_grad():
         for t, frame in enumerate(frames):
             if t == 0 and first_mask is not None and frame.shape[:2] != first_mask.shape:
-                raise DatasetFormatError(f'first-frame mask is {first_mask.shape[0]}x'
+                raise FormatError(f'first-frame mask is {first_mask.shape[0]}x'
                                          f'{first_mask.shape[1]} but the frames are '
                                          f'{frame.shape[0]}x{frame.shape[1]}')
             image = frame if input_size is None else cv2.resize(

@@ -8,7 +8,7 @@ from PIL import Image
 
 from mmsegsup.apis import inference_video, init_model, read_first_mask, read_frames
 from mmsegsup.datasets import generate_shapes_videos
-from mmsegsup.formats.errors import DatasetFormatError
+from mmsegsup.formats.errors import FormatError
 
 # module-scoped fixtures: keep this file's tests on one xdist worker
 pytestmark = pytest.mark.xdist_group('video_api')
@@ -52,13 +52,13 @@ def test_bad_video_inputs(repo_root, tmp_path, video):
     frames_dir, mask_png = video
     rgb = tmp_path / 'rgb.png'
     Image.new('RGB', (64, 64)).save(rgb)
-    with pytest.raises(DatasetFormatError, match='rgb.png.*palette'):
+    with pytest.raises(FormatError, match='rgb.png.*palette'):
         read_first_mask(str(rgb))
     with pytest.raises(FileNotFoundError, match='nowhere.mp4'):
         next(read_frames(str(tmp_path / 'nowhere.mp4')))
     model = init_model(osp.join(repo_root, CFG))
     small = np.zeros((32, 32), np.uint8)
-    with pytest.raises(DatasetFormatError, match='first-frame mask is 32x32'):
+    with pytest.raises(FormatError, match='first-frame mask is 32x32'):
         list(inference_video(model, read_frames(frames_dir), small))
     rsis = init_model(osp.join(repo_root, 'configs/rsis/rsis_r18-c16_shapes-64x64_cpu.py'))
     with pytest.raises(TypeError, match='not a video object segmentation model'):
