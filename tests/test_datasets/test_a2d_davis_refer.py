@@ -1,5 +1,5 @@
 """A2D-Sentences and DAVIS-2017 referring expressions: the datasets on fixtures in the official
-layouts (tests/a2d_davis_refer_utils.py: videoset.csv, a2d_annotation.txt, MATLAB-transposed h5
+layouts (tests/helpers/a2d_davis_refer_utils.py: videoset.csv, a2d_annotation.txt, MATLAB-transposed h5
 files; DAVIS palette PNGs and both annotators' expression files), the frame extractor on mp4
 clips, and every bad-input error."""
 import importlib.util

@@ -156,7 +156,7 @@ def float64_inputs(model, clips: dict, data) -> dict:
 def test_training_equals_original(converted, case):
     """Float64 on both sides, so that what is compared is the maths, not float32 rounding,
     which a ResNet in training mode on a small batch amplifies to percents of its first
-    layers' gradients (tests/train_refs_utils.py): losses to 1e-9, gradients to 1e-6 of each
+    layers' gradients (tests/helpers/train_refs_utils.py): losses to 1e-9, gradients to 1e-6 of each
     tensor's largest magnitude, the state after each step to 1e-7 + 2e-7 x its size (the
     reference is stored in float32), the updates of the ResNet (lr 1e-6)
     by their fingerprints to 1e-4)."""

@@ -74,9 +74,9 @@ import types
 import numpy as np
 from PIL import Image, ImageDraw
 
-# The tests' own layout / frame coding (tests/original_data_refs_utils.py: numpy only), so that
+# The tests' own layout / frame coding (tests/helpers/original_data_refs_utils.py: numpy only), so that
 # the cases and the tests cannot drift apart.
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), *[os.pardir] * 4))
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), *[os.pardir] * 4, 'helpers'))
 from original_data_refs_utils import encode_frames, write_layouts  # noqa: E402
 
 MEAN = (0.485, 0.456, 0.406)

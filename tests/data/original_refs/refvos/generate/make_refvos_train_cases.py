@@ -30,7 +30,7 @@ tensorflow); ``nn.Module.cuda`` returns the module (a CPU); ``BertModel.from_pre
 ``attn_implementation='eager'`` (the original's transformers had no other attention); a logger
 stand-in with ``scalar_summary`` (logger.py needs tensorflow 1.x).
 
-Each case is run twice (tests/train_refs_utils.py): in float64, the reference
+Each case is run twice (tests/helpers/train_refs_utils.py): in float64, the reference
 (``torch.set_default_dtype(float64)``, ``model`` and ``bert_model`` cast once main() built
 them: the same Parameter objects its optimizer holds), and in float32 as it trains, whose
 distance to the reference is the case's ``noise/``. Both are fed the float32 images of the
@@ -52,7 +52,7 @@ import torch
 
 HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, osp.join(HERE, *[os.pardir] * 4))  # tests/: rule and the common case layout
+sys.path.insert(0, osp.join(HERE, *[os.pardir] * 4, 'helpers'))  # tests/: rule and the common case layout
 from make_refvos_cases import import_original, make_images, tokenize  # noqa: E402
 from original_refs_utils import rule_tensor  # noqa: E402
 from train_refs_utils import save_case  # noqa: E402
@@ -77,7 +77,7 @@ CASES = {
 }
 MAX_TOKENS = 20  # RefCOCO (dataset_refer_bert.py:41)
 SEED = 0  # torch.manual_seed right before train_one_epoch: the dropout masks
-# fingerprinted (tests/train_refs_utils.py) beyond these sizes / prefixes, except FULL_KEYS
+# fingerprinted (tests/helpers/train_refs_utils.py) beyond these sizes / prefixes, except FULL_KEYS
 STATS_NUMEL = 20000
 FULL_KEYS = ('model.backbone.conv1.weight', 'model.backbone.bn1.weight',
              'model.backbone.bn1.bias', 'model.backbone.bn1.running_mean',

@@ -13,7 +13,7 @@ executed verbatim the same way on a stand-in dataset object (``classes``, ``max_
 Then ``runIter`` runs twice (two optimizer steps) on one fixed batch of 2 images, once in
 float64 (the reference: ``torch.set_default_dtype`` and both modules in double) and once in
 float32 (as it trains; its deviation from the reference is the case's ``noise/``), both on the
-float32 input the DataLoader gives (``tests/train_refs_utils.py``).
+float32 input the DataLoader gives (``tests/helpers/train_refs_utils.py``).
 
 Environment: torch 2.x CPU, numpy, scipy, munkres, pillow, torchvision installed with
 ``--no-deps`` and its ``torchvision/_meta_registrations.py`` emptied. Shims, all from here:
@@ -38,7 +38,7 @@ import numpy as np
 import torch
 
 HERE = osp.dirname(osp.abspath(__file__))
-sys.path.insert(0, osp.join(HERE, *[os.pardir] * 4))  # tests/: the weight rule, save_case
+sys.path.insert(0, osp.join(HERE, *[os.pardir] * 4, 'helpers'))  # tests/: the weight rule, save_case
 from original_refs_utils import rule_tensor  # noqa: E402
 from train_refs_utils import save_case  # noqa: E402
 

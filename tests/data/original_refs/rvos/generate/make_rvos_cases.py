@@ -47,9 +47,9 @@ CASES = {
 
 
 # ---------------------------------------------------------------- the weight rule
-# The tests' own rule (tests/original_refs_utils.py: numpy + torch only), so that fixtures and
+# The tests' own rule (tests/helpers/original_refs_utils.py: numpy + torch only), so that fixtures and
 # tests cannot drift apart.
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), *[os.pardir] * 4))
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), *[os.pardir] * 4, 'helpers'))
 from original_refs_utils import rule_tensor  # noqa: E402
 
 

@@ -14,7 +14,7 @@ decoder, ``get_optimizer('adam', ...)`` with args.py's defaults (lr 1e-3 / 1e-6,
 1e-6 / 1e-6); ``-finetune_after 0`` turns ``update_encoder`` on from the first epoch (:263-267).
 Weights by the rule of shared/original_refs/README.md; no augmentation (the batch is given).
 Each case runs twice, in float64 (the reference) and in float32 (its noise), on the same
-float32 input (tests/train_refs_utils.py says why).
+float32 input (tests/helpers/train_refs_utils.py says why).
 
 Shims, all from here: torchvision's ``resnetNN(pretrained=True)`` builds with ``weights=None``;
 ``args.use_gpu = False``; empty stand-ins for the ``dataloader`` package (it reads a db_info.yaml
@@ -35,7 +35,7 @@ import torch
 
 HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, osp.join(HERE, *[os.pardir] * 4))  # tests/: the common case layout
+sys.path.insert(0, osp.join(HERE, *[os.pardir] * 4, 'helpers'))  # tests/: the common case layout
 from make_rvos_cases import fill_by_rule, import_original, make_video, to_input  # noqa: E402
 from train_refs_utils import save_case  # noqa: E402
 
@@ -87,7 +87,7 @@ CASES = {
         clips=[dict(objects=2, late={}, hidden={}, seed=71),
                dict(objects=3, late={3: 2}, hidden={1: [1]}, seed=72)]),
 }
-# The ResNet's tensors are stored as fingerprints, except these few (tests/train_refs_utils.py).
+# The ResNet's tensors are stored as fingerprints, except these few (tests/helpers/train_refs_utils.py).
 FULL_KEYS = ('encoder.base.conv1.weight', 'encoder.base.bn1.weight', 'encoder.base.bn1.bias',
              'encoder.base.layer1.0.conv1.weight', 'encoder.base.layer4.0.downsample.1.weight')
 STATS_NUMEL = 20000  # any other tensor above this size is fingerprinted too

@@ -10,7 +10,7 @@ from typing import Dict, List
 import numpy as np
 import torch
 
-REFS = osp.join(osp.dirname(__file__), 'data', 'original_refs')
+REFS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'data', 'original_refs')
 
 
 def rule_tensor(key: str, shape: List[int]) -> torch.Tensor:

@@ -18,7 +18,7 @@ from mmengine.config import Config
 
 from mmsegsup.utils.tool_runner import run_tool
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CPU_CONFIG = osp.join(REPO, 'configs/rsis/rsis_r18-c16_shapes-64x64_cpu.py')
 AP50 = re.compile(r'coco/segm_mAP_50: ([0-9.]+)')
 # Data and schedule of the slow RSIS-family claim tests: RSIS learns the shapes (AP50 >= 0.5),

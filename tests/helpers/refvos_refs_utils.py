@@ -11,7 +11,8 @@ import torch
 
 from original_refs_utils import rule_tensor  # the one weight rule (test_refvos_converter imports it here)
 
-REFS = osp.join(osp.dirname(osp.abspath(__file__)), 'data', 'original_refs', 'refvos')
+REFS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'data', 'original_refs',
+                    'refvos')
 # the first two from ../shared/original_refs/refvos; the others made here by
 # data/original_refs/refvos/generate/make_refvos_cases.py (batch 3, an odd size, a sentence
 # truncated at RefCOCO's 20 tokens, A2D's 10-token limit)
