@@ -76,11 +76,7 @@ def inference_video(model, frames: Iterable[np.ndarray], first_mask: Optional[np
     240x427 (imatge-upc/rvos demo.py:29, :53): frames bilinear, the first mask nearest, and the
     id maps brought back to the frame's size (nearest). None: the frames' own size.
     """
-    head = getattr(model, 'head', None)
-    if not callable(getattr(head, 'frame', None)):
-        raise TypeError(f'{type(model).__name__} is not a video object segmentation model '
-                        '(expected an RVOS-like model whose head has frame())')
-    core = VOSInferenceCore(head)
+    core = VOSInferenceCore(model)
     if core.one_shot and first_mask is None:
         raise ValueError('this model is one-shot: give the first-frame mask of the objects')
     if not core.one_shot:
@@ -105,7 +101,7 @@ def inference_video(model, frames: Iterable[np.ndarray], first_mask: Optional[np
                 ids = first_mask if input_size is None else cv2.resize(
                     first_mask, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
                 given = {i: torch.from_numpy((ids == i).astype(np.float32)) for i in given_ids}
-            out = core.step(model.backbone(inputs[:, 0]), inputs.shape[-2:], given)
+            out = core.step(inputs[:, 0], given)
             inst = core.instances(out, dict(img_shape=shape, ori_shape=shape))
             labels = id_map(inst.masks.cpu().numpy(), out.ids, shape)
             if input_size is not None:

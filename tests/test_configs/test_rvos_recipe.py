@@ -524,7 +524,8 @@ def test_one_shot_loss_by_id_as_the_original(train_valid):
     feats = [tuple(torch.randn(2, c, 64 // s, 64 // s) for c, s in zip([64, 128, 256, 512],
                                                                       [4, 8, 16, 32]))
              for _ in range(3)]
-    targets, valid = head.targets_by_id(clips, torch.device('cpu'))
+    slotted = head.get_targets(clips, torch.device('cpu'))
+    targets, valid = slotted.masks, head.sw_mask(clips, slotted)
     assert targets.shape == (2, 3, 6, 64, 64)
     assert targets[0, 0, 1, 0, 0] == 1 and targets[0, 0, 4, 30, 30] == 1
     assert targets[0, 1, 4].sum() == 0 and targets[1, :, 0].sum() == 3 * 256
@@ -550,7 +551,8 @@ def test_one_shot_loss_by_id_as_the_original(train_valid):
     loss.backward()
     head.train_valid = 'video'
     with pytest.raises(KeyError, match='video_object_ids'):
-        head.targets_by_id([_clip([{1: (0, 0)}], video_ids=None)], torch.device('cpu'))
+        clip = [_clip([{1: (0, 0)}], video_ids=None)]
+        head.sw_mask(clip, head.get_targets(clip, torch.device('cpu')))
 
 
 def test_zero_shot_loss_by_id_as_the_original():
@@ -565,7 +567,8 @@ def test_zero_shot_loss_by_id_as_the_original():
     head = MODELS.build(dict(head_cfg, loss_mask=dict(type='SoftIoULoss', smooth=0.0)))
     clips = [_clip([{1: (0, 0), 3: (30, 30)}, {1: (8, 8), 3: (28, 28)}], video_ids=[1, 3]),
              _clip([{2: (10, 40)}, {2: (12, 40)}], video_ids=[2, 4])]
-    targets, valid = head.targets_by_id(clips, torch.device('cpu'))
+    slotted = head.get_targets(clips, torch.device('cpu'))
+    targets, valid = slotted.masks, head.sw_mask(clips, slotted)
     assert valid[0, :, [0, 2]].all() and valid[1, :, [1, 3]].all() and valid.sum() == 8
     torch.manual_seed(1)
     logits = torch.randn(2, 2, 5, 64, 64)

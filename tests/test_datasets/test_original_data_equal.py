@@ -138,7 +138,8 @@ def test_rvos_clips_frames_targets_equal_original(layouts, which):
     # one batch as the original's: the DataLoader collate, then the model's preprocessor
     batch_keys = list(zip(meta['batch']['seq_names'], meta['batch']['starting_frames']))
     data = preprocessor(pseudo_collate([samples[k] for k in batch_keys]), True)
-    targets, valid = head.targets_by_id(data['data_samples'], torch.device('cpu'))
+    slotted = head.get_targets(data['data_samples'], torch.device('cpu'))
+    targets, valid = slotted.masks, head.sw_mask(data['data_samples'], slotted)
     assert data['inputs'].shape[-2:] == (h, w) and targets.shape[-2:] == (h, w)
     for b, key in enumerate(batch_keys):
         i = originals[key]['index']

@@ -193,8 +193,9 @@ def test_zero_shot_thesis_protocol_assigns_slots_on_first_frame(tmp_path):
     slots[0, 2][torch.from_numpy(a) > 0] = 10.0  # slot 2 finds object 5
     slots[0, 0][torch.from_numpy(b) > 0] = 10.0  # slot 0 finds object 7
     head.frame = lambda feats, temporal, prev, n: FrameOutput(slots, None, None, [None] * n)
+    model.extract_feat = lambda image: (image, )
     frames = [_sample({5: a, 7: b}), _sample({}), _sample({5: b})]  # later masks: ignored
-    outs = list(VOSInferenceCore(head).run([(torch.zeros(1), )] * 3, frames))
+    outs = list(VOSInferenceCore(model).run([torch.zeros(1, 3, 16, 16)] * 3, frames))
     for out in outs:
         assert out.ids == [5, 7]
         assert torch.equal(out.probs > 0.5, torch.stack([torch.from_numpy(a),

@@ -100,8 +100,7 @@ def test_zero_shot_slots_matched_once_per_clip(cfg):
     losses['loss_mask'].backward()
     assert torch.isfinite(losses['loss_mask'])
     # Matching the clip volume: a slot that equals an object in every frame costs nothing.
-    targets, valid, _ = model.head.slot_targets(data['data_samples'], torch.device('cpu'),
-                                                first_frame_only=False)
+    targets, valid, _ = model.head.get_targets(data['data_samples'], torch.device('cpu'))
     logits = torch.full((targets.shape[0], targets.shape[1], 4) + targets.shape[-2:], -20.0)
     logits[:, :, 2][targets[:, :, 0] > 0] = 20.0
     batch_idx, slot_idx, obj_idx = model.head.match_slots(logits, targets, valid)

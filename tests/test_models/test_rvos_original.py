@@ -54,8 +54,8 @@ def _samples(meta, data):
 def _run(out, meta, data):
     model = init_model(osp.join(out, 'config.py'), osp.join(out, 'model.pth'))
     frames = torch.from_numpy(data['frames'])
-    feats = (model.backbone(frames[t:t + 1]) for t in range(len(frames)))
-    return list(VOSInferenceCore(model.head).run(feats, _samples(meta, data)))
+    images = (frames[t:t + 1] for t in range(len(frames)))
+    return list(VOSInferenceCore(model).run(images, _samples(meta, data)))
 
 
 def _compare(results, data):

@@ -36,6 +36,22 @@ class RecordingHead:
         return logits
 
 
+class RecordingModel:
+    """A stand-in model: the encoder passes the image through; the head records."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.head = RecordingHead(*args, **kwargs)
+        self.encoded = []  # the image sizes encoded
+
+    def extract_feat(self, image):
+        self.encoded.append(tuple(image.shape[-2:]))
+        return (image, )
+
+
+def _image(h=8, w=8):
+    return torch.zeros(1, 3, h, w)
+
+
 def _masks(h=8, w=8):
     a = torch.zeros(h, w)
     a[:4, :4] = 1
@@ -48,15 +64,17 @@ def test_mmsegsup_protocol_feeds_binarised_masks_of_tracked_objects_only():
     a, b = _masks()
     logits = torch.stack([torch.full((8, 8), 0.3), torch.full((8, 8), -0.3),
                           torch.full((8, 8), 2.0)])
-    head = RecordingHead('mmsegsup', logits)
-    core = VOSInferenceCore(head)
-    out0 = core.step((torch.zeros(1), ), (8, 8), {4: a})
+    model = RecordingModel('mmsegsup', logits)
+    head = model.head
+    core = VOSInferenceCore(model)
+    out0 = core.step(_image(), {4: a})
     assert out0.ids == [4] and torch.equal(out0.probs[0], a)  # the given mask is returned
-    out1 = core.step((torch.zeros(1), ), (8, 8))
-    out2 = core.step((torch.zeros(1), ), (8, 8), {2: b, 4: b})  # 4 is tracked: ignored
+    out1 = core.step(_image())
+    out2 = core.step(_image(), {2: b, 4: b})  # 4 is tracked: ignored
     assert out1.ids == [4] and out2.ids == [4, 2]  # slots in order of entry
     (prev0, n0, t0), (prev1, n1, t1), (prev2, n2, t2) = head.seen
     assert (n0, n1, n2) == (1, 1, 2) and (t0, t1, t2) == (False, True, True)
+    assert model.encoded == [(8, 8)] * 3  # the core encodes each frame once
     assert torch.equal(prev0[0, 0], a)
     assert torch.equal(prev1[0, 0], a)  # the entering frame passes its given mask on
     assert torch.equal(prev2[0, 0], torch.ones(8, 8))  # then sigmoid(0.3) > 0.5, binarised
@@ -68,11 +86,12 @@ def test_original_protocol_slots_by_id_soft_masks_from_frame_one():
     a, b = _masks()
     logits = torch.stack([torch.full((8, 8), 0.3), torch.full((8, 8), -0.3),
                           torch.full((8, 8), 2.0)])
-    head = RecordingHead('original', logits)
-    core = VOSInferenceCore(head)
-    out0 = core.step((torch.zeros(1), ), (8, 8), {1: a})
-    out1 = core.step((torch.zeros(1), ), (8, 8), {3: b})
-    out2 = core.step((torch.zeros(1), ), (8, 8))
+    model = RecordingModel('original', logits)
+    head = model.head
+    core = VOSInferenceCore(model)
+    out0 = core.step(_image(), {1: a})
+    out1 = core.step(_image(), {3: b})
+    out2 = core.step(_image())
     assert out0.ids == [1] and out1.ids == [1, 3] and out2.ids == [1, 3]
     assert all(n == 3 for _, n, _ in head.seen)  # all maxseqlen steps run
     prev0, prev1, prev2 = (p for p, _, _ in head.seen)
@@ -83,27 +102,28 @@ def test_original_protocol_slots_by_id_soft_masks_from_frame_one():
     assert torch.allclose(prev2[0], logits.sigmoid())
     assert torch.allclose(out1.probs, logits[[0, 2]].sigmoid())  # no given mask returned
     with pytest.raises(ValueError, match='do not fit the 3 steps'):
-        core.step((torch.zeros(1), ), (8, 8), {4: a})
+        core.step(_image(), {4: a})
 
 
 def test_clear_starts_a_new_video():
     a, b = _masks()
-    head = RecordingHead('mmsegsup', torch.zeros(3, 8, 8))
-    core = VOSInferenceCore(head)
-    core.step((torch.zeros(1), ), (8, 8), {1: a})
-    core.step((torch.zeros(1), ), (8, 8))
+    model = RecordingModel('mmsegsup', torch.zeros(3, 8, 8))
+    core = VOSInferenceCore(model)
+    core.step(_image(), {1: a})
+    core.step(_image())
     core.clear()
-    assert core.step((torch.zeros(1), ), (8, 8), {7: b}).ids == [7]
-    assert head.seen[-1][2] is False  # no temporal state carried across videos
+    assert core.step(_image(), {7: b}).ids == [7]
+    assert model.head.seen[-1][2] is False  # no temporal state carried across videos
+    core.clear()
+    assert core.step(_image()).ids == [] and len(model.encoded) == 3  # nothing to track yet
 
 
 def test_instances_and_id_map_one_object_per_pixel():
-    head = RecordingHead('mmsegsup', torch.zeros(3, 4, 4))
-    core = VOSInferenceCore(head)
+    core = VOSInferenceCore(RecordingModel('mmsegsup', torch.zeros(3, 4, 4)))
     probs = torch.zeros(2, 4, 4)
     probs[0, :, :2] = 0.9
     probs[1, :, 1:] = 0.8  # overlaps object 5 on column 1, where 5 is more likely
-    out = core.step((torch.zeros(1), ), (4, 4), {5: probs[0] > 0.5, 6: probs[1] > 0.5})
+    out = core.step(_image(4, 4), {5: probs[0] > 0.5, 6: probs[1] > 0.5})
     out = out._replace(probs=probs)
     inst = core.instances(out, dict(img_shape=(4, 4), ori_shape=(4, 4)))
     labels = id_map(inst.masks.numpy(), out.ids, (4, 4))
@@ -111,6 +131,8 @@ def test_instances_and_id_map_one_object_per_pixel():
     assert (labels[:, 2:] == 6).all()
     with pytest.raises(TypeError, match='frame'):
         VOSInferenceCore(SimpleNamespace())
+    with pytest.raises(TypeError, match='extract_feat'):
+        VOSInferenceCore(SimpleNamespace(head=RecordingHead('mmsegsup', probs)))
 
 
 @pytest.fixture(scope='module')

@@ -12,6 +12,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from ..layers.conv_lstm import State
+from ..task_modules.slot_layout import SlotLayout, SlotTargets, slot_targets
 
 LevelStates = List[State]
 RECURRENCES = ('S', 'T', 'ST')
@@ -51,9 +52,11 @@ class RVOSHead(BaseModule):
     matched object) and, zero-shot, with ``with_stop`` a stop branch (1 for slots matched to an
     object, 0 for the others), both on the pooled decoder features as in RSIS.
 
-    Inference: the video protocol (which objects run in which slot, given masks, late
-    objects, what is passed to the next frame) is :class:`~mmsegsup.models.vos.VOSInferenceCore`,
-    which calls :meth:`frame` and :meth:`upsample` once per frame.
+    Slots: which object is trained or tracked in which slot is a
+    :class:`~mmsegsup.models.task_modules.SlotLayout` (:meth:`get_targets` for training, the
+    same object at inference). Inference: the video protocol (given masks, late objects, what
+    is passed to the next frame) is :class:`~mmsegsup.models.vos.VOSInferenceCore`, which calls
+    :meth:`frame` and :meth:`upsample` once per frame.
 
     Args:
         in_channels: encoder channels per level, finest first.
@@ -224,10 +227,11 @@ class RVOSHead(BaseModule):
 
     def loss(self, frame_feats: Sequence[Tuple[Tensor]],
              data_samples: Sequence[TrackDataSample]) -> Dict[str, Tensor]:
+        slotted = self.get_targets(data_samples, frame_feats[0][0].device)
         if self.protocol == 'original':
-            return self._loss_by_id(frame_feats, data_samples)
-        targets, valid, labels = self.slot_targets(data_samples, frame_feats[0][0].device,
-                                               first_frame_only=self.one_shot)
+            return self._loss_by_id(frame_feats, slotted.masks,
+                                    self.sw_mask(data_samples, slotted))
+        targets, valid, labels = slotted
         out = self(frame_feats, targets)
         logits = out['mask_logits']
         num_frames = logits.shape[1]
@@ -255,8 +259,8 @@ class RVOSHead(BaseModule):
                                                  stop_target.reshape(-1, 1), avg_factor=num)
         return losses
 
-    def _loss_by_id(self, frame_feats: Sequence[Tuple[Tensor]],
-                    data_samples: Sequence[TrackDataSample]) -> Dict[str, Tensor]:
+    def _loss_by_id(self, frame_feats: Sequence[Tuple[Tensor]], targets: Tensor,
+                    valid: Tensor) -> Dict[str, Tensor]:
         """imatge-upc/rvos training: per frame, the sIoU mean over the valid (clip, slot) pairs
         (all pairs when none is valid, objectives.py:29-36), summed over the frames
         (train_previous_mask.py:96-147, train.py:68-175).
@@ -264,7 +268,6 @@ class RVOSHead(BaseModule):
         Zero-shot, the ground truth is first permuted per clip as train.py permutes it
         (:meth:`_permuted_by_first_frame`).
         """
-        targets, valid = self.targets_by_id(data_samples, frame_feats[0][0].device)
         logits = self(frame_feats, targets)['mask_logits']  # (B, T, S, H, W)
         if not self.one_shot:
             targets = self._permuted_by_first_frame(logits, targets, valid)
@@ -298,37 +301,34 @@ class RVOSHead(BaseModule):
             out[b] = targets[b][:, row_of_slot.to(targets.device)]
         return out
 
-    def targets_by_id(self, data_samples: Sequence[TrackDataSample],
-                      device: torch.device) -> Tuple[Tensor, Tensor]:
-        """``targets (B, T, S, H, W)`` with object id ``i`` at slot ``i - 1`` of the
-        ``num_slots`` (ids beyond are dropped, as dataset.py:262-263) and ``valid (B, T, S)``
-        (:attr:`train_valid`)."""
-        num = self.num_slots
-        h, w = data_samples[0][0].metainfo['batch_input_shape']
-        num_frames = len(data_samples[0])
-        targets = torch.zeros((len(data_samples), num_frames, num, h, w), device=device)
-        valid = torch.zeros((len(data_samples), num_frames, num), dtype=torch.bool,
-                            device=device)
-        for b, sample in enumerate(data_samples):
-            if self.train_valid == 'video':
-                ids = sample[0].metainfo.get('video_object_ids')
-                if ids is None:
-                    raise KeyError('RVOSHead(protocol=original, train_valid=video) needs the '
-                                   'video_object_ids of each frame in its metainfo (the '
-                                   'YouTube-VOS datasets give it; pack it with '
-                                   "PackTrackInputs(meta_keys=('video_object_ids', ...)))")
-                valid[b, :, [i - 1 for i in ids if 1 <= i <= num]] = True
-            for t in range(num_frames):
-                gt = sample[t].gt_instances
-                if len(gt) == 0:
-                    continue
-                masks = gt.masks.to_tensor(torch.float32, device)
-                for k, obj in enumerate(gt.instances_ids.tolist()):
-                    if 1 <= obj <= num:
-                        targets[b, t, obj - 1, :masks.shape[1], :masks.shape[2]] = masks[k]
-                        if self.train_valid == 'frame':
-                            valid[b, t, obj - 1] = bool(masks[k].any())
-        return targets, valid
+    def get_targets(self, data_samples: Sequence[TrackDataSample],
+                    device: torch.device) -> SlotTargets:
+        """Each clip's ground truth in the slots of :meth:`SlotLayout.for_clip`: the objects
+        of its first frame (one-shot) or of any frame (zero-shot) in id order, or with
+        ``protocol='original'`` object id ``i`` at slot ``i - 1`` of ``num_slots``."""
+        layouts = [SlotLayout.for_clip(clip, self.protocol, self.one_shot, self.num_slots)
+                   for clip in data_samples]
+        return slot_targets(data_samples, layouts, device)
+
+    def sw_mask(self, data_samples: Sequence[TrackDataSample],
+                targets: SlotTargets) -> Tensor:
+        """``protocol='original'``: the ``(B, T, S)`` slots that count in each frame's loss
+        (:attr:`train_valid`: the video's objects, or those present in the frame)."""
+        if self.train_valid == 'frame':
+            return targets.present
+        valid = torch.zeros(targets.masks.shape[:3], dtype=torch.bool,
+                            device=targets.masks.device)
+        for b, clip in enumerate(data_samples):
+            ids = clip[0].metainfo.get('video_object_ids')
+            if ids is None:
+                raise KeyError('RVOSHead(protocol=original, train_valid=video) needs the '
+                               'video_object_ids of each frame in its metainfo (the '
+                               'YouTube-VOS datasets give it; pack it with '
+                               "PackTrackInputs(meta_keys=('video_object_ids', ...)))")
+            layout = SlotLayout('by_id', self.num_slots)
+            layout.enter(ids, drop_unfit=True)
+            valid[b, :, layout.slots] = True
+        return valid
 
     def match_slots(self, logits: Tensor, targets: Tensor,
                     valid: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
@@ -350,40 +350,6 @@ class RVOSHead(BaseModule):
         obj_idx = torch.cat([o for _, o in matches])
         device = logits.device
         return batch_idx.to(device), slot_idx.to(device), obj_idx.to(device)
-
-    @staticmethod
-    def slot_targets(data_samples: Sequence[TrackDataSample], device: torch.device,
-                     first_frame_only: bool = True) -> Tuple[Tensor, Tensor, Tensor]:
-        """Per clip, the objects of its first frame (or of any frame) in id order.
-
-        Returns ``targets (B, T, N, H, W)`` (empty where an object is absent), ``valid
-        (B, N)`` marking real slots and ``labels (B, N)`` (the class of each object).
-        """
-        if first_frame_only:
-            slot_ids = [sorted(s[0].gt_instances.instances_ids.tolist()) for s in data_samples]
-        else:
-            slot_ids = [sorted({i for f in s for i in f.gt_instances.instances_ids.tolist()})
-                        for s in data_samples]
-        num = max([len(ids) for ids in slot_ids] + [1])
-        h, w = data_samples[0][0].metainfo['batch_input_shape']
-        num_frames = len(data_samples[0])
-        targets = torch.zeros((len(data_samples), num_frames, num, h, w), device=device)
-        valid = torch.zeros((len(data_samples), num), dtype=torch.bool, device=device)
-        labels = torch.zeros((len(data_samples), num), dtype=torch.long, device=device)
-        for b, (sample, ids) in enumerate(zip(data_samples, slot_ids)):
-            valid[b, :len(ids)] = True
-            for t in range(num_frames):
-                gt = sample[t].gt_instances
-                if len(gt) == 0:
-                    continue
-                masks = gt.masks.to_tensor(torch.float32, device)
-                frame_ids = gt.instances_ids.tolist()
-                for i, obj in enumerate(ids):
-                    if obj in frame_ids:
-                        k = frame_ids.index(obj)
-                        targets[b, t, i, :masks.shape[1], :masks.shape[2]] = masks[k]
-                        labels[b, i] = gt.labels[k]
-        return targets, valid, labels
 
     # ------------------------------------------------------------------ inference
     def upsample(self, mask_logits: Tensor, size: Tuple[int, int]) -> Tensor:

@@ -1,11 +1,16 @@
 """The video object segmentation protocol of RVOS, apart from the network's per-frame maths.
 
-As hkchengrex/Cutie's ``InferenceCore``: the head knows how to segment the objects of one frame
-given their states and previous masks (:meth:`RVOSHead.frame`); this object knows which objects
-exist, in which slot, which masks were given when, what is carried to the next frame, and how the
-probabilities become one object id per pixel. ``RVOS.predict`` (``tools/test.py`` and the VOS
-metrics behind it), ``apis.inference_video`` (the demo) and scripts all run videos through it,
-feeding frames one at a time with :meth:`VOSInferenceCore.step`.
+As hkchengrex/Cutie's ``InferenceCore``: the core takes the model and one frame at a time
+(:meth:`VOSInferenceCore.step`), encodes it, knows which objects exist and in which slot (a
+:class:`~mmsegsup.models.task_modules.SlotLayout`), which masks were given when, what is carried
+to the next frame, and how the probabilities become one object id per pixel; the head segments
+the objects of one frame given their states and previous masks (:meth:`RVOSHead.frame`).
+``RVOS.predict`` (``tools/test.py`` and the VOS metrics behind it), ``apis.inference_video`` (the
+demo) and scripts all run videos through it.
+
+The network calls are three, so another backend (an exported per-frame model) can provide them:
+``model.extract_feat(image)``, ``model.head.frame(feats, temporal, prev, num)`` and
+``model.head.upsample(logits, size)``.
 """
 from typing import Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
@@ -13,8 +18,9 @@ import numpy as np
 import torch
 from mmdet.structures import DetDataSample, TrackDataSample
 from mmengine.structures import InstanceData
-from scipy.optimize import linear_sum_assignment
 from torch import Tensor
+
+from ..task_modules.slot_layout import SlotLayout, given_masks
 
 Size = Tuple[int, int]
 
@@ -27,28 +33,6 @@ class Propagated(NamedTuple):
     cls_probs: Optional[Tensor] = None  # (N, C) class-branch probabilities
 
 
-def given_masks(sample: DetDataSample) -> Dict[int, Tensor]:
-    """The masks a frame's ``gt_instances`` gives, by object id (none is fine)."""
-    if 'gt_instances' not in sample or len(sample.gt_instances) == 0:
-        return {}
-    gt = sample.gt_instances
-    masks = gt.masks.to_tensor(torch.float32, 'cpu')
-    return {int(i): masks[k] for k, i in enumerate(gt.instances_ids.tolist())}
-
-
-def _stack(given: Mapping[int, Tensor], ids: Sequence[int], size: Size,
-           device: torch.device) -> Tensor:
-    """``(1, len(ids), H, W)`` masks of ``ids``, zero-padded (bottom / right) to ``size``."""
-    out = torch.zeros((1, len(ids)) + tuple(size), device=device)
-    for k, obj in enumerate(ids):
-        mask = torch.as_tensor(given[obj], dtype=torch.float32, device=device)
-        if mask.shape[0] > size[0] or mask.shape[1] > size[1]:
-            raise ValueError(f'the mask given for object {obj} is {tuple(mask.shape)}, larger '
-                             f'than the input {tuple(size)}')
-        out[0, k, :mask.shape[0], :mask.shape[1]] = mask
-    return out
-
-
 def id_map(masks: np.ndarray, ids: Sequence[int], shape: Size) -> np.ndarray:
     """uint8 ``(H, W)`` label map (0 = background) of disjoint boolean ``masks`` of ``ids``:
     the DAVIS / YouTube-VOS results format."""
@@ -59,9 +43,10 @@ def id_map(masks: np.ndarray, ids: Sequence[int], shape: Size) -> np.ndarray:
 
 
 class VOSInferenceCore:
-    """Runs one video at a time through an RVOS-like head (one with ``frame()``).
+    """Runs one video at a time through an RVOS-like model (``extract_feat()`` and a head with
+    ``frame()``).
 
-    The protocol follows ``head.protocol``:
+    The protocol follows ``head.protocol`` (the slots: :meth:`SlotLayout.for_video`):
 
     - ``'mmsegsup'``: one-shot, an object enters tracking at the first frame that gives its
       mask, and that frame yields the given mask (later masks of a tracked object are ignored);
@@ -79,13 +64,16 @@ class VOSInferenceCore:
     length runs in constant memory. Thresholds default to the head's ``test_cfg``.
     """
 
-    def __init__(self, head, mask_thr: Optional[float] = None,
+    def __init__(self, model, mask_thr: Optional[float] = None,
                  stop_thr: Optional[float] = None,
                  slot_assignment: Optional[str] = None) -> None:
-        if not callable(getattr(head, 'frame', None)):
-            raise TypeError(f'{type(head).__name__} is not a video object segmentation head '
-                            '(expected an RVOS-like head with frame())')
-        self.head = head
+        head = getattr(model, 'head', None)
+        if not (callable(getattr(head, 'frame', None))
+                and callable(getattr(model, 'extract_feat', None))):
+            raise TypeError(f'{type(model).__name__} is not a video object segmentation model '
+                            '(expected an RVOS-like model: extract_feat() and a head with '
+                            'frame())')
+        self.model, self.head = model, head
         cfg = head.test_cfg
         self.mask_thr = cfg['mask_thr'] if mask_thr is None else mask_thr
         self.stop_thr = cfg['stop_thr'] if stop_thr is None else stop_thr
@@ -100,101 +88,71 @@ class VOSInferenceCore:
     def clear(self) -> None:
         """Forget the video: the next :meth:`step` is a first frame."""
         self.frame_index = 0
-        self.ids: List[int] = []  # tracked objects (one-shot), in slot order
-        self.slot_of: Dict[int, int] = {}  # zero-shot thesis protocol: object id -> slot
+        self.layout = SlotLayout.for_video(self.head.protocol, self.one_shot,
+                                           self.head.num_slots, self.slot_assignment)
         self.temporal = None
-        self.prev: Optional[Tensor] = None
+        self.prev: Optional[Tensor] = None  # (1, S, H, W) previous masks (one-shot)
 
     # ------------------------------------------------------------------ one frame
     @torch.no_grad()
-    def step(self, feats: Tuple[Tensor], size: Size,
-             given: Optional[Mapping[int, Tensor]] = None) -> Propagated:
-        """Segment the next frame from its encoder levels ``feats`` (batch of 1) at input size
-        ``size`` (the padded batch shape), with the masks ``given`` at this frame by object id
-        (the first-frame annotation, or a late object's first mask)."""
+    def step(self, image: Tensor, given: Optional[Mapping[int, Tensor]] = None) -> Propagated:
+        """Segment the next frame: ``image`` ``(1, C, H, W)`` preprocessed as the model's
+        ``data_preprocessor`` does (padded size included), with the masks ``given`` at this
+        frame by object id (the first-frame annotation, or a late object's first mask)."""
         given = dict(given or {})
-        size = tuple(size)
-        if self.head.protocol == 'original':
-            out = self._step_original(feats, size, given)
+        size = tuple(image.shape[-2:])
+        entering = self._enter(given, size, image.device)
+        if self.layout.num_slots == 0:
+            out = Propagated([], image.new_zeros((0, ) + size))
         else:
-            out = self._step(feats, size, given)
+            out = self._segment(self.model.extract_feat(image), size, entering, given)
         self.frame_index += 1
         return out
 
-    def _step(self, feats: Tuple[Tensor], size: Size, given: Dict[int, Tensor]) -> Propagated:
-        device = feats[0].device
-        entering = sorted(i for i in given if i not in self.ids) if self.one_shot else []
-        if entering:
-            masks = _stack(given, entering, size, device)
-            self.prev = masks if self.prev is None else torch.cat([self.prev, masks], 1)
-            self.ids = self.ids + entering
-        num = len(self.ids) if self.one_shot else self.head.num_slots
-        if num == 0:
-            return Propagated([], feats[0].new_zeros((0, ) + size))
-        out = self.head.frame(feats, self.temporal, self.prev, num)
+    def _enter(self, given: Dict[int, Tensor], size: Size,
+               device: torch.device) -> Dict[int, Tensor]:
+        """One-shot: objects given now and not yet tracked take slots, and their given masks
+        replace their slots' previous masks; returns their masks."""
+        if not self.one_shot:
+            return {}
+        entering = {i: given[i] for i in self.layout.enter(given)}
+        num = self.layout.num_slots
+        if self.prev is None or self.prev.shape[1] < num:
+            grown = torch.zeros((1, num) + size, device=device)
+            if self.prev is not None:
+                grown[:, :self.prev.shape[1]] = self.prev
+            self.prev = grown
+        elif entering:
+            self.prev = self.prev.clone()
+        self.layout.write(entering, self.prev[0])
+        return entering
+
+    def _segment(self, feats: Tuple[Tensor], size: Size, entering: Dict[int, Tensor],
+                 given: Dict[int, Tensor]) -> Propagated:
+        """Runs the head on all slots, keeps what the next frame needs, lists the objects."""
+        out = self.head.frame(feats, self.temporal, self.prev, self.layout.num_slots)
         self.temporal = out.states
         probs = self.head.upsample(out.mask_logits, size).sigmoid()[0]
-        if entering:
-            probs[-len(entering):] = masks[0]
         if self.one_shot:
-            self.prev = (probs > self.mask_thr).float()[None]
-        ids = list(self.ids) if self.one_shot else list(range(1, num + 1))
-        result = Propagated(ids, probs,
-                            None if out.stop_logits is None else out.stop_logits[0].sigmoid(),
-                            None if out.cls_logits is None else out.cls_logits[0].softmax(-1))
-        if not self.one_shot and self.slot_assignment == 'first_frame':
-            result = self._assigned(result, given)
-        return result
+            self._pass_on(probs, entering)
+        if self.layout.mode == 'assigned':
+            self.layout.assign(given, probs > self.mask_thr)
+        slots = self.layout.slots
+        return Propagated(self.layout.ids, probs[slots],
+                          None if out.stop_logits is None else out.stop_logits[0].sigmoid()[slots],
+                          None if out.cls_logits is None
+                          else out.cls_logits[0].softmax(-1)[slots])
 
-    def _step_original(self, feats: Tuple[Tensor], size: Size,
-                       given: Dict[int, Tensor]) -> Propagated:
-        num = self.head.num_slots
-        if self.one_shot:
-            if self.prev is None:
-                self.prev = feats[0].new_zeros((1, num) + size)
-            entering = sorted(i for i in given if i not in self.ids)
-            too_big = [i for i in entering if not 1 <= i <= num]
-            if too_big:
-                raise ValueError(f'object ids {too_big} do not fit the {num} steps of this '
-                                 'model (maxseqlen)')
-            if entering:
-                self.prev = self.prev.clone()
-                self.prev[:, [i - 1 for i in entering]] = _stack(given, entering, size,
-                                                                 feats[0].device)
-                self.ids = sorted(self.ids + entering)
-        out = self.head.frame(feats, self.temporal, self.prev, num)
-        self.temporal = out.states
-        probs = self.head.upsample(out.mask_logits, size).sigmoid()[0]
-        if self.one_shot and self.frame_index > 0:
-            self.prev = probs[None]
-        ids = list(self.ids) if self.one_shot else list(range(1, num + 1))
-        slots = [i - 1 for i in ids]
-        stop = None if out.stop_logits is None else out.stop_logits[0].sigmoid()[slots]
-        cls = None if out.cls_logits is None else out.cls_logits[0].softmax(-1)[slots]
-        result = Propagated(ids, probs[slots], stop, cls)
-        if not self.one_shot and self.slot_assignment == 'first_frame':
-            result = self._assigned(result, given)
-        return result
-
-    def _assigned(self, out: Propagated, given: Dict[int, Tensor]) -> Propagated:
-        """Objects given at this frame and not yet assigned take free slots by a Hungarian
-        assignment on IoU; the assigned slots are output under the objects' ids, in id order."""
-        new = sorted(i for i in given if i not in self.slot_of)
-        free = [s for s in range(len(out.ids)) if s not in self.slot_of.values()]
-        if new and free:
-            size = tuple(out.probs.shape[-2:])
-            masks = _stack(given, new, size, out.probs.device)[0] > 0
-            pred = out.probs[free] > self.mask_thr
-            inter = (masks[:, None] & pred[None]).flatten(2).sum(-1).float()
-            union = (masks[:, None] | pred[None]).flatten(2).sum(-1).float()
-            iou = (inter / union.clamp(min=1)).cpu().numpy()
-            for r, c in zip(*linear_sum_assignment(-iou)):
-                self.slot_of[new[r]] = free[c]
-        order = sorted(self.slot_of)
-        slots = [self.slot_of[i] for i in order]
-        return Propagated(order, out.probs[slots],
-                          None if out.stop is None else out.stop[slots],
-                          None if out.cls_probs is None else out.cls_probs[slots])
+    def _pass_on(self, probs: Tensor, entering: Dict[int, Tensor]) -> None:
+        """The previous masks of the next frame. ``'mmsegsup'``: the entering objects' given
+        masks are this frame's output, all binarised; ``'original'``: the soft outputs, from
+        frame 1 on (frame 1 still sees frame 0's given masks)."""
+        if self.head.protocol == 'original':
+            if self.frame_index > 0:
+                self.prev = probs[None]
+            return
+        self.layout.write(entering, probs)
+        self.prev = (probs > self.mask_thr).float()[None]
 
     # ------------------------------------------------------------------ outputs
     def instances(self, out: Propagated, meta: dict) -> InstanceData:
@@ -227,19 +185,18 @@ class VOSInferenceCore:
         return pred
 
     # ------------------------------------------------------------------ whole videos
-    def run(self, frame_feats: Iterable[Tuple[Tensor]],
+    def run(self, images: Iterable[Tensor],
             frames: Iterable[DetDataSample]) -> Iterator[Propagated]:
-        """A new video: :meth:`step` over paired encoder levels and frame samples (each with
-        ``batch_input_shape`` in its metainfo and the masks given at it in ``gt_instances``)."""
+        """A new video: :meth:`step` over paired preprocessed images ``(1, C, H, W)`` and frame
+        samples (the masks given at each in its ``gt_instances``)."""
         self.clear()
-        for feats, sample in zip(frame_feats, frames):
-            yield self.step(feats, sample.metainfo['batch_input_shape'], given_masks(sample))
+        for image, sample in zip(images, frames):
+            yield self.step(image, given_masks(sample))
 
-    def predict_video(self, frame_feats: Iterable[Tuple[Tensor]],
-                      video: TrackDataSample) -> TrackDataSample:
+    def predict_video(self, images: Iterable[Tensor], video: TrackDataSample) -> TrackDataSample:
         """Adds ``pred_track_instances`` (:meth:`instances`) to every frame of ``video``. The
         frame where an object is given returns its given mask (semi-supervised protocol)."""
         frames = [video[t] for t in range(len(video))]
-        for frame, out in zip(frames, self.run(frame_feats, frames)):
+        for frame, out in zip(frames, self.run(images, frames)):
             frame.pred_track_instances = self.instances(out, frame.metainfo)
         return video

@@ -1,5 +1,5 @@
 """RVOS: recurrent video object segmentation (Ventura et al., CVPR 2019) as an mmdet model."""
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 from mmsegsup.registry import MODELS
 from mmdet.structures import TrackDataSample
@@ -16,8 +16,8 @@ class RVOS(BaseModel):
 
     Inputs are clips ``(B, T, C, H, W)`` with ``TrackDataSample``s from mmdet's
     ``TrackDataPreprocessor``. Training encodes all frames of the batch in one pass;
-    inference encodes frame by frame, so memory stays flat over long videos, and runs the video
-    protocol of :class:`VOSInferenceCore`.
+    inference runs the video protocol of :class:`VOSInferenceCore`, which encodes frame by
+    frame (:meth:`extract_feat`), so memory stays flat over long videos.
 
     Args:
         encode_per_frame: in training, encode frame ``t`` of the B clips as one batch, T passes,
@@ -44,17 +44,21 @@ class RVOS(BaseModel):
         if mode == 'predict':
             return self.predict(inputs, data_samples)
         if mode == 'tensor':
-            targets = self.head.slot_targets(data_samples, inputs.device)[0]
+            targets = self.head.get_targets(data_samples, inputs.device).masks
             return self.head(self.clip_feats(inputs), targets)
         raise ValueError(f'mode must be loss, predict or tensor, got {mode!r}')
 
-    def clip_feats(self, inputs: Tensor) -> List[tuple]:
+    def extract_feat(self, images: Tensor) -> Tuple[Tensor, ...]:
+        """The encoder levels of a batch of frames ``(N, C, H, W)``, finest first."""
+        return tuple(self.backbone(images))
+
+    def clip_feats(self, inputs: Tensor) -> List[Tuple[Tensor, ...]]:
         """Encode all B*T frames at once (or per frame, ``encode_per_frame``); the levels of
         each frame."""
         num_videos, num_frames = inputs.shape[:2]
         if self.encode_per_frame:
-            return [tuple(self.backbone(inputs[:, t])) for t in range(num_frames)]
-        feats = self.backbone(inputs.flatten(0, 1))
+            return [self.extract_feat(inputs[:, t]) for t in range(num_frames)]
+        feats = self.extract_feat(inputs.flatten(0, 1))
         feats = [f.view(num_videos, num_frames, *f.shape[1:]) for f in feats]
         return [tuple(f[:, t] for f in feats) for t in range(num_frames)]
 
@@ -63,8 +67,7 @@ class RVOS(BaseModel):
 
     def predict(self, inputs: Tensor,
                 data_samples: List[TrackDataSample]) -> List[TrackDataSample]:
-        core = VOSInferenceCore(self.head)
+        core = VOSInferenceCore(self)
         for b, video in enumerate(data_samples):
-            frames = (self.backbone(inputs[b, t:t + 1]) for t in range(len(video)))
-            core.predict_video(frames, video)
+            core.predict_video((inputs[b, t:t + 1] for t in range(len(video))), video)
         return data_samples
