@@ -24,6 +24,7 @@ LAYERS = (
     ('budget', 'analysis'),
     ('basis', ),
     ('active_learning', ),
+    ('cli', ),  # the tools the drivers run by module name (python -m, tool_runner)
 )
 LAYER = {name: i for i, names in enumerate(LAYERS) for name in names}
 BOTTOM = set(LAYERS[0])

@@ -2,8 +2,8 @@
 
 For every seed: N0 random images of the annotator's training set are strongly labeled
 (round 0), the rest is the unlabeled pool. Each round trains the annotation network on the
-labeled split (``tools/train.py``), evaluates it (``tools/test.py``), scores the pool
-(``tools/al_score.py``: predicted and, with ground truth, oracle image scores; the IoU branch's
+labeled split (:mod:`mmsegsup.cli.train`), evaluates it (``test``), scores the pool
+(``al_score``: predicted and, with ground truth, oracle image scores; the IoU branch's
 MAE is logged), lets each strategy select N' images, gets their labels and writes the next
 split atomically. Round 0 is shared by all strategies of a seed; their runs branch after it.
 
@@ -262,8 +262,8 @@ class ActiveLearningRun(StagedRun):
 
     def _score_pool(self, model: dict, out: str, seed: int, oracle: bool = False,
                     mc: bool = False) -> List[dict]:
-        """``tools/al_score.py`` on a trained model's pool; its records."""
-        args = ['tools/al_score.py', model['config'], model['checkpoint'], '--out', out,
+        """:mod:`mmsegsup.cli.al_score` on a trained model's pool; its records."""
+        args = ['mmsegsup.cli.al_score', model['config'], model['checkpoint'], '--out', out,
                 '--seed', str(seed)]
         if oracle:
             args.append('--oracle')

@@ -1,13 +1,17 @@
 """The stage driver of the multi-stage experiments (BASIS, active learning).
 
-Every stage runs a standard tool (``tools/train.py``, ``tools/test.py``, ...) on a config dumped
-under the run folder, so a step can be rerun by hand: in a subprocess (``tool_process = True``,
-the default) or through the tool's ``main(argv)`` in this process
-(:mod:`mmsegsup.utils.tool_runner`). Results come back through the files the tools write, never
-their printed output: the last checkpoint MMEngine's runner names in ``last_checkpoint``, the
-test metrics its ``LoggerHook`` dumps to ``<work_dir>/<timestamp>/<timestamp>.json``. A finished
-stage leaves ``stages/<name>.json`` with its outputs; rerunning skips finished stages and
-trainings resume from their last checkpoint.
+Every stage runs a standard tool (:mod:`mmsegsup.cli`: ``train``, ``test``, ...) on a config
+dumped under the run folder, so a step can be rerun by hand (``tools/train.py CONFIG`` in a
+checkout, ``python -m mmsegsup.cli.train CONFIG`` anywhere): in a subprocess
+(``tool_process = True``, the default; ``python -m``, so an installed package needs no
+repository) or through the tool's ``main(argv)`` in this process
+(:mod:`mmsegsup.utils.tool_runner`). Tools run in the checkout, or in the current directory
+when the package is installed (:func:`~mmsegsup.utils.resources.tools_cwd`). Results come
+back through the files the tools write, never their printed output: the last checkpoint
+MMEngine's runner names in ``last_checkpoint``, the test metrics its ``LoggerHook`` dumps to
+``<work_dir>/<timestamp>/<timestamp>.json``. A finished stage leaves ``stages/<name>.json``
+with its outputs; rerunning skips finished stages and trainings resume from their last
+checkpoint.
 """
 import copy
 import glob
@@ -22,16 +26,16 @@ from typing import Callable, List
 from mmengine.config import Config
 
 from ..utils.io import dump_json_atomic, write_text_atomic
+from ..utils.resources import resource_root, tools_cwd
 from ..utils.tool_runner import run_tool
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def find_config(path: str, owner: str, key: str) -> str:
-    """``path`` as given, relative to the repository or to ``owner``'s folder (the first that
-    exists), with an error naming ``owner`` and ``key`` when none does."""
+    """``path`` as given, relative to the checkout (the installed package's ``.mim/``) or to
+    ``owner``'s folder (the first that exists), with an error naming ``owner`` and ``key`` when
+    none does."""
     here = osp.dirname(osp.abspath(owner))
-    tried = [path] if osp.isabs(path) else [osp.abspath(path), osp.join(REPO, path),
+    tried = [path] if osp.isabs(path) else [osp.abspath(path), osp.join(resource_root(), path),
                                             osp.join(here, path)]
     found = [p for p in tried if osp.isfile(p)]
     if not found:
@@ -74,9 +78,10 @@ class StagedRun:
         return out
 
     def tool(self, args: List[str]) -> str:
+        """Run the tool module ``args[0]`` (``mmsegsup.cli.<name>``) with ``args[1:]``."""
         if self.tool_process:
-            proc = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True,
-                                  text=True)
+            proc = subprocess.run([sys.executable, '-m', *args], cwd=tools_cwd(),
+                                  capture_output=True, text=True)
         else:
             proc = run_tool(args[0], args[1:])
         if proc.returncode != 0:
@@ -96,14 +101,16 @@ class StagedRun:
             return f.read().strip()
 
     def train_tool(self, config: str, work: str) -> dict:
-        """``tools/train.py`` (resuming an interrupted run) -> config and last checkpoint."""
-        self.tool(['tools/train.py', config, '--work-dir', work, '--resume'])
+        """:mod:`mmsegsup.cli.train` (resuming an interrupted run) -> config and last
+        checkpoint."""
+        self.tool(['mmsegsup.cli.train', config, '--work-dir', work, '--resume'])
         return dict(config=config, checkpoint=self._last_checkpoint(work))
 
     def test_tool(self, model: dict, work: str, metric: str) -> float:
-        """``tools/test.py`` on a trained model; ``metric`` from the metrics file it wrote."""
+        """:mod:`mmsegsup.cli.test` on a trained model; ``metric`` from the metrics file it
+        wrote."""
         start = time.time()
-        self.tool(['tools/test.py', model['config'], model['checkpoint'], '--work-dir', work])
+        self.tool(['mmsegsup.cli.test', model['config'], model['checkpoint'], '--work-dir', work])
         return read_test_metric(work, metric, since=start)
 
 

@@ -1,8 +1,8 @@
 """The BASIS pipeline (thesis 4.4): f on N strong images -> pseudo-labels of the other M ->
 g on strong + pseudo -> both evaluated -> one row of the results CSV and the budget plot.
 
-Every stage runs the standard tools (``tools/train.py``, ``tools/pseudo_label.py``,
-``tools/test.py``) on a config derived from the user's, dumped under the run folder so each
+Every stage runs the standard tools (:mod:`mmsegsup.cli`: ``train``, ``pseudo_label``,
+``test``) on a config derived from the user's, dumped under the run folder so each
 step can be rerun by hand, and reads their results from the files they write
 (:mod:`mmsegsup.apis.stages`). A finished stage leaves ``stages/<name>.json``;
 rerunning the pipeline skips finished stages and resumes an interrupted training.
@@ -199,7 +199,7 @@ class BasisRun(StagedRun):
 
     def pseudo(self, f: dict, split: dict) -> dict:
         out = osp.join(self.run_dir, 'pseudo')
-        self.tool(['tools/pseudo_label.py', f['config'], f['checkpoint'], '--out-dir', out,
+        self.tool(['mmsegsup.cli.pseudo_label', f['config'], f['checkpoint'], '--out-dir', out,
                    '--task', self.basis.task, '--score-thr', str(self.basis.score_thr)])
         name = INSTANCE_FILE if self.basis.task == 'instance' else SEMANTIC_LIST
         ann_file = osp.join(out, name)

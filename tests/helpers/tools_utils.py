@@ -52,6 +52,20 @@ def shapes_config(root, config: str, train_images: int = 16, val_images: int = 8
     return cfg
 
 
+def tiny_shapes_options(data_root) -> dict:
+    """``--cfg-options`` that shrink a shapes-instance CPU config to seconds: its data under
+    ``data_root`` (16 training, 8 val / test images), 2 iterations, one checkpoint."""
+    root = str(data_root) + '/'
+    return {'train_dataloader.dataset.data_root': root,
+            'train_dataloader.dataset.num_images': 16, 'train_dataloader.batch_size': 4,
+            'val_dataloader.dataset.data_root': root, 'val_dataloader.dataset.num_images': 8,
+            'test_dataloader.dataset.data_root': root, 'test_dataloader.dataset.num_images': 8,
+            'val_evaluator.ann_file': root + 'annotations/instances_val.json',
+            'test_evaluator.ann_file': root + 'annotations/instances_val.json',
+            'train_cfg.max_iters': 2, 'train_cfg.val_interval': 2,
+            'default_hooks.checkpoint.interval': 2}
+
+
 def write_config(cfg: Config, path) -> str:
     cfg.dump(str(path))
     return str(path)

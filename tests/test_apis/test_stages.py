@@ -70,5 +70,5 @@ def test_train_and_test_stages_read_the_files_the_tools_write(tmp_path):
     assert run.stage('test', lambda: 1 / 0) == dict(score=score)
     assert run.messages[-2:] == ['[probe] train: done before, skipped',
                                  '[probe] test: done before, skipped']
-    with pytest.raises(RuntimeError, match='tools/test.py .* failed'):
+    with pytest.raises(RuntimeError, match='mmsegsup.cli.test .* failed'):
         run.test_tool(dict(model, checkpoint=str(tmp_path / 'missing.pth')), work, 'x')

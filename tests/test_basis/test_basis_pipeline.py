@@ -8,26 +8,14 @@ import pytest
 
 from mmsegsup.basis import BasisRun, load_settings, upsert_row
 from mmsegsup.budget import budget_days, stats_from_coco
-from tools_utils import REPO, run
+from tools_utils import REPO, run, tiny_shapes_options
 
 PIPELINE = osp.join(REPO, 'configs/basis/basis_rsis_shapes-64x64_cpu.py')
 SEMANTIC = osp.join(REPO, 'configs/basis/basis_deeplabv3plus_shapes-semantic-64x64_cpu.py')
 
 
-def _tiny_options(tmp_path) -> dict:
-    root = str(tmp_path / 'data') + '/'
-    return {'train_dataloader.dataset.data_root': root,
-            'train_dataloader.dataset.num_images': 16, 'train_dataloader.batch_size': 4,
-            'val_dataloader.dataset.data_root': root, 'val_dataloader.dataset.num_images': 8,
-            'test_dataloader.dataset.data_root': root, 'test_dataloader.dataset.num_images': 8,
-            'val_evaluator.ann_file': root + 'annotations/instances_val.json',
-            'test_evaluator.ann_file': root + 'annotations/instances_val.json',
-            'train_cfg.max_iters': 2, 'train_cfg.val_interval': 2,
-            'default_hooks.checkpoint.interval': 2}
-
-
 def _tiny(tmp_path, **basis) -> str:
-    opts = _tiny_options(tmp_path)
+    opts = tiny_shapes_options(tmp_path / 'data')
     settings = dict(dict(num_strong=6, score_thr=0.0, student_options=opts,
                          annotator_options=dict(opts, **{'model.test_cfg.stop_thr': 0.0}),
                          tool_process=False), **basis)
@@ -109,7 +97,7 @@ def test_weakly_labeled_pool_with_wrsis_annotator(tmp_path):
     val_json = str(tmp_path / 'data') + '/annotations/instances_val.json'
     weak_step = 3  # LoadWeakLabels in the W-RSIS test pipeline reads the val annotations
     cfg = _tiny(tmp_path, annotator_options=dict(
-        _tiny_options(tmp_path), **{'model.test_cfg.stop_thr': 0.0},
+        tiny_shapes_options(tmp_path / 'data'), **{'model.test_cfg.stop_thr': 0.0},
         **{f'{split}_dataloader.dataset.pipeline.{weak_step}.ann_file': val_json
            for split in ('val', 'test')}))
     text = open(cfg).read().replace(repr(PIPELINE), repr(wrsis))

@@ -82,3 +82,12 @@ def test_a_script_without_main_is_refused(tmp_path):
 def test_the_budget_tool_in_process_prints_its_table():
     proc = run_tool('tools/budget.py', ['days', '1464'])
     assert proc.returncode == 0 and '4.06' in proc.stdout
+
+
+def test_a_module_runs_by_name_as_python_m_would():
+    """The drivers name the package's tools (``mmsegsup.cli.*``), never a repository path."""
+    proc = run_tool('mmsegsup.cli.train', ['--help'])
+    assert proc.returncode == 0 and '--cfg-options' in proc.stdout
+    assert proc.args[0] == 'mmsegsup.cli.train'
+    with pytest.raises(AttributeError, match='mmsegsup.version has no main'):
+        load_tool('mmsegsup.version')

@@ -1,4 +1,4 @@
-"""The repository's model configs as the converters' starting point.
+"""The shipped model configs as the converters' starting point.
 
 A converted config is a config of ``configs/`` with only what the published arguments decide
 changed, so the architecture is declared once (in the config files) and a converter cannot
@@ -9,17 +9,16 @@ from typing import Any, Dict
 
 from mmengine.config import Config
 
-# mmsegsup/models/converters/ -> the checkout holding mmsegsup/ and configs/
-_REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from ...utils.resources import resource_root
 
 
 def config_path(name: str) -> str:
-    """``configs/<name>`` of the checkout; the one place that knows where configs live (to
-    change when they ship inside the package)."""
-    path = osp.join(_REPO, 'configs', name)
+    """``configs/<name>`` of the checkout, or of the installed package's ``.mim/``
+    (:func:`~mmsegsup.utils.resources.resource_root`)."""
+    path = osp.join(resource_root(), 'configs', name)
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: not found; the converters read the model from the '
-                                "configs/ folder beside the mmsegsup package (a checkout's)")
+                                "configs/ of the checkout or of the installed package's .mim/")
     return path
 
 
