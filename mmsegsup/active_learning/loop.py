@@ -29,29 +29,23 @@ ground-truth labels), ``crossfit`` (settings of the cross-fitted IoU branches th
 """
 import copy
 import csv
-import io
 import os.path as osp
 from typing import Callable, List, Optional
 
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config
 
-from ..apis.stages import StagedRun, find_config
+from ..apis.stages import StagedRun
 from ..basis.splits import choose_strong
-from ..formats.coco_json import load_coco_json
+from ..formats.coco_json import coco_subset, load_coco_json
 from ..formats.errors import FormatError
-from ..formats.weak_labels import normalize_weak_type
-from ..utils.io import dump_json_atomic, write_text_atomic
+from ..utils.io import dump_json_atomic, write_csv_atomic, write_text_atomic
 from . import crossfit as xfit
 from .report import CALIBRATION as REPORTED_CALIBRATION
 from .report import write_report
 from .scoring import iou_mae, load_records
 from .selectors import build_selector, check_pool
+from .settings import load_settings, needs
 
-LABEL_SOURCES = ('ground_truth', 'human')
-DEFAULTS = dict(annotator_options={}, rounds=1, seeds=[0], labels='ground_truth',
-                metric='coco/segm_mAP_50', weak_type=None, weak_file=None, mc_passes=5,
-                score_ground_truth=None, results_csv='al_results.csv',
-                selections_csv='al_selections.csv', tool_process=True, crossfit=None)
 ANNOTATION_LOADERS = ('LoadAnnotations', 'CheckImageAnnotations', 'mmdet.LoadAnnotations')
 CALIBRATION = REPORTED_CALIBRATION + ('num_scored', )
 RESULT_FIELDS = ['seed', 'strategy', 'round', 'num_per_round', 'num_labeled', 'metric', 'score',
@@ -64,52 +58,8 @@ class AwaitingLabels(Exception):
     """Raised (and reported by the CLI) when the loop waits for human annotations."""
 
 
-def load_settings(loop_cfg: str) -> ConfigDict:
-    """The ``active_learning`` dict of a loop config with defaults and checks."""
-    cfg = Config.fromfile(loop_cfg)
-    if 'active_learning' not in cfg:
-        raise KeyError(f'{loop_cfg}: no `active_learning = dict(...)` '
-                       '(see mmsegsup.active_learning.loop)')
-    al = ConfigDict(copy.deepcopy(DEFAULTS))
-    al.update(cfg.active_learning)
-    for key in ('annotator', 'num_initial', 'num_per_round', 'strategies'):
-        if key not in al:
-            raise KeyError(f'{loop_cfg}: active_learning.{key} is required')
-    if al.labels not in LABEL_SOURCES:
-        raise ValueError(f'{loop_cfg}: active_learning.labels must be one of {LABEL_SOURCES}, '
-                         f'got {al.labels!r}')
-    if not isinstance(al.rounds, int) or al.rounds < 1:
-        raise ValueError(f'{loop_cfg}: active_learning.rounds must be >= 1, got {al.rounds!r}')
-    if not al.strategies:
-        raise ValueError(f'{loop_cfg}: active_learning.strategies is empty')
-    names = [build_selector(s).name for s in al.strategies]  # checks beta, modes, types
-    if len(set(names)) != len(names):
-        raise ValueError(f'{loop_cfg}: two strategies share a name: {names}')
-    al.annotator = find_config(al.annotator, loop_cfg, 'active_learning.annotator')
-    if al.crossfit is not None or any(_needs(s, 'crossfit') for s in al.strategies):
-        al.crossfit = xfit.settings(al.crossfit or {}, loop_cfg)
-    if al.weak_type is not None:  # one vocabulary: IL / IL+C and budget kinds accepted
-        al.weak_type = normalize_weak_type(al.weak_type)
-    if al.score_ground_truth is None:
-        al.score_ground_truth = al.labels == 'ground_truth'
-    return al
-
-
-def _needs(strategy: dict, field: str) -> bool:
-    """Whether a strategy selects by the record ``field`` (scoring computes it on demand)."""
-    return field in build_selector(strategy).requires
-
-
 def _read_coco(path: str) -> dict:
     return load_coco_json(path, keys=('images', ), what='COCO instances file')
-
-
-def _subset(coco: dict, ids, with_annotations: bool = True) -> dict:
-    ids = set(ids)
-    anns = [a for a in coco.get('annotations', []) if a['image_id'] in ids]
-    return dict(categories=coco.get('categories', []),
-                images=[im for im in coco['images'] if im['id'] in ids],
-                annotations=anns if with_annotations else [])
 
 
 def _upsert(path: str, row: dict, fields: List[str], key: List[str]) -> List[dict]:
@@ -121,11 +71,7 @@ def _upsert(path: str, row: dict, fields: List[str], key: List[str]) -> List[dic
     rows.append({k: row.get(k, '') for k in fields})
     rows.sort(key=lambda r: (str(r['seed']), r['strategy'], int(r['round']),
                              int(r['num_per_round'] or 0)))
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=fields)
-    writer.writeheader()
-    writer.writerows(rows)
-    write_text_atomic(buf.getvalue(), path)
+    write_csv_atomic(rows, fields, path)
     return rows
 
 
@@ -202,7 +148,7 @@ class ActiveLearningRun(StagedRun):
         the oracle when the source has them)."""
         coco = _read_coco(source)
         ids = {im['id'] for im in coco['images']}
-        labeled = _subset(coco, labeled_ids)
+        labeled = coco_subset(coco, labeled_ids)
         if labels_file is not None:
             given = _read_coco(labels_file)
             new = {im['id'] for im in given['images']}
@@ -210,7 +156,7 @@ class ActiveLearningRun(StagedRun):
                                       if a['image_id'] not in new] + given['annotations']
         for i, ann in enumerate(labeled['annotations']):
             ann['id'] = i + 1
-        unlabeled = _subset(coco, sorted(ids - set(labeled_ids)))
+        unlabeled = coco_subset(coco, sorted(ids - set(labeled_ids)))
         paths = dict(labeled=osp.join(folder, 'labeled.json'),
                      unlabeled=osp.join(folder, 'unlabeled.json'))
         dump_json_atomic(labeled, paths['labeled'])
@@ -290,8 +236,8 @@ class ActiveLearningRun(StagedRun):
                 rest = sorted(set(ids) - set(held_out))
                 paths = dict(fit=osp.join(fold_dir, 'fit.json'),
                              held_out=osp.join(fold_dir, 'held_out.json'))
-                dump_json_atomic(_subset(labeled, rest), paths['fit'])
-                dump_json_atomic(_subset(labeled, held_out), paths['held_out'])
+                dump_json_atomic(coco_subset(labeled, rest), paths['fit'])
+                dump_json_atomic(coco_subset(labeled, held_out), paths['held_out'])
                 cfg = xfit.segmentation_config(self._annotator(seed, split, paths['fit']),
                                                seg_iters)
                 model = self.train_tool(self._dump(cfg, 'segment', fold_dir),
@@ -330,7 +276,7 @@ class ActiveLearningRun(StagedRun):
             return sum(vals) / len(vals) if vals else ''
 
         coco = _read_coco(split['source'])
-        ask = _subset(coco, chosen, with_annotations=False)
+        ask = coco_subset(coco, chosen, with_annotations=False)
         dump_json_atomic(ask, osp.join(folder, 'to_annotate.json'))
         write_text_atomic(''.join(im['file_name'] + '\n' for im in ask['images']),
                           osp.join(folder, 'to_annotate.txt'))
@@ -366,8 +312,8 @@ class ActiveLearningRun(StagedRun):
 
     def run(self, labels_file: Optional[str] = None) -> List[dict]:
         """Run (or resume) every seed and strategy; returns the result rows."""
-        mc_any = any(_needs(s, 'mc_std') for s in self.al.strategies)
-        crossfit_any = any(_needs(s, 'crossfit') for s in self.al.strategies)
+        mc_any = any(needs(s, 'mc_std') for s in self.al.strategies)
+        crossfit_any = any(needs(s, 'crossfit') for s in self.al.strategies)
         rows: List[dict] = []
         for seed in self.al.seeds:
             seed_dir = self._seed_dir(seed)
@@ -385,8 +331,8 @@ class ActiveLearningRun(StagedRun):
 
     def _run_strategy(self, seed: int, name: str, strategy: dict, split: dict, model: dict,
                       scores: dict, labels_file: Optional[str]) -> List[dict]:
-        mc = _needs(strategy, 'mc_std')
-        crossfit = _needs(strategy, 'crossfit')
+        mc = needs(strategy, 'mc_std')
+        crossfit = needs(strategy, 'crossfit')
         rows = self._record(seed, name, 0, split, model, scores)
         step = self.al.num_per_round
         for r in range(1, self.al.rounds + 1):

@@ -38,6 +38,7 @@ from mmengine.config import Config, ConfigDict
 from ..apis.stages import StagedRun, find_config
 from ..budget import VOC_STATS, budget_days, stats_from_coco
 from ..formats import weak_labels
+from ..formats.coco_json import coco_subset
 from ..utils.io import write_text_atomic
 from .pseudo_labels import INSTANCE_FILE, SEMANTIC_LIST
 from .report import plot_rows, upsert_row
@@ -98,8 +99,7 @@ def pseudo_label_ap50(pseudo_file: str, split: dict) -> float:
     with open(pseudo_file) as f:
         pseudo = json.load(f)
     pool = {im['id'] for im in pseudo['images']}
-    gt_dict = dict(source, images=[im for im in source['images'] if im['id'] in pool],
-                   annotations=[a for a in source['annotations'] if a['image_id'] in pool])
+    gt_dict = coco_subset(source, pool)
     with contextlib.redirect_stdout(io.StringIO()):
         gt = COCO()
         gt.dataset = gt_dict

@@ -5,7 +5,7 @@ import io
 import os.path as osp
 from typing import Dict, List, Optional
 
-from ..utils.io import _atomic, write_text_atomic
+from ..utils.io import write_bytes_atomic, write_csv_atomic
 
 COLUMNS = ('num_strong', 'num_weak', 'weak_type', 'budget_days', 'metric', 'f_score',
            'g_score', 'seed')
@@ -30,11 +30,7 @@ def upsert_row(path: str, row: Dict[str, object]) -> List[Dict[str, str]]:
     new = {k: str(row[k]) for k in COLUMNS}
     rows = [r for r in rows if any(r[k] != new[k] for k in KEY)] + [new]
     rows.sort(key=lambda r: (r['weak_type'], float(r['budget_days']), int(r['seed'])))
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator='\n')
-    writer.writeheader()
-    writer.writerows(rows)
-    write_text_atomic(buf.getvalue(), path)
+    write_csv_atomic(rows, COLUMNS, path)
     return rows
 
 
@@ -64,4 +60,4 @@ def plot_rows(rows: List[Dict[str, str]], path: str, title: Optional[str] = None
     fig.tight_layout()
     fig.savefig(buf, format='png', dpi=120)
     plt.close(fig)
-    _atomic(path, lambda f: f.write(buf.getvalue()))
+    write_bytes_atomic(buf.getvalue(), path)

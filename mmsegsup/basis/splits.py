@@ -8,7 +8,7 @@ from typing import List, Sequence, Tuple
 
 import numpy as np
 
-from ..formats.coco_json import load_coco_json
+from ..formats.coco_json import coco_subset, load_coco_json
 from ..formats.errors import FormatError
 from ..utils.io import dump_json_atomic, write_text_atomic
 
@@ -38,13 +38,13 @@ def split_coco(ann_file: str, num_strong: int, seed: int, out_dir: str) -> Tuple
     except (KeyError, TypeError) as err:
         raise FormatError(f'{ann_file}: not a COCO instances file ({err})') from err
     strong, rest = choose_strong(images, num_strong, seed, source=ann_file)
-    keep = {im['id'] for im in strong}
-    base = dict(categories=coco.get('categories', []))
+    coco = dict(categories=coco.get('categories', []), images=images,
+                annotations=coco.get('annotations', []))
     paths = (osp.join(out_dir, f'strong-{num_strong}_seed-{seed}.json'),
              osp.join(out_dir, f'pool-{num_strong}_seed-{seed}.json'))
-    dump_json_atomic(dict(base, images=strong, annotations=[
-        a for a in coco.get('annotations', []) if a['image_id'] in keep]), paths[0])
-    dump_json_atomic(dict(base, images=rest, annotations=[]), paths[1])
+    dump_json_atomic(coco_subset(coco, [im['id'] for im in strong]), paths[0])
+    dump_json_atomic(coco_subset(coco, [im['id'] for im in rest], with_annotations=False),
+                     paths[1])
     return paths
 
 

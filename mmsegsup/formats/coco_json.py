@@ -8,7 +8,7 @@ read COCO instance files; each asks for the lists it uses, and every fault raise
 import json
 import os
 import os.path as osp
-from typing import Any, Dict, List, Mapping, NamedTuple, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -92,6 +92,17 @@ def index_coco(data: Mapping, name: str, image_keys: Sequence[str] = ('id', ),
     index.annotations.extend(_check_annotation(ann, k, index, name)
                              for k, ann in enumerate(data['annotations']))
     return index
+
+
+def coco_subset(coco: Mapping, image_ids: Iterable[int],
+                with_annotations: bool = True) -> dict:
+    """The COCO dict of the images ``image_ids`` (in ``coco``'s image order) and, with
+    ``with_annotations``, their annotations (else none: a pool to label); the other top-level
+    entries (categories, info) are kept."""
+    ids = set(image_ids)
+    anns = [a for a in coco.get('annotations', []) if a['image_id'] in ids]
+    return dict(coco, images=[im for im in coco['images'] if im['id'] in ids],
+                annotations=anns if with_annotations else [])
 
 
 def masks_to_rles(masks: np.ndarray) -> List[dict]:

@@ -1,8 +1,10 @@
 """Atomic writers: a reader never sees a half-written file, an interruption leaves none."""
+import csv
+import io
 import json
 import os
 import tempfile
-from typing import Any
+from typing import Any, Iterable, Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -35,6 +37,16 @@ def dump_json_atomic(obj: Any, path: str) -> None:
 def write_text_atomic(text: str, path: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` through a temp file and a rename."""
     _atomic(path, lambda f: f.write(text.encode('utf-8')))
+
+
+def write_csv_atomic(rows: Iterable[Mapping[str, Any]], fields: Sequence[str],
+                     path: str) -> None:
+    """Write ``rows`` (dicts) as CSV under a header of ``fields``, atomically."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(fields), lineterminator='\n')
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text_atomic(buf.getvalue(), path)
 
 
 def imwrite_atomic(img: np.ndarray, path: str) -> None:
