@@ -2,7 +2,7 @@
 
     python tools/eval_davis.py --davis-root data/DAVIS --results work_dirs/osvos \
         [--task semi-supervised|unsupervised] [--split val] [--sequences bike-packing ...] \
-        [--out-dir DIR]
+        [--out-dir DIR] [--workers N]
 
 ``--results`` holds ``<sequence>/<frame>.png`` indexed PNGs (object ids, 0 = background).
 Writes ``global_results-<split>.csv`` and ``per-sequence_results-<split>.csv`` (official
@@ -29,6 +29,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--resolution', default='480p', help='JPEGImages/<resolution> etc.')
     parser.add_argument('--out-dir', help='where the CSVs go (default: the results folder)')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+    parser.add_argument('--workers', type=int, default=None,
+                        help='processes scoring sequences side by side (default: the available '
+                        'cores; 0 or 1: none); the numbers are the same for any count')
     return parser.parse_args(argv)
 
 
@@ -39,7 +42,8 @@ def main(argv=None) -> int:
     try:
         result = evaluation.evaluate_davis(
             args.davis_root, args.results, task=args.task, split=args.split,
-            sequences=args.sequences, resolution=args.resolution, progress=not args.no_progress)
+            sequences=args.sequences, resolution=args.resolution, progress=not args.no_progress,
+            workers=args.workers)
     except (DavisFileNotFoundError, DavisFormatError) as err:
         print(f'\nerror: {err}', file=sys.stderr)
         return 2

@@ -28,6 +28,7 @@ every DAVIS sequence is shorter, so the values are equal there).
 """
 from __future__ import annotations
 
+import functools
 import os.path as osp
 import warnings
 from dataclasses import dataclass
@@ -41,8 +42,9 @@ from ..formats.davis_layout import (ANNOTATION_FOLDERS, DavisLayout, check_frame
                                     list_annotations, list_frames)
 from ..formats.errors import DavisFileNotFoundError, DavisFormatError
 from ..formats.index_png import read_index_png as formats_read_index_png
-from .functional.davis_metrics import (boundary_radius, count_matches, davis_statistics,
-                                       f_from_counts, mask_boundary)
+from ..utils.parallel import ordered_map
+from .functional.davis_metrics import (boundary_radius, davis_statistics, f_from_counts,
+                                       frame_pair_counts)
 from .tables import (csv_field, csv_number, global_table, table_number, text_table,
                      write_result_csvs)
 
@@ -171,47 +173,29 @@ def load_results(results_dir: str, seq: DavisSequence, frame_ids: Sequence[str],
     return out, paths
 
 
-def _pairwise_jf(gt: np.ndarray, res: np.ndarray, n_gt: int, n_res: int,
-                 void: Optional[np.ndarray], bound_th: float,
+def _pairwise_jf(gt: np.ndarray, res: np.ndarray, n_gt: int, n_res: int, bound_th: float,
                  pairwise: bool) -> Tuple[np.ndarray, np.ndarray]:
     """Per-frame J and F of result ids ``1..n_res`` against ground-truth ids ``1..n_gt``.
 
-    ``gt`` must hold only ids ``0..n_gt`` (void and later objects already cleared to 0),
-    ``res`` only ``0..n_res``. J comes from one per-frame confusion matrix (exact integer
-    intersections and unions); F from cropped boundaries (:func:`mask_boundary`). Shapes:
-    ``(n_res, n_gt, T)`` if ``pairwise`` else ``(n_gt, T)`` with result id k against object k.
+    Other ids of ``gt`` (void, later objects) are background; void pixels to be left out must
+    already be 0 in both maps. The integer counts come from :func:`frame_pair_counts`, J and
+    F from them with the official float formulas. Shapes: ``(n_res, n_gt, T)`` if
+    ``pairwise`` else ``(n_gt, T)`` with result id k against object k.
     """
     n_frames = gt.shape[0]
     radius = boundary_radius(gt.shape[-2:], bound_th)
-    pairs = ([(m, n) for m in range(n_res) for n in range(n_gt)] if pairwise
-             else [(n, n) for n in range(n_gt)])
-    rows = np.array([p[0] for p in pairs], dtype=np.intp)
-    cols = np.array([p[1] for p in pairs], dtype=np.intp)
-    inter = np.zeros((len(pairs), n_frames), dtype=np.int64)
-    union = np.zeros_like(inter)
-    counts = np.zeros((4, len(pairs), n_frames), dtype=np.int64)
-    width = n_res + 1
+    if pairwise:
+        res_ids = np.repeat(np.arange(1, n_res + 1), n_gt)
+        gt_ids = np.tile(np.arange(1, n_gt + 1), n_res)
+    else:
+        res_ids = gt_ids = np.arange(1, n_gt + 1)
+    counts = np.zeros((6, len(res_ids), n_frames), dtype=np.int64)
     for t in range(n_frames):
-        g, r = gt[t], res[t]
-        keep = None if void is None else ~void[t]
-        codes = g.astype(np.intp) * width + r
-        conf = np.bincount(codes.ravel() if keep is None else codes[keep],
-                           minlength=(n_gt + 1) * width).reshape(n_gt + 1, width)
-        gt_area = conf[1:, :].sum(axis=1)
-        res_area = conf[:, 1:].sum(axis=0)
-        both = conf[1:, 1:][cols, rows]
-        inter[:, t] = both
-        union[:, t] = gt_area[cols] + res_area[rows] - both
-        g_b = [mask_boundary(g == k if keep is None else (g == k) & keep, radius)
-               for k in range(1, n_gt + 1)]
-        r_b = [mask_boundary(r == k if keep is None else (r == k) & keep, radius)
-               for k in range(1, n_res + 1)]
-        for i, (m, n) in enumerate(pairs):
-            counts[:, i, t] = (count_matches(r_b[m], g_b[n]), r_b[m].count,
-                               count_matches(g_b[n], r_b[m]), g_b[n].count)
+        counts[:, :, t] = frame_pair_counts(gt[t], res[t], res_ids, gt_ids, radius)
+    inter, union = counts[0], counts[1]
     with np.errstate(divide='ignore', invalid='ignore'):
         j = np.where(union == 0, 1.0, inter / union)
-    f = f_from_counts(*counts)
+    f = f_from_counts(*counts[2:])
     if pairwise:
         shape = (n_res, n_gt, n_frames)
         return np.ascontiguousarray(j.reshape(shape)), np.ascontiguousarray(f.reshape(shape))
@@ -234,6 +218,10 @@ def evaluate_sequence(gt: np.ndarray, res: np.ndarray, num_objects: int,
     if task not in TASKS:
         raise ValueError(f'task must be one of {TASKS}, got {task!r}')
     gt = np.asarray(gt)
+    if gt.dtype != np.uint8:
+        if gt.size and (gt.min() < 0 or gt.max() > 255):
+            raise ValueError('ground-truth ids must be 0..255 (uint8 id maps)')
+        gt = gt.astype(np.uint8)
     res = np.asarray(res, dtype=np.uint8)
     if gt.shape != res.shape or gt.ndim != 3:
         raise ValueError(f'ground truth {gt.shape} and results {res.shape} must both be (T, H, W)')
@@ -241,19 +229,16 @@ def evaluate_sequence(gt: np.ndarray, res: np.ndarray, num_objects: int,
     limit = num_objects if task == 'semi-supervised' else MAX_PROPOSALS
     if res_max > limit:
         raise ValueError(f'result id {res_max} exceeds the {task} limit {limit}')
-    void = None
-    if task == 'unsupervised':
-        void = gt == VOID_LABEL
-        if not void.any():
-            void = None  # same values, less work
-    # Void (255) and ids that first appear after the first frame are background.
-    if gt.size and int(gt.max()) > num_objects:
-        gt = np.where(gt > num_objects, 0, gt).astype(np.uint8)
+    # Void (255) and ids that first appear after the first frame are background (only ids
+    # 1..N are scored); the unsupervised task also leaves void pixels out of the results.
     if task == 'semi-supervised':
-        j, f = _pairwise_jf(gt, res, num_objects, num_objects, None, bound_th, pairwise=False)
+        j, f = _pairwise_jf(gt, res, num_objects, num_objects, bound_th, pairwise=False)
         return {'J': j, 'F': f, 'object': np.arange(1, num_objects + 1)}
+    void = gt == VOID_LABEL
+    if void.any():
+        res = np.where(void, 0, res).astype(np.uint8)
     n_res = max(res_max, num_objects)
-    j, f = _pairwise_jf(gt, res, num_objects, n_res, void, bound_th, pairwise=True)
+    j, f = _pairwise_jf(gt, res, num_objects, n_res, bound_th, pairwise=True)
     score = (np.mean(j, axis=2) + np.mean(f, axis=2)) / 2
     rows, cols = linear_sum_assignment(-score)
     return {'J': j[rows, cols, :], 'F': f[rows, cols, :], 'object': cols + 1,
@@ -318,7 +303,7 @@ def _collect(name: str, out: Dict[str, np.ndarray], n_frames: int,
 def evaluate_davis(davis_root: str, results_dir: str, task: str = 'semi-supervised',
                    split: str = 'val', sequences: Optional[Sequence[str]] = None,
                    resolution: str = '480p', bound_th: float = 0.008,
-                   progress: bool = True) -> Dict[str, object]:
+                   progress: bool = True, workers: Optional[int] = None) -> Dict[str, object]:
     """Evaluate ``results_dir`` against a DAVIS-layout root as the official DAVIS-2017 code.
 
     Returns the global measures (keys of :data:`GLOBAL_COLUMNS`), ``per_object``: one dict
@@ -326,6 +311,9 @@ def evaluate_davis(davis_root: str, results_dir: str, task: str = 'semi-supervis
     ``object``, ``proposal`` for unsupervised, the six mean/recall/decay values and
     ``num_frames``), ``per_frame``: ``{seq: {'J': (N, T), 'F': (N, T)}}``, and the counts
     ``num_sequences`` / ``num_objects`` / ``num_frames`` (evaluated frames).
+
+    ``workers``: processes scoring sequences side by side (None: the available cores; 0 or 1:
+    none); the results are the same for any count.
     """
     if task not in TASKS:
         raise ValueError(f'task must be one of {TASKS}, got {task!r}')
@@ -337,8 +325,9 @@ def evaluate_davis(davis_root: str, results_dir: str, task: str = 'semi-supervis
     per_object: List[Dict[str, object]] = []
     per_frame: Dict[str, Dict[str, np.ndarray]] = {}
     num_frames = 0
-    for seq in seqs:
-        out, n_frames = _score_sequence(seq, results_dir, task, bound_th)
+    score = functools.partial(_score_sequence, results_dir=results_dir, task=task,
+                              bound_th=bound_th)
+    for seq, (out, n_frames) in zip(seqs, ordered_map(score, seqs, workers)):
         _collect(seq.name, out, n_frames, per_object)
         per_frame[seq.name] = {'J': out['J'], 'F': out['F']}
         num_frames += n_frames

@@ -23,6 +23,7 @@ pixel values = object ids); only the frames that are scored are read (and requir
 """
 from __future__ import annotations
 
+import functools
 import math
 import os.path as osp
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
@@ -33,9 +34,9 @@ from mmengine.utils import ProgressBar
 from ..formats.davis_layout import list_annotations
 from ..formats.errors import DavisFileNotFoundError, DavisFormatError
 from ..formats.youtube_vos_meta import Meta, load_youtube_vos_meta
+from ..utils.parallel import ordered_map
 from .davis_eval import read_index_png
-from .functional.davis_metrics import (boundary_radius, count_matches, f_from_counts,
-                                       mask_boundary)
+from .functional.davis_metrics import boundary_radius, f_from_counts, frame_pair_counts
 from .tables import (csv_field, csv_number, global_table, table_number, text_table,
                      write_result_csvs)
 
@@ -119,20 +120,22 @@ def _read_frame(split_dir: str, results_dir: str, video: str, frame: str,
     return gt, res
 
 
-def _frame_jf(gt: np.ndarray, res: np.ndarray, obj_id: int, radius: float) -> Tuple[float, float]:
-    """J and F of one object in one frame; both-empty gives J = F = 1, as DAVIS."""
-    g = gt == obj_id
-    r = res == obj_id
-    union = int(np.count_nonzero(g | r))
-    j = 1.0 if union == 0 else int(np.count_nonzero(g & r)) / union
-    g_b, r_b = mask_boundary(g, radius), mask_boundary(r, radius)
-    f = f_from_counts(count_matches(r_b, g_b), r_b.count, count_matches(g_b, r_b), g_b.count)
-    return j, float(f)
+def _frame_scores(gt: np.ndarray, res: np.ndarray, ids: List[int],
+                  bound_th: float) -> Tuple[np.ndarray, np.ndarray]:
+    """J and F of objects ``ids`` in one frame, all at once (:func:`frame_pair_counts`);
+    both-empty gives J = F = 1, as DAVIS."""
+    counts = frame_pair_counts(gt, res, ids, ids, boundary_radius(gt.shape, bound_th))
+    inter, union = counts[0], counts[1]
+    with np.errstate(divide='ignore', invalid='ignore'):
+        j = np.where(union == 0, 1.0, inter / union)
+    return j, f_from_counts(*counts[2:])
 
 
-def _score_video(split_dir: str, results_dir: str, video: str, objects: Dict[str, dict],
+def _score_video(item: Tuple[str, Dict[str, dict]], split_dir: str, results_dir: str,
                  bound_th: float) -> Tuple[Dict[int, dict], List[int], int]:
-    """Per-frame J/F of the scorable objects of one video, the skipped ids, frames read."""
+    """Per-frame J/F of the scorable objects of one video ``item = (name, meta objects)``,
+    the skipped ids and the number of frames read."""
+    video, objects = item
     annotated = _list_annotations(split_dir, video)
     frames = {int(k): scored_frames(annotated, o['frames']) for k, o in objects.items()}
     skipped = sorted(k for k, f in frames.items() if not f)
@@ -144,12 +147,11 @@ def _score_video(split_dir: str, results_dir: str, video: str, objects: Dict[str
     members = {k: set(f) for k, f in frames.items()}
     for frame in needed:
         gt, res = _read_frame(split_dir, results_dir, video, frame, allowed)
-        radius = boundary_radius(gt.shape, bound_th)
-        for k, scores in out.items():
-            if frame in members[k]:
-                j, f = _frame_jf(gt, res, k, radius)
-                scores['J'].append(j)
-                scores['F'].append(f)
+        ids = [k for k in out if frame in members[k]]
+        j, f = _frame_scores(gt, res, ids, bound_th)
+        for k, jk, fk in zip(ids, j, f):
+            out[k]['J'].append(float(jk))
+            out[k]['F'].append(float(fk))
     for scores in out.values():
         scores['J'] = np.asarray(scores['J'], dtype=np.float64)
         scores['F'] = np.asarray(scores['F'], dtype=np.float64)
@@ -191,7 +193,8 @@ def evaluate_youtube_vos(gt_root: str, results_dir: str, split: str = 'train',
                          seen_categories: Optional[Iterable[str]] = None,
                          train_meta: Optional[str] = None,
                          videos: Optional[Sequence[str]] = None, progress: bool = False,
-                         bound_th: float = 0.008) -> Dict[str, object]:
+                         bound_th: float = 0.008,
+                         workers: Optional[int] = None) -> Dict[str, object]:
     """Score ``results_dir`` against ``<gt_root>/<split>`` with the YouTube-VOS protocol.
 
     ``videos`` restricts the evaluation (e.g. to the held-out part of ``train``; default: all
@@ -200,7 +203,8 @@ def evaluate_youtube_vos(gt_root: str, results_dir: str, split: str = 'train',
     :data:`GLOBAL_COLUMNS`, ``per_object`` rows (``video``, ``object``, ``category``, ``seen``,
     ``J``, ``F``, ``num_frames``), ``per_frame`` (``{video: {id: {'frames', 'J', 'F'}}}``),
     ``skipped`` (objects with nothing to score), ``split`` and the counts ``num_videos``,
-    ``num_objects``, ``num_frames`` (result frames read).
+    ``num_objects``, ``num_frames`` (result frames read). ``workers``: processes scoring
+    videos side by side (None: the available cores; 0 or 1: none), same results for any count.
     """
     split_dir = osp.join(gt_root, split)
     if not osp.isdir(split_dir):
@@ -218,9 +222,11 @@ def evaluate_youtube_vos(gt_root: str, results_dir: str, split: str = 'train',
     skipped: List[dict] = []
     per_frame: Dict[str, Dict[int, dict]] = {}
     num_frames = 0
-    for video in names:
+    score = functools.partial(_score_video, split_dir=split_dir, results_dir=results_dir,
+                              bound_th=bound_th)
+    scored = ordered_map(score, [(video, meta[video]) for video in names], workers)
+    for video, (out, skip, n_read) in zip(names, scored):
         objects = meta[video]
-        out, skip, n_read = _score_video(split_dir, results_dir, video, objects, bound_th)
         num_frames += n_read
         per_frame[video] = out
         for k, scores in out.items():
