@@ -7,8 +7,11 @@ the report (tables 5.2 / 5.3, figs. 5.5-5.7).
     # labels='human': the loop stops after writing the images to annotate; then
     python tools/active_learning.py CONFIG --work-dir work_dirs/al --labels annotated.json
     python tools/active_learning.py CONFIG --work-dir work_dirs/al --report   # tables only
+    python tools/active_learning.py CONFIG --work-dir work_dirs/al --executor ray  # on Ray
 
-Rerunning skips finished stages and resumes an interrupted training (see
+The round 0 of each seed and each (seed, strategy) are units of work: ``--executor ray`` runs
+them as Ray tasks (this machine's cores, or a cluster with ``--address``). Rerunning skips
+finished stages and resumes an interrupted training (see
 mmsegsup/active_learning/loop.py for the config keys).
 """
 import argparse
@@ -17,10 +20,14 @@ import sys
 from typing import List, Optional
 
 try:
-    from mmsegsup.active_learning import ActiveLearningRun, AwaitingLabels, write_report
+    from mmsegsup.active_learning import AwaitingLabels, write_report
+    from mmsegsup.active_learning.grid import run_loop
+    from mmsegsup.apis.executors import add_executor_args, executor_options
 except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
-    from mmsegsup.active_learning import ActiveLearningRun, AwaitingLabels, write_report
+    from mmsegsup.active_learning import AwaitingLabels, write_report
+    from mmsegsup.active_learning.grid import run_loop
+    from mmsegsup.apis.executors import add_executor_args, executor_options
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -38,15 +45,16 @@ def main(argv: Optional[List[str]] = None) -> None:
                                          "last round selected (labels='human')")
     parser.add_argument('--report', action='store_true',
                         help='only rewrite the tables and figures from the CSVs')
+    add_executor_args(parser)
     args = parser.parse_args(argv)
     work = args.work_dir or osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.report:
         paths = write_report(work)
     else:
         try:
-            ActiveLearningRun(args.config, work, seeds=args.seeds,
-                              num_per_round=args.num_per_round,
-                              num_initial=args.num_initial).run(labels_file=args.labels)
+            run_loop(args.config, work, seeds=args.seeds, num_per_round=args.num_per_round,
+                     num_initial=args.num_initial, labels_file=args.labels,
+                     executor=executor_options(args))
         except AwaitingLabels as msg:
             print(f'[al] waiting for labels: {msg}')
             return

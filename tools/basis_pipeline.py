@@ -3,10 +3,12 @@ f on N strong images, pseudo-label the rest, train the student g on both, evalua
 and add a row to the results CSV + redraw the score-vs-budget plot.
 
     python tools/basis_pipeline.py configs/basis/basis_rsis_shapes-64x64_cpu.py \
-        --work-dir work_dirs/basis_rsis [--num-strong 50 100] [--seeds 0 1]
+        --work-dir work_dirs/basis_rsis [--num-strong 50 100] [--seeds 0 1] \
+        [--executor ray [--address auto]]
 
-Rerunning skips finished stages and resumes an interrupted training (see
-mmsegsup/basis/pipeline.py for the config keys).
+Each (N, seed) is one unit of work: ``--executor ray`` runs them as Ray tasks (on this
+machine's cores, or a cluster with ``--address``). Rerunning skips finished stages and resumes
+an interrupted training (see mmsegsup/basis/pipeline.py for the config keys).
 """
 import argparse
 import os.path as osp
@@ -14,10 +16,12 @@ import sys
 from typing import List, Optional
 
 try:
-    from mmsegsup.basis import BasisRun
+    from mmsegsup.apis.executors import add_executor_args, executor_options
+    from mmsegsup.basis.pipeline import run_pipeline
 except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
-    from mmsegsup.basis import BasisRun
+    from mmsegsup.apis.executors import add_executor_args, executor_options
+    from mmsegsup.basis.pipeline import run_pipeline
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -30,11 +34,11 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('--until', choices=('split', 'train_f', 'pseudo'),
                         help='stop after this stage (e.g. only make the split files, or '
                              'compare the pseudo-labels of two annotators)')
+    add_executor_args(parser)
     args = parser.parse_args(argv)
     work = args.work_dir or osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
-    for n in args.num_strong or [None]:
-        for seed in args.seeds or [None]:
-            BasisRun(args.config, work, num_strong=n, seed=seed).run(until=args.until)
+    run_pipeline(args.config, work, args.num_strong or [None], args.seeds or [None],
+                 until=args.until, executor=executor_options(args))
 
 
 if __name__ == '__main__':

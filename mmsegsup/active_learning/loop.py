@@ -24,13 +24,18 @@ MC strategy is used), ``score_ground_truth`` (compute oracle scores, default: wi
 ground-truth labels), ``crossfit`` (settings of the cross-fitted IoU branches that
 ``ClosestToBeta(score='crossfit')`` strategies select by, see
 :mod:`mmsegsup.active_learning.crossfit`: ``folds`` (2), ``segmentation_iters`` /
-``branch_iters`` (default: the annotator's freeze-then-train split), ``branch_options``) and
-``tool_process`` (False: the tools run in this process, see :mod:`mmsegsup.apis.stages`).
+``branch_iters`` (default: the annotator's freeze-then-train split), ``branch_options``),
+``tool_process`` (False: the tools run in this process, see :mod:`mmsegsup.apis.stages`) and
+``launcher`` ('pytorch': trainings are torchrun runs sized by the unit's ``resources``).
+
+The round 0 of a seed (:meth:`ActiveLearningRun.round0`) and, after it, the rounds of each
+(seed, strategy) (:meth:`ActiveLearningRun.strategy_rounds`) are the units of work that
+:mod:`mmsegsup.active_learning.grid` runs with an executor (``executor``, ``resources``,
+``retries``).
 """
 import copy
-import csv
 import os.path as osp
-from typing import Callable, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from mmengine.config import Config
 
@@ -38,20 +43,15 @@ from ..apis.stages import StagedRun
 from ..basis.splits import choose_strong
 from ..formats.coco_json import coco_subset, load_coco_json
 from ..formats.errors import FormatError
-from ..utils.io import dump_json_atomic, write_csv_atomic, write_text_atomic
+from ..utils.io import dump_json_atomic, write_text_atomic
 from . import crossfit as xfit
 from .report import CALIBRATION as REPORTED_CALIBRATION
-from .report import write_report
 from .scoring import iou_mae, load_records
 from .selectors import build_selector, check_pool
 from .settings import load_settings, needs
 
 ANNOTATION_LOADERS = ('LoadAnnotations', 'CheckImageAnnotations', 'mmdet.LoadAnnotations')
 CALIBRATION = REPORTED_CALIBRATION + ('num_scored', )
-RESULT_FIELDS = ['seed', 'strategy', 'round', 'num_per_round', 'num_labeled', 'metric', 'score',
-                 *CALIBRATION]
-SELECTION_FIELDS = ['seed', 'strategy', 'round', 'num_per_round', 'num_selected', 'mean_score',
-                    'mean_oracle', 'mean_crossfit', 'objects_per_image', 'mean_object_size']
 
 
 class AwaitingLabels(Exception):
@@ -62,19 +62,6 @@ def _read_coco(path: str) -> dict:
     return load_coco_json(path, keys=('images', ), what='COCO instances file')
 
 
-def _upsert(path: str, row: dict, fields: List[str], key: List[str]) -> List[dict]:
-    rows = []
-    if osp.isfile(path):
-        with open(path, newline='') as f:
-            rows = [r for r in csv.DictReader(f)
-                    if [r[k] for k in key] != [str(row[k]) for k in key]]
-    rows.append({k: row.get(k, '') for k in fields})
-    rows.sort(key=lambda r: (str(r['seed']), r['strategy'], int(r['round']),
-                             int(r['num_per_round'] or 0)))
-    write_csv_atomic(rows, fields, path)
-    return rows
-
-
 class ActiveLearningRun(StagedRun):
     """All seeds and strategies of one loop config under ``work_dir``."""
 
@@ -83,7 +70,7 @@ class ActiveLearningRun(StagedRun):
     def __init__(self, loop_cfg: str, work_dir: str, seeds: Optional[List[int]] = None,
                  num_per_round: Optional[int] = None, num_initial: Optional[int] = None,
                  log: Callable[[str], None] = print) -> None:
-        self.loop_cfg = loop_cfg
+        self.loop_cfg = osp.abspath(loop_cfg)
         self.al = load_settings(loop_cfg)
         if seeds is not None:
             self.al.seeds = list(seeds)
@@ -94,7 +81,7 @@ class ActiveLearningRun(StagedRun):
         self.work_dir = osp.abspath(work_dir)
         self.log = log
         self.run_dir = self.work_dir
-        self.tool_process = bool(self.al.tool_process)
+        self.configure(self.al)
 
     # ------------------------------------------------------------------ helpers
     def _config(self, seed: int) -> Config:
@@ -310,30 +297,30 @@ class ActiveLearningRun(StagedRun):
     def _seed_dir(self, seed: int) -> str:
         return osp.join(self.work_dir, f'seed{seed}')
 
-    def run(self, labels_file: Optional[str] = None) -> List[dict]:
-        """Run (or resume) every seed and strategy; returns the result rows."""
-        mc_any = any(needs(s, 'mc_std') for s in self.al.strategies)
-        crossfit_any = any(needs(s, 'crossfit') for s in self.al.strategies)
-        rows: List[dict] = []
-        for seed in self.al.seeds:
-            seed_dir = self._seed_dir(seed)
-            self.run_dir = seed_dir
-            split0 = self.stage('round0_split', lambda: self.initial_split(seed, seed_dir))
-            r0 = osp.join(seed_dir, 'round0')
-            model0 = self.stage('round0_train', lambda: self.train(seed, split0, r0))
-            scores0 = self.stage('round0_score', lambda: self.score(
-                model0, r0, mc_any, seed, split0 if crossfit_any else None))
-            for strategy in self.al.strategies:
-                name = build_selector(strategy).name
-                rows = self._run_strategy(seed, name, strategy, split0, model0, scores0,
-                                          labels_file)
-        return rows
+    def round0(self, seed: int) -> None:
+        """Round 0 of a seed: the initial split, its annotator, the pool's scores."""
+        seed_dir = self.run_dir = self._seed_dir(seed)
+        split0 = self.stage('round0_split', lambda: self.initial_split(seed, seed_dir))
+        r0 = osp.join(seed_dir, 'round0')
+        model0 = self.stage('round0_train', lambda: self.train(seed, split0, r0))
+        self.stage('round0_score', lambda: self.score(
+            model0, r0, self._needs('mc_std'), seed,
+            split0 if self._needs('crossfit') else None))
 
-    def _run_strategy(self, seed: int, name: str, strategy: dict, split: dict, model: dict,
-                      scores: dict, labels_file: Optional[str]) -> List[dict]:
+    def _needs(self, field: str) -> bool:
+        return any(needs(s, field) for s in self.al.strategies)
+
+    def strategy_rounds(self, seed: int, strategy: dict,
+                        labels_file: Optional[str]) -> Dict[str, object]:
+        """The rounds of one strategy after its seed's round 0: the rows of the results and
+        selections tables, and the message of a round waiting for human labels (or None)."""
+        self.run_dir = self._seed_dir(seed)
+        split, model, scores = (self.done(f'round0_{k}') for k in ('split', 'train', 'score'))
+        name = build_selector(strategy).name
         mc = needs(strategy, 'mc_std')
         crossfit = needs(strategy, 'crossfit')
-        rows = self._record(seed, name, 0, split, model, scores)
+        out = dict(results=[self._row(seed, name, 0, split, model, scores)], selections=[],
+                   awaiting=None)
         step = self.al.num_per_round
         for r in range(1, self.al.rounds + 1):
             # N' in the names: runs with other N' share round 0 in the same work folder
@@ -343,27 +330,26 @@ class ActiveLearningRun(StagedRun):
             selection = self.stage(
                 f'{stage}_select',
                 lambda: self.select(strategy, prev_scores, prev_split, folder, seed))
-            _upsert(osp.join(self.work_dir, self.al.selections_csv),
-                    dict(seed=seed, strategy=name, round=r, num_per_round=step, **selection),
-                    SELECTION_FIELDS, ['seed', 'strategy', 'round', 'num_per_round'])
-            split = self.stage(f'{stage}_split',
-                               lambda: self.next_split(prev_split, selection, folder,
-                                                       labels_file))
+            out['selections'].append(dict(seed=seed, strategy=name, round=r,
+                                          num_per_round=step, **selection))
+            try:
+                split = self.stage(f'{stage}_split',
+                                   lambda: self.next_split(prev_split, selection, folder,
+                                                           labels_file))
+            except AwaitingLabels as msg:
+                out['awaiting'] = str(msg)
+                return out
             labels_file = None  # a labels file answers one round only
             model = self.stage(f'{stage}_train',
                                lambda: self.train(seed, split, folder))
             # cross-fitted scores only where a selection follows: fold models are trainings
             scores = self.stage(f'{stage}_score', lambda: self.score(
                 model, folder, mc, seed, split if crossfit and r < self.al.rounds else None))
-            rows = self._record(seed, name, r, split, model, scores)
-        write_report(self.work_dir)
-        return rows
+            out['results'].append(self._row(seed, name, r, split, model, scores))
+        return out
 
-    def _record(self, seed: int, name: str, rnd: int, split: dict, model: dict,
-                scores: dict) -> List[dict]:
-        row = dict(seed=seed, strategy=name, round=rnd, num_per_round=self.al.num_per_round,
-                   num_labeled=split['num_labeled'],
-                   metric=self.al.metric, score=model['score'],
-                   **{k: scores.get(k, '') for k in CALIBRATION})
-        return _upsert(osp.join(self.work_dir, self.al.results_csv), row, RESULT_FIELDS,
-                       ['seed', 'strategy', 'round', 'num_labeled'])
+    def _row(self, seed: int, name: str, rnd: int, split: dict, model: dict,
+             scores: dict) -> dict:
+        return dict(seed=seed, strategy=name, round=rnd, num_per_round=self.al.num_per_round,
+                    num_labeled=split['num_labeled'], metric=self.al.metric,
+                    score=model['score'], **{k: scores.get(k, '') for k in CALIBRATION})

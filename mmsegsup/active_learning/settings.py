@@ -12,7 +12,9 @@ LABEL_SOURCES = ('ground_truth', 'human')
 DEFAULTS = dict(annotator_options={}, rounds=1, seeds=[0], labels='ground_truth',
                 metric='coco/segm_mAP_50', weak_type=None, weak_file=None, mc_passes=5,
                 score_ground_truth=None, results_csv='al_results.csv',
-                selections_csv='al_selections.csv', tool_process=True, crossfit=None)
+                selections_csv='al_selections.csv', tool_process=True, crossfit=None,
+                executor=dict(type='local'), resources=dict(num_cpus=1, num_gpus=0), retries=0,
+                launcher='none')
 
 
 def load_settings(loop_cfg: str) -> ConfigDict:

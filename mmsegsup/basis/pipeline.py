@@ -26,15 +26,23 @@ The pipeline config holds a ``basis`` dict:
   statistics price the images (default: the training annotations for instances);
 * ``tool_process``: True (default) runs each tool in its own process; False calls its
   ``main(argv)`` in this one (``mmsegsup.utils.tool_runner``), saving the imports of every
-  stage, worth it when the trainings are short.
+  stage, worth it when the trainings are short;
+* ``executor``: how the (N, seed) runs of one command are spread, ``dict(type='local')`` (one
+  after another in this process, the default) or ``dict(type='ray', address=None, ...)``
+  (:mod:`mmsegsup.apis.executors`); ``resources`` (``num_cpus``, ``num_gpus``) of each run and
+  ``retries`` of a failed one. A run's stages stay one chain inside its unit;
+* ``launcher``: 'none' (default) or 'pytorch': f and g train as torchrun runs of as many
+  processes as ``resources`` has GPUs (else CPUs: gloo), :meth:`~mmsegsup.apis.stages.
+  StagedRun.configure`.
 """
 import copy
 import json
 import os.path as osp
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Sequence
 
 from mmengine.config import Config, ConfigDict
 
+from ..apis.executors import Stage, run_graph
 from ..apis.stages import StagedRun, find_config
 from ..budget import VOC_STATS, budget_days, stats_from_coco
 from ..formats import weak_labels
@@ -50,7 +58,9 @@ WEAK_TYPES = (None, ) + weak_labels.WEAK_TYPES
 EARLY_STOPS = ('split', 'train_f', 'pseudo')
 DEFAULTS = dict(task='instance', seed=0, score_thr=0.0, weak_type=None, source_ratio=None,
                 annotator_options={}, student_options={}, budget_stats=None,
-                results_csv='basis_results.csv', plot='basis_budget.png', tool_process=True)
+                results_csv='basis_results.csv', plot='basis_budget.png', tool_process=True,
+                executor=dict(type='local'), resources=dict(num_cpus=1, num_gpus=0),
+                retries=0, launcher='none')
 
 
 def load_settings(pipeline_cfg: str) -> ConfigDict:
@@ -131,7 +141,7 @@ class BasisRun(StagedRun):
         self.run_dir = osp.join(self.work_dir,
                                 f'N{self.basis.num_strong}_seed{self.basis.seed}')
         self.log = log
-        self.tool_process = bool(self.basis.tool_process)
+        self.configure(self.basis)
 
     # ------------------------------------------------------------------ configs
     def _config(self, key: str) -> Config:
@@ -255,8 +265,9 @@ class BasisRun(StagedRun):
                            stats=stats)
 
     def run(self, until: Optional[str] = None) -> Dict[str, object]:
-        """Run (or resume) the stages; with ``until`` ('split', 'train_f' or 'pseudo') stop
-        after that stage and return the outputs so far (e.g. to compare annotators)."""
+        """Run (or resume) the stages; returns the results row (:func:`record_row` adds it to
+        the table), or with ``until`` ('split', 'train_f' or 'pseudo') stops after that stage
+        and returns the outputs so far (e.g. to compare annotators)."""
         if until not in (None, ) + EARLY_STOPS:
             raise ValueError(f'until must be one of {EARLY_STOPS}, got {until!r}')
         done: Dict[str, object] = {}
@@ -276,10 +287,46 @@ class BasisRun(StagedRun):
                    weak_type=self.basis.weak_type or 'none',
                    budget_days=round(self.budget(split), 6), metric=self.basis.metric,
                    f_score=f_score, g_score=g_score, seed=self.basis.seed)
-        csv_path = osp.join(self.work_dir, self.basis.results_csv)
-        rows = upsert_row(csv_path, row)
-        plot_rows(rows, osp.join(self.work_dir, self.basis.plot))
         self.log(f'[basis] N={row["num_strong"]} M={row["num_weak"]} '
                  f'budget={row["budget_days"]} d: f {f_score:.4f} -> g {g_score:.4f} '
-                 f'({self.basis.metric}); {csv_path}')
+                 f'({self.basis.metric})')
         return row
+
+
+def record_row(work_dir: str, basis: ConfigDict, row: dict) -> str:
+    """Add a run's row to the results CSV and redraw the plot (in the driver's process only,
+    so that parallel runs never write the table at once); returns the CSV's path."""
+    csv_path = osp.join(work_dir, basis.results_csv)
+    plot_rows(upsert_row(csv_path, row), osp.join(work_dir, basis.plot))
+    return csv_path
+
+
+def run_unit(pipeline_cfg: str, work_dir: str, num_strong: int, seed: int,
+             until: Optional[str] = None) -> Dict[str, object]:
+    """One (N, seed) run: a graph stage (plain arguments, so any executor can ship it)."""
+    return BasisRun(pipeline_cfg, work_dir, num_strong=num_strong, seed=seed).run(until=until)
+
+
+def run_pipeline(pipeline_cfg: str, work_dir: str, num_strong: Sequence[Optional[int]] = (None, ),
+                 seeds: Sequence[Optional[int]] = (None, ), until: Optional[str] = None,
+                 executor: Optional[dict] = None,
+                 log: Callable[[str], None] = print) -> Dict[str, object]:
+    """Every (N, seed) run of a pipeline config, one graph stage each, with the config's
+    executor (``executor`` overrides its keys); the rows (or early-stop outputs) by run name.
+    A failed run is reported and the others go on (:class:`~mmsegsup.apis.executors.
+    GraphFailed` at the end)."""
+    pipeline_cfg, work_dir = osp.abspath(pipeline_cfg), osp.abspath(work_dir)
+    basis = load_settings(pipeline_cfg)
+    stages = []
+    for n in num_strong:
+        for seed in seeds:
+            n, seed = basis.num_strong if n is None else n, basis.seed if seed is None else seed
+            stages.append(Stage(f'N{n}_seed{seed}', run_unit,
+                                (pipeline_cfg, work_dir, n, seed, until),
+                                retries=basis.retries, **basis.resources))
+
+    def done(name: str, row: Dict[str, object]) -> None:
+        if until is None:
+            log(f'[basis] {name}: {record_row(work_dir, basis, row)}')
+
+    return run_graph(stages, dict(basis.executor, **(executor or {})), on_done=done, log=log)

@@ -15,9 +15,9 @@ from mmengine.config import Config
 from mmsegsup.active_learning import (ClosestToBeta, MCDropoutSelector, OracleBeta,
                                       RandomSelector, build_selector, iou_mae, load_settings,
                                       oracle_score, pixel_std, true_ious, write_report)
+from al_utils import LOOP_CPU, loop_config, tiny_loop
 from tools_utils import REPO, run
 
-LOOP_CPU = osp.join(REPO, 'configs/active_learning/al_iou-wrsis_shapes-64x64_cpu.py')
 
 
 def _records(scores, oracle=None, mc=None):
@@ -138,27 +138,21 @@ def test_pixel_std_of_passes():
 
 
 # ---- settings and report ------------------------------------------------------------------
-def _loop_config(tmp_path, body: str) -> str:
-    path = tmp_path / 'loop.py'
-    path.write_text(f'_base_ = [{LOOP_CPU!r}]\n{body}\n')
-    return str(path)
-
-
 def test_loop_settings_checked(tmp_path):
     al = load_settings(LOOP_CPU)
     assert al.labels == 'ground_truth' and al.annotator.endswith('.py') and al.rounds == 2
     with pytest.raises(ValueError, match='beta must be'):
-        load_settings(_loop_config(tmp_path, "active_learning = dict(strategies=["
+        load_settings(loop_config(tmp_path, "active_learning = dict(strategies=["
                                               "dict(type='ClosestToBeta', beta=2)])"))
     with pytest.raises(ValueError, match='labels must be one of'):
-        load_settings(_loop_config(tmp_path, "active_learning = dict(labels='crowd')"))
+        load_settings(loop_config(tmp_path, "active_learning = dict(labels='crowd')"))
     with pytest.raises(ValueError, match='share a name'):
-        load_settings(_loop_config(tmp_path, "active_learning = dict(strategies=["
+        load_settings(loop_config(tmp_path, "active_learning = dict(strategies=["
                                               "dict(type='RandomSelector')] * 2)"))
     with pytest.raises(FileNotFoundError, match='annotator config'):
-        load_settings(_loop_config(tmp_path, "active_learning = dict(annotator='no.py')"))
+        load_settings(loop_config(tmp_path, "active_learning = dict(annotator='no.py')"))
     # one vocabulary for weak-label kinds: the thesis's names are read as ours
-    assert load_settings(_loop_config(tmp_path, "active_learning = dict(weak_type='IL+C')")
+    assert load_settings(loop_config(tmp_path, "active_learning = dict(weak_type='IL+C')")
                          ).weak_type == 'labels+counts'
 
 
@@ -195,39 +189,12 @@ def test_report_tables_and_figures(tmp_path):
 
 
 # ---- the loop from the CLI ----------------------------------------------------------------
-def _tiny_loop(tmp_path, strategies: str, rounds: int = 2, labels: str = 'ground_truth',
-               iters: int = 6, tool_process: bool = False) -> str:
-    root = str(tmp_path / 'shapes') + '/'
-    val = root + 'annotations/instances_val.json'
-    return _loop_config(tmp_path, f"""
-active_learning = dict(
-    annotator_options={{
-        'train_dataloader.dataset.num_images': 40,
-        'train_dataloader.dataset.data_root': {root!r},
-        'val_dataloader.dataset.data_root': {root!r},
-        'val_dataloader.dataset.num_images': 8,
-        'test_dataloader.dataset.data_root': {root!r},
-        'test_dataloader.dataset.num_images': 8,
-        'val_evaluator.ann_file': {val!r},
-        'test_evaluator.ann_file': {val!r},
-        'val_dataloader.dataset.pipeline.3.ann_file': {val!r},
-        'test_dataloader.dataset.pipeline.3.ann_file': {val!r},
-        'train_cfg.max_iters': {iters},
-        'custom_hooks': [dict(type='FreezeSegmentationHook', freeze_iter={iters * 2 // 3})],
-        'default_hooks.checkpoint.interval': 2,
-        'default_hooks.logger.interval': 2,
-    }},
-    num_initial=10, num_per_round=5, rounds={rounds}, labels={labels!r},
-    strategies={strategies}, seeds=[0], tool_process={tool_process})
-""")
-
-
 @pytest.mark.slow
 def test_two_rounds_from_the_cli_and_a_killed_round_resumes(tmp_path):
     strategies = ("[dict(type='ClosestToBeta', beta=0.5), "
                   "dict(type='MCDropoutSelector', mode='highest')]")
     # Until the kill, the loop's stages run as real tool processes (the README's path).
-    cfg = _tiny_loop(tmp_path, strategies, iters=12, tool_process=True)
+    cfg = tiny_loop(tmp_path, strategies, iters=12, tool_process=True)
     work = tmp_path / 'work'
     cmd = [sys.executable, 'tools/active_learning.py', cfg, '--work-dir', str(work)]
     env = dict(os.environ, OMP_NUM_THREADS='1')
@@ -250,7 +217,7 @@ def test_two_rounds_from_the_cli_and_a_killed_round_resumes(tmp_path):
 
     # The rerun: the same loop, its stages in this process (how they run is not part of what
     # they compute, so finished stages stay finished and the killed training resumes).
-    assert _tiny_loop(tmp_path, strategies, iters=12, tool_process=False) == cfg
+    assert tiny_loop(tmp_path, strategies, iters=12, tool_process=False) == cfg
     out = run(['tools/active_learning.py', cfg, '--work-dir', str(work)], timeout=900)
     log = out.stdout + out.stderr
     assert 'round0_train: done before, skipped' in log
@@ -288,7 +255,7 @@ def test_two_rounds_from_the_cli_and_a_killed_round_resumes(tmp_path):
 
 @pytest.mark.slow
 def test_human_labels_stop_and_continue(tmp_path):
-    cfg = _tiny_loop(tmp_path, "[dict(type='ClosestToBeta', beta=0.4)]", rounds=1,
+    cfg = tiny_loop(tmp_path, "[dict(type='ClosestToBeta', beta=0.4)]", rounds=1,
                      labels='human', iters=4)
     work = tmp_path / 'work'
     out = run(['tools/active_learning.py', cfg, '--work-dir', str(work)], timeout=600)
@@ -504,7 +471,7 @@ def test_crossfit_loop_from_the_cli_and_rerun(tmp_path):
     import torch
 
     import mmsegsup  # noqa: F401  (allow-lists the checkpoints' globals for torch.load)
-    cfg = _tiny_loop(tmp_path, "[dict(type='ClosestToBeta', beta=0.5, score='crossfit'), "
+    cfg = tiny_loop(tmp_path, "[dict(type='ClosestToBeta', beta=0.5, score='crossfit'), "
                                "dict(type='RandomSelector')]", rounds=1, iters=6)
     with open(cfg, 'a') as f:
         f.write("active_learning.update(crossfit=dict(folds=2, branch_iters=2))\n")
