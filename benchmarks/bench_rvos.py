@@ -2,16 +2,23 @@
 
     .venv/bin/python benchmarks/bench_rvos.py [--device cpu] [--frames 5]
 
-Rows: ms/frame of one-shot RVOS-ST with a ResNet-101 encoder at 256x448 for 1, 3 and 5 objects:
-our variant, the thesis-exact model a converted published checkpoint builds
-(``rvos_model_cfg``: 4 levels, k x k skips + BN, all ``maxseqlen`` = 10 steps per frame) and
-the bare encoder, side by side in one run; then the peak resident memory of a whole 20-frame vs 200-frame video (frames fed lazily, each in
-a fresh process), which must not grow with the video length.
+Rows (each the best of ``--repeats`` interleaved runs): ms/frame of one-shot RVOS-ST with a
+ResNet-101 encoder at 256x448 for 1, 3 and 5 objects:
+our variant, the thesis-exact model converted from a published-layout checkpoint (the weight
+rule of tests/helpers/original_refs_utils.py, case ``rvos_oneshot_st_r101``: 4 levels, k x k
+skips + BN, ``maxseqlen`` = 10) run as the original (all 10 steps per frame) and with the
+video's object ids announced (steps up to the highest id only, same probabilities), the same
+on onnxruntime (its frame graph exported with 10 steps, and with n steps for n objects), and the
+bare torch encoder, side by side in one run; then (unless ``--no-memory``) the peak resident memory
+of a whole 20-frame vs 200-frame video (frames fed lazily, each in a fresh process), which must
+not grow with the video length.
 """
 import argparse
+import os.path as osp
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from itertools import repeat
 
@@ -40,16 +47,43 @@ def build_r101(device: str):
     return model
 
 
-def build_exact(device: str):
-    """The model ``rvos_to_mmsegsup.py`` builds for the published one-shot RVOS-ST (R101,
-    hidden 128, k 3, maxseqlen 10: imatge-upc/rvos args.py defaults)."""
-    from argparse import Namespace
+def build_converted(device: str, folder: str):
+    """The published one-shot RVOS-ST (R101, hidden 128, k 3, maxseqlen 10: imatge-upc/rvos
+    args.py defaults) with rule weights, converted by ``rvos_to_mmsegsup.py`` and loaded by
+    ``init_model``."""
+    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    sys.path[:0] = [osp.join(root, 'tests', 'helpers'),
+                    osp.join(root, 'tools', 'model_converters')]
+    import rvos_to_mmsegsup
+    from original_refs_utils import load_case, write_published
 
-    from mmsegsup.models.converters import rvos_model_cfg
-    args = Namespace(base_model='resnet101', hidden_size=128, kernel_size=3, maxseqlen=10)
-    model = MODELS.build(rvos_model_cfg(args, one_shot=True)).to(device).eval()
-    model.init_weights()
-    return model
+    from mmsegsup.apis import init_model
+    published = write_published(osp.join(folder, 'published'),
+                                load_case('rvos', 'rvos_oneshot_st_r101')[0])
+    out = osp.join(folder, 'converted')
+    assert rvos_to_mmsegsup.main([published, out]) == 0
+    return init_model(osp.join(out, 'config.py'), osp.join(out, 'model.pth'), device=device)
+
+
+# (model key, object ids announced, label); '{}' in a key: one model per object count
+ROWS = (('ours', False, 'mmsegsup variant, torch'),
+        ('exact', False, 'thesis-exact (converted), all 10 steps as the original, torch'),
+        ('exact', True, 'thesis-exact (converted), object ids announced, torch'),
+        ('ort10', False, 'thesis-exact (converted), all 10 steps, onnxruntime'),
+        ('ort{}', True, 'thesis-exact (converted), graph of n steps, onnxruntime'))
+
+
+def ort_models(model, folder: str) -> dict:
+    """onnxruntime backends of ``model``'s frame graph with 10 steps and with 1, 3, 5."""
+    from mmsegsup.apis.onnx_backend import ORTVideoModel
+    from mmsegsup.apis.onnx_export import export_rvos_frame
+    out = {}
+    for n in (10, 1, 3, 5):
+        path = osp.join(folder, f'rvos{n}.onnx')
+        export_rvos_frame(model, path, num_slots=n, size=(H, W))
+        out[f'ort{n}'] = ORTVideoModel(path)
+        run_video(out[f'ort{n}'], 1, 1, 'cpu')  # warm-up
+    return out
 
 
 def encoder_only(model, num_frames: int, device: str) -> float:
@@ -73,8 +107,10 @@ def first_frame(num_objects: int) -> DetDataSample:
     return sample
 
 
-def run_video(model, num_frames: int, num_objects: int, device: str) -> float:
-    """Seconds per frame over a lazily generated video."""
+def run_video(model, num_frames: int, num_objects: int, device: str,
+              announce: bool = False) -> float:
+    """Seconds per frame over a lazily generated video (``announce``: its object ids are
+    given to the core in advance)."""
     gen = torch.Generator().manual_seed(0)
 
     def frames():
@@ -83,7 +119,8 @@ def run_video(model, num_frames: int, num_objects: int, device: str) -> float:
 
     start = time.perf_counter()
     with torch.no_grad():
-        for _ in VOSInferenceCore(model).run(frames(), repeat(first_frame(num_objects))):
+        ids = range(1, num_objects + 1) if announce else None
+        for _ in VOSInferenceCore(model).run(frames(), repeat(first_frame(num_objects)), ids):
             pass
     return (time.perf_counter() - start) / num_frames
 
@@ -99,6 +136,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--frames', type=int, default=5, help='frames timed per row')
+    parser.add_argument('--repeats', type=int, default=3, help='interleaved runs per row')
+    parser.add_argument('--no-memory', action='store_true', help='skip the memory rows')
     parser.add_argument('--memory-child', type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     register_all_modules()
@@ -108,19 +147,34 @@ def main() -> None:
         run_video(model, args.memory_child, 3, 'cpu')
         print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         return
-    models = dict(ours=build_r101(args.device), exact=build_exact(args.device))
+    tmp = tempfile.TemporaryDirectory()
+    models = dict(ours=build_r101(args.device), exact=build_converted(args.device, tmp.name))
     for model in models.values():
         run_video(model, 2, 1, args.device)  # warm-up
+    if args.device == 'cpu':  # onnxruntime (CPU): graphs of all 10 steps and of n steps
+        models.update(ort_models(models['exact'], tmp.name))
     print(f'| measurement | value | (device {args.device}, torch threads '
-          f'{torch.get_num_threads()}) |')
+          f'{torch.get_num_threads()}, best of {args.repeats} interleaved runs) |')
     print('|---|---|---|')
-    bare = 1000 * encoder_only(models['ours'], args.frames, args.device)
-    print(f'| bare ResNet-101 encoder 256x448 | {bare:.0f} ms/frame | 1.00 |')
+    rows = {('encoder', 0): lambda: encoder_only(models['exact'], args.frames, args.device)}
     for n in (1, 3, 5):
-        for name, label in (('ours', 'mmsegsup variant'), ('exact', 'thesis-exact (converted)')):
-            ms = 1000 * run_video(models[name], args.frames, n, args.device)
-            print(f'| RVOS-ST R101 256x448 one-shot, {label}, {n} object(s) | {ms:.0f} ms/frame '
-                  f'| {ms / bare:.2f} x encoder |')
+        for name, announce, label in ROWS:
+            if name in models or name.format(n) in models:
+                model = models.get(name) or models[name.format(n)]
+                rows[(label, n)] = (lambda m=model, k=n, a=announce:
+                                    run_video(m, args.frames, k, args.device, a))
+    best = {key: fn() for key, fn in rows.items()}
+    for _ in range(args.repeats - 1):  # interleaved: a busy spell slows every row alike
+        for key, fn in rows.items():
+            best[key] = min(best[key], fn())
+    bare = 1000 * best.pop(('encoder', 0))
+    print(f'| bare ResNet-101 encoder 256x448 (torch) | {bare:.0f} ms/frame | 1.00 |')
+    for (label, n), sec in best.items():
+        print(f'| RVOS-ST R101 256x448 one-shot, {label}, {n} object(s) | {1000 * sec:.0f} '
+              f'ms/frame | {1000 * sec / bare:.2f} x encoder |')
+    tmp.cleanup()
+    if args.no_memory:
+        return
     short, long = peak_rss_mb(20), peak_rss_mb(200)
     print(f'| peak memory, 20-frame video (3 objects) | {short:.0f} MB | |')
     print(f'| peak memory, 200-frame video (3 objects) | {long:.0f} MB | '

@@ -66,7 +66,7 @@ def read_first_mask(path: str) -> np.ndarray:
 
 
 def inference_video(model, frames: Iterable[np.ndarray], first_mask: Optional[np.ndarray] = None,
-                    input_size: Optional[Tuple[int, int]] = None
+                    input_size: Optional[Tuple[int, int]] = None, backend=None
                     ) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
     """Yields ``(frame, id_map)`` per frame, ``id_map`` uint8 (0 = background) with the object
     ids of ``first_mask`` (one-shot models) or the slot numbers 1..N (zero-shot models, which
@@ -75,14 +75,18 @@ def inference_video(model, frames: Iterable[np.ndarray], first_mask: Optional[np
     ``input_size`` ``(h, w)`` runs the model at that size, as the original RVOS demo does at
     240x427 (imatge-upc/rvos demo.py:29, :53): frames bilinear, the first mask nearest, and the
     id maps brought back to the frame's size (nearest). None: the frames' own size.
+
+    ``backend``: what runs the network instead of ``model``, which still preprocesses, e.g.
+    ``ORTVideoModel('rvos.onnx')`` (:mod:`mmsegsup.apis.onnx_backend`) of its export.
     """
-    core = VOSInferenceCore(model)
+    core = VOSInferenceCore(backend or model)
     if core.one_shot and first_mask is None:
         raise ValueError('this model is one-shot: give the first-frame mask of the objects')
     if not core.one_shot:
         first_mask = None  # zero-shot models find the objects themselves
     given_ids = [] if first_mask is None else [int(i) for i in np.unique(first_mask)
                                                if i not in (0, 255)]
+    core.clear(given_ids)  # only the first mask gives objects: no step beyond them runs
     device = next(model.parameters()).device
     with torch.no_grad():
         for t, frame in enumerate(frames):

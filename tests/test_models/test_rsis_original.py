@@ -220,3 +220,19 @@ def test_runner_test_writes_original_coco_results(tmp_path):
     assert [r['image_id'] for r in res] == data['eval_pred_sample'].tolist()
     assert [r['category_id'] for r in res] == data['eval_pred_class'].tolist()
     np.testing.assert_allclose([r['score'] for r in res], data['eval_pred_score'], atol=2e-5)
+
+
+def test_onnxruntime_image_graph_equals_original(tmp_path):
+    """The converted model exported per image (at the fixture's size: the decoder pools with
+    the mask) gives the original's step probabilities on onnxruntime."""
+    from mmsegsup.apis.onnx_backend import ORTImageModel
+    from mmsegsup.apis.onnx_export import export_rsis_image
+    meta, data = load_case('rsis', SMALL)
+    x = torch.from_numpy(data['x'])
+    path = str(tmp_path / 'rsis.onnx')
+    export_rsis_image(_convert(tmp_path, meta), path, size=tuple(x.shape[-2:]))
+    probs = ORTImageModel(path).step_probs(x)
+    np.testing.assert_allclose(probs['mask_probs'].numpy(), data['mask_probs'], atol=1e-4)
+    np.testing.assert_allclose(probs['cls_probs'].numpy(), data['class_probs'], atol=1e-4)
+    np.testing.assert_allclose(probs['stop_probs'].numpy(), data['stop_probs'][..., 0],
+                               atol=1e-4)

@@ -51,11 +51,11 @@ def _samples(meta, data):
         yield sample
 
 
-def _run(out, meta, data):
-    model = init_model(osp.join(out, 'config.py'), osp.join(out, 'model.pth'))
+def _run(out, meta, data, object_ids=None, model=None):
+    model = model or init_model(osp.join(out, 'config.py'), osp.join(out, 'model.pth'))
     frames = torch.from_numpy(data['frames'])
     images = (frames[t:t + 1] for t in range(len(frames)))
-    return list(VOSInferenceCore(model).run(images, _samples(meta, data)))
+    return list(VOSInferenceCore(model).run(images, _samples(meta, data), object_ids))
 
 
 def _compare(results, data):
@@ -67,9 +67,18 @@ def _compare(results, data):
 @pytest.mark.parametrize('case', CASES)
 def test_fixture_equals_original(tmp_path, case):
     meta, data = load_case('rvos', case)
-    results = _run(_convert(tmp_path, meta), meta, data)
+    out = _convert(tmp_path, meta)
+    model = init_model(osp.join(out, 'config.py'), osp.join(out, 'model.pth'))
+    results = _run(out, meta, data, model=model)
     assert len(results) == data['frames'].shape[0]
     _compare(results, data)
+    if model.head.one_shot:  # the video's ids announced: only the steps up to the highest run
+        ids = range(1, data['all_masks'].shape[1] + 1)
+        fewer = _run(out, meta, data, ids, model)
+        for res, ref in zip(fewer, results):
+            assert res.ids == ref.ids  # same maths, other kernel shapes: rounding only
+            torch.testing.assert_close(res.probs, ref.probs, atol=1e-6, rtol=0)
+        _compare(fewer, data)
 
 
 def test_maxseqlen_of_the_eval_command_line(tmp_path):
@@ -146,3 +155,22 @@ def test_cli_subprocess(tmp_path):
     ckpt = torch.load(out / 'model.pth', weights_only=True)
     assert set(ckpt) == {'state_dict', 'meta'}
     assert (out / 'config.py').is_file()
+
+
+@pytest.mark.parametrize('case', ['rvos_oneshot_t_r50_k1_late_object',
+                                  'rvos_oneshot_st_r101_two_late'])
+def test_onnxruntime_frame_graph_equals_original(tmp_path, case):
+    """The converted model exported per frame (RVOS-T: its first-frame wiring included) and
+    run by the same core on onnxruntime gives the original's probabilities."""
+    from mmsegsup.apis.onnx_backend import ORTVideoModel
+    from mmsegsup.apis.onnx_export import export_rvos_frame
+    meta, data = load_case('rvos', case)
+    out = _convert(tmp_path, meta)
+    model = init_model(osp.join(out, 'config.py'), osp.join(out, 'model.pth'))
+    path = str(tmp_path / 'rvos.onnx')
+    num = data['all_masks'].shape[1]
+    export_rvos_frame(model, path, num_slots=num, size=tuple(data['frames'].shape[-2:]))
+    results = _run(out, meta, data, range(1, num + 1), ORTVideoModel(path))
+    for t, res in enumerate(results):
+        ref = data['probs'][t, [i - 1 for i in res.ids]]
+        np.testing.assert_allclose(res.probs.numpy(), ref, atol=1e-4, err_msg=f'frame {t}')

@@ -105,6 +105,26 @@ def test_original_protocol_slots_by_id_soft_masks_from_frame_one():
         core.step(_image(), {4: a})
 
 
+def test_original_protocol_runs_up_to_the_highest_announced_id():
+    a, b = _masks()
+    model = RecordingModel('original', torch.zeros(3, 8, 8))
+    core = VOSInferenceCore(model)
+    core.clear(object_ids=[2, 1])
+    assert core.step(_image(), {1: a}).ids == [1]
+    assert core.step(_image(), {2: b}).ids == [1, 2]  # a late object among the announced
+    assert [n for _, n, _ in model.head.seen] == [2, 2]
+    with pytest.raises(ValueError, match=r'\[3\] were not among the object_ids'):
+        core.step(_image(), {3: a})
+    core.clear(object_ids=[])  # nothing to track: nothing runs
+    assert core.step(_image()).ids == [] and len(model.head.seen) == 2
+    core.clear(object_ids=[1, 9])  # an id beyond maxseqlen does not widen the run
+    assert core.num_running == 1
+    zero_shot = VOSInferenceCore(RecordingModel('original', torch.zeros(3, 8, 8),
+                                                one_shot=False))
+    zero_shot.clear(object_ids=[1])  # zero-shot slots are all outputs: all run
+    assert zero_shot.num_running == 3
+
+
 def test_clear_starts_a_new_video():
     a, b = _masks()
     model = RecordingModel('mmsegsup', torch.zeros(3, 8, 8))

@@ -59,6 +59,11 @@ class VOSInferenceCore:
       object ``i`` sits at step ``i - 1``; a given mask replaces its slot's previous mask at the
       frame it is given, and from frame 1 on the soft outputs are passed on. Zero-shot, all
       slots are output (or assigned as above with ``slot_assignment='first_frame'``).
+      One-shot, when the video's object ids are known in advance (``object_ids`` of
+      :meth:`clear` / :meth:`run`: a dataset video, a demo's first mask), only the steps up to
+      the highest id run: a step never influences the steps before it (the spatial recurrence
+      runs forward), so the objects' probabilities are the original's, at a fraction of the
+      cost. Unknown ids run all steps, as a later object needs its step's history.
 
     Only the recurrent states and the previous masks are kept between frames, so a video of any
     length runs in constant memory. Thresholds default to the head's ``test_cfg``.
@@ -85,13 +90,29 @@ class VOSInferenceCore:
     def one_shot(self) -> bool:
         return self.head.one_shot
 
-    def clear(self) -> None:
-        """Forget the video: the next :meth:`step` is a first frame."""
+    def clear(self, object_ids: Optional[Iterable[int]] = None) -> None:
+        """Forget the video: the next :meth:`step` is a first frame. ``object_ids``: every id
+        the video will give, when known in advance (lets ``'original'`` one-shot stop after
+        the highest one's step; another id then entering is refused)."""
         self.frame_index = 0
         self.layout = SlotLayout.for_video(self.head.protocol, self.one_shot,
                                            self.head.num_slots, self.slot_assignment)
+        self.num_run = self._slots_to_run(object_ids)
         self.temporal = None
         self.prev: Optional[Tensor] = None  # (1, S, H, W) previous masks (one-shot)
+
+    def _slots_to_run(self, object_ids: Optional[Iterable[int]]) -> Optional[int]:
+        """The steps to run per frame when fewer than all give the same outputs (one-shot
+        ``'by_id'`` with known ids: up to the highest id that fits); None: the layout's."""
+        if object_ids is None or not self.one_shot or self.layout.mode != 'by_id':
+            return None
+        fitting = [int(i) for i in object_ids if self.layout.fits(int(i))]
+        return max(fitting, default=0)
+
+    @property
+    def num_running(self) -> int:
+        """Slots the head runs per frame in this video."""
+        return self.layout.num_slots if self.num_run is None else self.num_run
 
     # ------------------------------------------------------------------ one frame
     @torch.no_grad()
@@ -102,7 +123,7 @@ class VOSInferenceCore:
         given = dict(given or {})
         size = tuple(image.shape[-2:])
         entering = self._enter(given, size, image.device)
-        if self.layout.num_slots == 0:
+        if self.num_running == 0:
             out = Propagated([], image.new_zeros((0, ) + size))
         else:
             out = self._segment(self.model.extract_feat(image), size, entering, given)
@@ -116,7 +137,11 @@ class VOSInferenceCore:
         if not self.one_shot:
             return {}
         entering = {i: given[i] for i in self.layout.enter(given)}
-        num = self.layout.num_slots
+        num = self.num_running
+        unknown = [i for i in entering if self.layout.slot(i) >= num]
+        if unknown:
+            raise ValueError(f'object ids {unknown} were not among the object_ids announced '
+                             'for this video (clear() / run()): their steps did not run')
         if self.prev is None or self.prev.shape[1] < num:
             grown = torch.zeros((1, num) + size, device=device)
             if self.prev is not None:
@@ -130,7 +155,7 @@ class VOSInferenceCore:
     def _segment(self, feats: Tuple[Tensor], size: Size, entering: Dict[int, Tensor],
                  given: Dict[int, Tensor]) -> Propagated:
         """Runs the head on all slots, keeps what the next frame needs, lists the objects."""
-        out = self.head.frame(feats, self.temporal, self.prev, self.layout.num_slots)
+        out = self.head.frame(feats, self.temporal, self.prev, self.num_running)
         self.temporal = out.states
         probs = self.head.upsample(out.mask_logits, size).sigmoid()[0]
         if self.one_shot:
@@ -185,11 +210,12 @@ class VOSInferenceCore:
         return pred
 
     # ------------------------------------------------------------------ whole videos
-    def run(self, images: Iterable[Tensor],
-            frames: Iterable[DetDataSample]) -> Iterator[Propagated]:
+    def run(self, images: Iterable[Tensor], frames: Iterable[DetDataSample],
+            object_ids: Optional[Iterable[int]] = None) -> Iterator[Propagated]:
         """A new video: :meth:`step` over paired preprocessed images ``(1, C, H, W)`` and frame
-        samples (the masks given at each in its ``gt_instances``)."""
-        self.clear()
+        samples (the masks given at each in its ``gt_instances``); ``object_ids`` as
+        :meth:`clear`."""
+        self.clear(object_ids)
         for image, sample in zip(images, frames):
             yield self.step(image, given_masks(sample))
 
@@ -197,6 +223,8 @@ class VOSInferenceCore:
         """Adds ``pred_track_instances`` (:meth:`instances`) to every frame of ``video``. The
         frame where an object is given returns its given mask (semi-supervised protocol)."""
         frames = [video[t] for t in range(len(video))]
-        for frame, out in zip(frames, self.run(images, frames)):
+        ids = {int(i) for frame in frames if 'gt_instances' in frame
+               for i in frame.gt_instances.instances_ids.tolist()}
+        for frame, out in zip(frames, self.run(images, frames, ids)):
             frame.pred_track_instances = self.instances(out, frame.metainfo)
         return video
