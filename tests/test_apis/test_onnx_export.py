@@ -107,6 +107,7 @@ def test_cli_exports_a_checkpoint(tmp_path, capsys):
 RSIS_CFG = 'configs/rsis/rsis_r18-c16_shapes-64x64_cpu.py'
 
 
+@pytest.mark.slow  # an end-to-end tool run (15-40 s): kept out of the 5-min fast suite
 def test_rsis_onnxruntime_equals_torch(tmp_path, capsys):
     torch.manual_seed(0)
     model = init_model(osp.join(REPO, RSIS_CFG))

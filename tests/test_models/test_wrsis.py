@@ -379,6 +379,7 @@ def test_voc_config_is_the_thesis_rsis_setting_with_tokens():
     assert weak.ann_file == rsis.test_evaluator.ann_file
 
 
+@pytest.mark.slow  # an end-to-end tool run (15-40 s): kept out of the 5-min fast suite
 def test_tools_train_and_test_wrsis_then_rsis_ilc(tmp_path):
     cfg = shapes_config(tmp_path, WRSIS_CPU)
     path = write_config(cfg, tmp_path / 'wrsis.py')

@@ -30,6 +30,7 @@ test_evaluator = val_evaluator
     return str(path)
 
 
+@pytest.mark.slow  # an end-to-end tool run (15-40 s): kept out of the 5-min fast suite
 def test_rvos_train_test_and_submission_pngs(tmp_path):
     cfg = _config(tmp_path, """
 train_dataloader.update(batch_size=2, dataset=dict(data_root=data_root, num_videos=4))

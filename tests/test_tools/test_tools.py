@@ -2,6 +2,7 @@
 import os.path as osp
 import pickle
 
+import pytest
 import torch
 
 from tools_utils import free_port, run, tiny_config
@@ -17,6 +18,7 @@ def _assert_same_weights(a, b, atol=0.0):
         assert torch.allclose(a[k].float(), b[k].float(), atol=atol, rtol=0), k
 
 
+@pytest.mark.slow  # an end-to-end tool run (15-40 s): kept out of the 5-min fast suite
 def test_train_then_test_then_demo(tmp_path):
     cfg = tiny_config(tmp_path, max_iters=4)
     work = str(tmp_path / 'work')
@@ -38,6 +40,7 @@ def test_train_then_test_then_demo(tmp_path):
     assert len([f for f in __import__('os').listdir(demo_dir) if f.endswith('.png')]) == 8
 
 
+@pytest.mark.slow  # an end-to-end tool run (15-40 s): kept out of the 5-min fast suite
 def test_resume_gives_same_weights_as_uninterrupted(tmp_path):
     cfg = tiny_config(tmp_path, max_iters=8)
     full, cut = str(tmp_path / 'full'), str(tmp_path / 'cut')
@@ -50,6 +53,7 @@ def test_resume_gives_same_weights_as_uninterrupted(tmp_path):
                          _weights(osp.join(cut, 'iter_8.pth')))
 
 
+@pytest.mark.slow  # an end-to-end tool run (15-40 s): kept out of the 5-min fast suite
 def test_ddp_two_cpu_processes_match_one_process(tmp_path):
     # Same global batch (4 images) as 1 x 4 or 2 x 2; no random flip, no shuffling, no batch
     # statistics, SGD (Adam's first step would amplify float rounding of near-zero grads).
