@@ -82,7 +82,7 @@ class LocalExecutor:
         return (handles[0], *self._outcomes.pop(handles[0]))
 
     def close(self) -> None:
-        pass
+        """Nothing to release: the stages ran in this process."""
 
 
 def _call(fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:

@@ -1,5 +1,4 @@
 """Run a video object segmentation model on frames streamed from a file or a folder."""
-import os
 import os.path as osp
 from typing import Iterable, Iterator, List, Optional, Tuple
 
@@ -7,6 +6,7 @@ import cv2
 import numpy as np
 import torch
 
+from ..formats import davis_layout
 from ..formats.errors import FormatError
 from ..formats.index_png import read_index_png
 from ..models.vos.inference_core import VOSInferenceCore, id_map
@@ -15,14 +15,10 @@ FRAME_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')
 
 
 def list_frames(source: str) -> List[str]:
-    """Sorted image files of a frames folder; a clear error when there are none."""
-    if not osp.isdir(source):
-        raise FileNotFoundError(f'frames folder {source} not found')
-    files = sorted(osp.join(source, f) for f in os.listdir(source)
-                   if f.lower().endswith(FRAME_EXTS))
-    if not files:
-        raise FormatError(f'{source}: no frames ({", ".join(FRAME_EXTS)})')
-    return files
+    """Sorted image files of a frames folder (:func:`~mmsegsup.formats.davis_layout
+    .list_frames` with the demo's image types); a clear error when there are none."""
+    names = davis_layout.list_frames(source, osp.basename(osp.normpath(source)), FRAME_EXTS)
+    return [osp.join(source, name) for name in names]
 
 
 def read_frames(source: str) -> Iterator[np.ndarray]:
