@@ -22,6 +22,7 @@ LAYERS = (
     ('engine', ),
     ('apis', ),
     ('budget', 'analysis'),
+    ('annotators', ),  # Label Studio / CVAT exchange and the ML backend (issue 30)
     ('basis', ),
     ('active_learning', ),
     ('cli', ),  # the tools the drivers run by module name (python -m, tool_runner)
