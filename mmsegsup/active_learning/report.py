@@ -4,11 +4,15 @@ From ``al_results.csv`` (one row per seed, strategy and round) and ``al_selectio
 selected subsets' statistics) under a work folder:
 
 * ``al_table.md`` / ``al_table.csv``: the metric per strategy (rows) and number of strongly
-  labeled images (columns) as mean ± std over seeds, plus the calibration of the IoU branch
-  (and of the cross-fitted branches) on the pool: MAE and rank correlation against the oracle,
-  next to the MAE of predicting the mean IoU;
+  labeled images (columns) as mean ± standard error over seeds (the CSV also has the std);
+  each strategy against random paired by seed (every strategy of a seed starts from the same
+  round-0 model, so the per-seed difference removes that model's luck: mean difference ±
+  standard error, seeds won, paired t-test p); the calibration of the IoU branch (and of the
+  cross-fitted branches) on the pool: MAE and rank correlation against the oracle, next to the
+  MAE of predicting the mean IoU; and, where the selections carry them, the annotation time
+  of the selected images drawn from scratch and corrected from the pre-filled masks;
 * ``al_metric_vs_n.png``: the metric against the number of strong images, one line per strategy
-  (error bars: std over seeds);
+  (error bars: standard error over seeds);
 * ``al_beta.png``: per number of strong images, the metric against beta for the closest-to-beta
   strategies (predicted and oracle), with the random and MC-dropout baselines as bands
   (figs. 5.5 / 5.6);
@@ -20,7 +24,7 @@ import io
 import os.path as osp
 import re
 from collections import defaultdict
-from typing import Dict, List, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
@@ -63,12 +67,48 @@ def _mean_std(values: List[float]) -> Tuple[float, float, int]:
     return float(arr.mean()), float(arr.std()), len(arr)
 
 
-def summarize(rows: List[dict], key: str = 'score') -> Dict[Tuple[str, int], Tuple]:
-    """``(strategy, num_labeled) -> (mean, std, seeds)`` of ``key`` over seeds."""
-    groups = defaultdict(list)
+def _sem(values: List[float]) -> float:
+    """Standard error of the mean (sample std, ddof=1); nan below two values."""
+    arr = np.array([v for v in values if not np.isnan(v)], dtype=np.float64)
+    return float(arr.std(ddof=1) / np.sqrt(len(arr))) if len(arr) > 1 else float('nan')
+
+
+def _groups(rows: List[dict], key: str) -> Dict[Tuple[str, int], Dict[str, float]]:
+    """``(strategy, num_labeled) -> {seed: value}``."""
+    groups: Dict[Tuple[str, int], Dict[str, float]] = defaultdict(dict)
     for r in rows:
-        groups[(r['strategy'], int(r['num_labeled']))].append(_float(r[key]))
-    return {k: _mean_std(v) for k, v in sorted(groups.items())}
+        groups[(r['strategy'], int(r['num_labeled']))][str(r['seed'])] = _float(r[key])
+    return groups
+
+
+def summarize(rows: List[dict], key: str = 'score') -> Dict[Tuple[str, int], Tuple]:
+    """``(strategy, num_labeled) -> (mean, std, seeds, standard error)`` of ``key`` over
+    seeds."""
+    return {k: _mean_std(list(v.values())) + (_sem(list(v.values())), )
+            for k, v in sorted(_groups(rows, key).items())}
+
+
+def paired(rows: List[dict], baseline: str = 'random',
+           key: str = 'score') -> Dict[Tuple[str, int], Tuple]:
+    """``(strategy, num_labeled) -> (mean difference, standard error, seeds won, seeds,
+    paired t-test p)`` of each strategy minus ``baseline`` over the seeds both have."""
+    from scipy.stats import ttest_rel
+    groups = _groups(rows, key)
+    out = {}
+    for (s, n), values in sorted(groups.items()):
+        base = groups.get((baseline, n), {})
+        seeds = sorted(set(values) & set(base))
+        if s == baseline or not seeds:
+            continue
+        a = np.array([values[k] for k in seeds])
+        b = np.array([base[k] for k in seeds])
+        if np.array_equal(a, b):  # the round-0 model every strategy of a seed shares
+            continue
+        spread = np.std(a - b) > 1e-12 * max(1.0, float(np.abs(a - b).max()))
+        p = float(ttest_rel(a, b).pvalue) if len(seeds) > 1 and spread else float('nan')
+        out[(s, n)] = (float((a - b).mean()), _sem(list(a - b)), int((a > b).sum()),
+                       len(seeds), p)
+    return out
 
 
 def _order(strategies) -> List[str]:
@@ -79,32 +119,35 @@ def _order(strategies) -> List[str]:
     return sorted(set(strategies), key=key)
 
 
-def table(rows: List[dict]) -> Tuple[str, str]:
-    """Markdown and CSV text of the mean ± std table."""
+def table(rows: List[dict], selections: Sequence[dict] = ()) -> Tuple[str, str]:
+    """Markdown and CSV text of the mean ± standard error table (and the paired, calibration
+    and annotation-time tables in the markdown)."""
     stats = summarize(rows)
     calib = {key: summarize(rows, key) for key in CALIBRATION if rows and key in rows[0]}
     mae = calib.get('iou_mae', {})
     base = calib.get('mean_baseline_mae', {})
     sizes = sorted({n for _, n in stats})
     metric = rows[0]['metric'] if rows else 'metric'
-    md = [f'{metric} (mean ± std over seeds) by number of strongly labeled images', '',
+    md = [f'{metric} (mean ± standard error over seeds) by number of strongly labeled images',
+          '',
           '| strategy | ' + ' | '.join(str(n) for n in sizes) + ' |',
           '|---|' + '---|' * len(sizes)]
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(['strategy', 'num_labeled', 'mean', 'std', 'seeds', 'iou_mae',
+    writer.writerow(['strategy', 'num_labeled', 'mean', 'std', 'sem', 'seeds', 'iou_mae',
                      'mean_baseline_mae'])
     for s in _order(k[0] for k in stats):
         cells = []
         for n in sizes:
             if (s, n) in stats:
-                m, sd, k = stats[(s, n)]
-                cells.append(f'{m:.4f} ± {sd:.4f}')
-                writer.writerow([s, n, m, sd, k, mae.get((s, n), (nan, ))[0],
+                m, sd, k, se = stats[(s, n)]
+                cells.append(f'{m:.4f} ± {se:.4f}' if k > 1 else f'{m:.4f}')
+                writer.writerow([s, n, m, sd, se, k, mae.get((s, n), (nan, ))[0],
                                  base.get((s, n), (nan, ))[0]])
             else:
                 cells.append('')
         md.append(f'| {s} | ' + ' | '.join(cells) + ' |')
+    md += _paired_md(rows, sizes)
     md += ['', 'IoU prediction on the unlabeled pool after each round, against the oracle '
            '(mean ± std over seeds): MAE and Spearman rank correlation of the annotator\'s '
            'IoU branch (freeze-then-train) and of the cross-fitted branches, and the MAE of '
@@ -117,7 +160,50 @@ def table(rows: List[dict]) -> Tuple[str, str]:
     for key in sorted(keys, key=lambda k: (names.index(k[0]), k[1])):
         cells = [_cell(calib[c].get(key)) for c in CALIBRATION if c in calib]
         md.append(f'| {key[0]} | {key[1]} | ' + ' | '.join(cells) + ' |')
+    md += _annotation_time_md(selections)
     return '\n'.join(md) + '\n', out.getvalue()
+
+
+def _paired_md(rows: List[dict], sizes: List[int]) -> List[str]:
+    diffs = paired(rows)
+    sizes = [n for n in sizes if any(k[1] == n for k in diffs)]
+    if not sizes:
+        return []
+    md = ['', 'Against random, paired by seed: mean difference ± standard error, seeds won / '
+          'seeds, paired t-test p', '',
+          '| strategy | ' + ' | '.join(str(n) for n in sizes) + ' |',
+          '|---|' + '---|' * len(sizes)]
+    for s in _order(k[0] for k in diffs):
+        cells = []
+        for n in sizes:
+            d = diffs.get((s, n))
+            cells.append('' if d is None else
+                         f'{d[0]:+.4f} ± {d[1]:.4f}, {d[2]}/{d[3]}, p {d[4]:.3f}')
+        md.append(f'| {s} | ' + ' | '.join(cells) + ' |')
+    return md
+
+
+def _annotation_time_md(selections: Sequence[dict]) -> List[str]:
+    """Annotation time of the selected images (budget model), summed over seeds' mean."""
+    keys = ('annotation_s_scratch', 'annotation_s_prefilled')
+    rows = [r for r in selections if all(not np.isnan(_float(r.get(k))) for k in keys)]
+    if not rows:
+        return []
+    md = ['', 'Annotating the selected images (budget model, days of 86400 s; mean over seeds): '
+          'drawn from scratch, corrected from the pre-filled masks, saved', '',
+          '| strategy | round | selected | from scratch | pre-filled | saved |',
+          '|---|---|---|---|---|---|']
+    groups = defaultdict(list)
+    for r in rows:
+        groups[(r['strategy'], int(r['round']))].append(r)
+    names = _order(s for s, _ in groups)
+    for (s, rnd) in sorted(groups, key=lambda k: (names.index(k[0]), k[1])):
+        got = groups[(s, rnd)]
+        scratch, pre = (float(np.mean([_float(r[k]) for r in got])) for k in keys)
+        saved = f'{100 * (1 - pre / scratch):.0f} %' if scratch > 0 else ''
+        md.append(f"| {s} | {rnd} | {got[0].get('num_selected', '')} | "
+                  f'{scratch / 86400:.4f} | {pre / 86400:.4f} | {saved} |')
+    return md
 
 
 def _cell(stat) -> str:
@@ -140,7 +226,7 @@ def plot_metric_vs_n(rows: List[dict], path: str) -> None:
     stats = summarize(rows)
     fig, ax = plt.subplots(figsize=(6, 4))
     for s in _order(k[0] for k in stats):
-        pts = sorted((n, m, sd) for (name, n), (m, sd, _) in stats.items() if name == s)
+        pts = sorted((n, m, se) for (name, n), (m, _, _, se) in stats.items() if name == s)
         ax.errorbar([p[0] for p in pts], [p[1] for p in pts], yerr=[p[2] for p in pts],
                     marker='o', capsize=3, label=s)
     ax.set_xlabel('strongly labeled images')
@@ -163,8 +249,8 @@ def plot_beta(rows: List[dict], path: str) -> None:
     fig, axes = plt.subplots(1, len(sizes), figsize=(4.5 * len(sizes), 3.5), squeeze=False)
     for ax, n in zip(axes[0], sizes):
         for prefix, label in BETA_CURVES.items():
-            pts = sorted((float(BETA.match(s).group(2)), m, sd)
-                         for (s, k), (m, sd, _) in stats.items()
+            pts = sorted((float(BETA.match(s).group(2)), m, se)
+                         for (s, k), (m, _, _, se) in stats.items()
                          if k == n and BETA.match(s) and (BETA.match(s).group(1) or '') == prefix)
             if pts:
                 b, m, sd = map(np.array, zip(*pts))
@@ -172,7 +258,7 @@ def plot_beta(rows: List[dict], path: str) -> None:
                 ax.fill_between(b, m - sd, m + sd, alpha=0.2)
         for s in ('random', 'mc-dropout-highest', 'mc-dropout-lowest'):
             if (s, n) in stats:
-                m, sd, _ = stats[(s, n)]
+                m, _, _, sd = stats[(s, n)]
                 line = ax.axhline(m, linestyle='--', label=s)
                 ax.axhspan(m - sd, m + sd, color=line.get_color(), alpha=0.1)
         ax.set_title(f'{n} strong images')
@@ -218,7 +304,7 @@ def write_report(work_dir: str, results_csv: str = 'al_results.csv',
     paths = {k: osp.join(work_dir, v) for k, v in dict(
         table_md='al_table.md', table_csv='al_table.csv', metric_vs_n='al_metric_vs_n.png',
         beta='al_beta.png', selected_sets='al_selected_sets.png').items()}
-    md, text = table(rows)
+    md, text = table(rows, selections)
     write_text_atomic(md, paths['table_md'])
     write_text_atomic(text, paths['table_csv'])
     plot_metric_vs_n(rows, paths['metric_vs_n'])

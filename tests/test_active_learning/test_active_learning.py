@@ -164,14 +164,15 @@ def test_report_tables_and_figures(tmp_path):
             for rnd, n in enumerate((20, 40)):
                 rows.append(dict(seed=seed, strategy=strategy, round=rnd, num_labeled=n,
                                  metric='coco/segm_mAP_50',
-                                 score=0.3 + 0.1 * rnd + gain * rnd + 0.01 * seed,
+                                 score=0.3 + 0.1 * rnd + gain * rnd * (1 + seed) + 0.01 * seed,
                                  iou_mae=0.1, mean_baseline_mae=0.2, num_scored=10))
     with open(tmp_path / 'al_results.csv', 'w', newline='') as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
     sel = [dict(seed=0, strategy=s, round=1, num_selected=20, mean_score=0.4, mean_oracle=0.4,
-                objects_per_image=k, mean_object_size=0.1 * k)
+                objects_per_image=k, mean_object_size=0.1 * k,
+                annotation_s_scratch=8640.0 * k, annotation_s_prefilled=4320.0 * k)
            for k, s in enumerate(('random', 'beta0.3', 'beta0.5'), 1)]
     with open(tmp_path / 'al_selections.csv', 'w', newline='') as f:
         w = csv.DictWriter(f, fieldnames=list(sel[0]))
@@ -181,7 +182,15 @@ def test_report_tables_and_figures(tmp_path):
     assert set(paths) == {'table_md', 'table_csv', 'metric_vs_n', 'beta', 'selected_sets'}
     md = open(paths['table_md']).read()
     # beta0.3 at 40 images: seeds give 0.45 and 0.46
-    assert '| beta0.3 | 0.3050 ± 0.0050 | 0.4550 ± 0.0050 |' in md
+    # beta0.3 at 40 images: seeds give 0.45 and 0.51; ± the standard error
+    assert '| beta0.3 | 0.3050 ± 0.0050 | 0.4800 ± 0.0300 |' in md
+    # paired by seed against random (round 0 is shared, so no cell at 20): beta0.3 gains
+    # 0.05 and 0.10, t = 3 with 1 degree of freedom
+    assert '| beta0.3 | +0.0750 ± 0.0250, 2/2, p 0.205 |' in md
+    assert '| mc-dropout-highest | -0.0150 ± 0.0050, 0/2, p 0.205 |' in md
+    # annotation time of the selections: 0.1 / 0.05 days for random, half saved
+    assert '| random | 1 | 20 | 0.1000 | 0.0500 | 50 % |' in md
+    assert '| beta0.5 | 1 | 20 | 0.3000 | 0.1500 | 50 % |' in md
     for key in ('metric_vs_n', 'beta', 'selected_sets'):
         assert open(paths[key], 'rb').read(8) == b'\x89PNG\r\n\x1a\n'
     with pytest.raises(FileNotFoundError, match='no results'):
