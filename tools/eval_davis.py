@@ -15,6 +15,7 @@ import time
 
 from mmsegsup.evaluation import davis_eval as evaluation
 from mmsegsup.formats.errors import DavisFileNotFoundError, DavisFormatError
+from mmsegsup.utils.parallel import add_workers_arg
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -29,9 +30,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--resolution', default='480p', help='JPEGImages/<resolution> etc.')
     parser.add_argument('--out-dir', help='where the CSVs go (default: the results folder)')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
-    parser.add_argument('--workers', type=int, default=None,
-                        help='processes scoring sequences side by side (default: the available '
-                        'cores; 0 or 1: none); the numbers are the same for any count')
+    add_workers_arg(parser, 'sequences')
     return parser.parse_args(argv)
 
 

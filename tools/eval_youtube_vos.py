@@ -2,7 +2,8 @@
 
     python tools/eval_youtube_vos.py --gt-root data/youtube_vos --results work_dirs/stm \
         [--split train] (--train-meta data/youtube_vos/train/meta.json | --seen-categories a,b) \
-        [--videos v1 v2 ... | --video-list heldout.txt] [--out-dir DIR] [--per-object]
+        [--videos v1 v2 ... | --video-list heldout.txt] [--out-dir DIR] [--per-object] \
+        [--workers N]
 
 ``--gt-root`` holds ``<split>/Annotations/<video>/<frame>.png`` and ``<split>/meta.json`` (a
 split with full annotations: the server keeps those of ``valid``, so local scores come from a
@@ -18,6 +19,7 @@ import time
 
 from mmsegsup.evaluation import youtube_vos_eval as evaluation
 from mmsegsup.formats.errors import DavisFileNotFoundError, DavisFormatError
+from mmsegsup.utils.parallel import add_workers_arg
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -38,6 +40,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out-dir', help='where the CSVs go (default: the results folder)')
     parser.add_argument('--per-object', action='store_true', help='also print every object')
     parser.add_argument('--progress', action='store_true', help='show a progress bar')
+    add_workers_arg(parser, 'videos')
     return parser.parse_args(argv)
 
 
@@ -64,7 +67,7 @@ def main(argv=None) -> int:
         result = evaluation.evaluate_youtube_vos(
             args.gt_root, args.results, split=args.split,
             seen_categories=_seen(args.seen_categories), train_meta=args.train_meta,
-            videos=videos, progress=args.progress)
+            videos=videos, progress=args.progress, workers=args.workers)
     except (DavisFileNotFoundError, DavisFormatError, ValueError) as err:
         print(f'\nerror: {err}', file=sys.stderr)
         return 2

@@ -5,6 +5,7 @@ them are the same with 1 or N workers. Workers are forked where the platform can
 fresh interpreter would import the package again (seconds, for the OpenMMLab registries), which
 costs more than scoring a DAVIS sequence.
 """
+import argparse
 import multiprocessing as mp
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -20,6 +21,13 @@ def available_cpus() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # macOS, Windows
         return os.cpu_count() or 1
+
+
+def add_workers_arg(parser: argparse.ArgumentParser, items: str) -> None:
+    """The evaluators' ``--workers`` flag (``items``: what one worker scores at a time)."""
+    parser.add_argument('--workers', type=int, default=None,
+                        help=f'processes scoring {items} side by side (default: the available '
+                        'cores; 0 or 1: none); the numbers are the same for any count')
 
 
 def resolve_workers(workers: Optional[int], num_items: int) -> int:

@@ -326,7 +326,7 @@ def test_cli_writes_csvs(ytvos, tmp_path):
     videos = tmp_path / 'heldout.txt'
     videos.write_text('vid_a\n\nvid_b\n')
     proc = _cli('--gt-root', root, '--results', results, '--train-meta', train_meta,
-                '--video-list', str(videos), '--out-dir', str(out))
+                '--video-list', str(videos), '--out-dir', str(out), '--workers', '2')
     assert proc.returncode == 0, proc.stderr
     with open(out / 'per-object_results-train.csv') as f:
         rows = list(csv.DictReader(f))
