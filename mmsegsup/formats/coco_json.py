@@ -57,6 +57,11 @@ class CocoIndex(NamedTuple):
     annotations: List[Mapping]
 
 
+def _is_id(value: Any) -> bool:
+    """A COCO id: an int or a string (a list or an object would not even hash)."""
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
+
+
 def entries_by_id(entries: list, field: str, name: str,
                   keys: Sequence[str] = ('id', )) -> Dict[Any, Mapping]:
     """``id -> entry`` of a COCO list (``images``, ``categories``): every entry an object with
@@ -66,6 +71,9 @@ def entries_by_id(entries: list, field: str, name: str,
         if not isinstance(entry, Mapping) or any(key not in entry for key in keys):
             raise FormatError(f'{name}: {field}[{k}] lacks {" or ".join(map(repr, keys))}',
                               name)
+        if not _is_id(entry['id']):
+            raise FormatError(f'{name}: {field}[{k}] id {entry["id"]!r} is not a number or '
+                              'a string', name)
         if entry['id'] in out:
             raise FormatError(f'{name}: duplicate id {entry["id"]!r} in {field}', name)
         out[entry['id']] = entry
@@ -77,7 +85,7 @@ def _check_annotation(ann: Any, k: int, index: CocoIndex, name: str) -> Mapping:
     if not isinstance(ann, Mapping) or 'image_id' not in ann or 'category_id' not in ann:
         raise FormatError(f'{name}: annotation #{k} lacks image_id or category_id', name)
     for key, known in (('image_id', index.images), ('category_id', index.categories)):
-        if ann[key] not in known:
+        if not _is_id(ann[key]) or ann[key] not in known:
             raise FormatError(f'{name}: annotation {ann.get("id", "#" + str(k))} refers to '
                               f'unknown {key} {ann[key]!r}', name)
     return ann
