@@ -12,14 +12,15 @@ from typing import Callable, Dict, List, Optional
 
 from ..apis.executors import Stage, run_graph
 from ..utils.io import write_csv_atomic
-from .loop import CALIBRATION, ActiveLearningRun, AwaitingLabels
+from .loop import CALIBRATION, PRICES, ActiveLearningRun, AwaitingLabels
 from .report import write_report
 from .selectors import build_selector
 
 RESULT_FIELDS = ['seed', 'strategy', 'round', 'num_per_round', 'num_labeled', 'metric', 'score',
                  *CALIBRATION]
 SELECTION_FIELDS = ['seed', 'strategy', 'round', 'num_per_round', 'num_selected', 'mean_score',
-                    'mean_oracle', 'mean_crossfit', 'objects_per_image', 'mean_object_size']
+                    'mean_oracle', 'mean_crossfit', 'objects_per_image', 'mean_object_size',
+                    *PRICES]
 
 
 def _upsert(path: str, row: dict, fields: List[str], key: List[str]) -> List[dict]:

@@ -11,8 +11,17 @@ Labels come back in one of two ways (``labels``):
 
 * ``'ground_truth'`` (the benchmark setting): taken from the source annotations;
 * ``'human'``: the loop writes ``to_annotate.json`` / ``to_annotate.txt`` (the selected images)
-  and stops; the next command passes the annotators' COCO file with ``--labels`` and the
-  loop continues from there.
+  and, pre-filled with the round's masks, their Label Studio tasks and labeling config and/or
+  CVAT COCO file (``annotation_tool``: 'label_studio', 'cvat', both or None; ``image_url``: the
+  URL root the tasks show images under, else Label Studio's local-files URLs), and stops; the
+  next command passes what the annotators exported (COCO, Label Studio JSON or CVAT COCO 1.0)
+  with ``--labels``, checked by :func:`mmsegsup.annotators.exchange.read_labels` before
+  anything is written, and the loop continues from there.
+
+With ``prefill`` (default True) the round's annotation network predicts the selected images
+(``prefill.json``) and the selections table prices them (``annotation_s_scratch`` /
+``annotation_s_prefilled``, :mod:`mmsegsup.budget.prefill_cost`, matches at IoU >=
+``prefill_iou``): against the ground truth, or against the imported labels.
 
 The loop config holds an ``active_learning`` dict: ``annotator`` (config of the annotation
 network, an IoU-W-RSIS / RSIS with an IoU branch), ``annotator_options``, ``num_initial``
@@ -33,16 +42,18 @@ The round 0 of a seed (:meth:`ActiveLearningRun.round0`) and, after it, the roun
 :mod:`mmsegsup.active_learning.grid` runs with an executor (``executor``, ``resources``,
 ``retries``).
 """
-import copy
 import os.path as osp
 from typing import Callable, Dict, List, Optional
 
 from mmengine.config import Config
 
+from ..annotators.exchange import (PREFILL, TO_ANNOTATE, export_selection, image_url,
+                                   read_labels)
+from ..annotators.prefill import predict_files, price_prefill, without_annotations
 from ..apis.stages import StagedRun
 from ..basis.splits import choose_strong
 from ..formats.coco_json import coco_subset, load_coco_json
-from ..formats.errors import FormatError
+from ..formats.json_files import load_json
 from ..utils.io import dump_json_atomic, write_text_atomic
 from . import crossfit as xfit
 from .report import CALIBRATION as REPORTED_CALIBRATION
@@ -50,8 +61,8 @@ from .scoring import iou_mae, load_records
 from .selectors import build_selector, check_pool
 from .settings import load_settings, needs
 
-ANNOTATION_LOADERS = ('LoadAnnotations', 'CheckImageAnnotations', 'mmdet.LoadAnnotations')
 CALIBRATION = REPORTED_CALIBRATION + ('num_scored', )
+PRICES = ('annotation_s_scratch', 'annotation_s_prefilled')
 
 
 class AwaitingLabels(Exception):
@@ -95,9 +106,8 @@ class ActiveLearningRun(StagedRun):
         oracle reads them from the json), weak labels from ``weak_file``."""
         pool = self._with_ann(cfg.train_dataloader.dataset, ann_file)
         pool.pop('filter_cfg', None)
-        pool.update(test_mode=True, pipeline=[
-            copy.deepcopy(t) for t in cfg.test_dataloader.dataset.pipeline
-            if t['type'] not in ANNOTATION_LOADERS])
+        pool.update(test_mode=True,
+                    pipeline=without_annotations(cfg.test_dataloader.dataset.pipeline))
         for step in pool['pipeline']:
             if step['type'] == 'LoadWeakLabels':
                 if weak_file is None:
@@ -129,15 +139,14 @@ class ActiveLearningRun(StagedRun):
         return self._write_split(osp.join(seed_dir, 'round0'), source, labeled)
 
     def _write_split(self, folder: str, source: str, labeled_ids: List[int],
-                     labels_file: Optional[str] = None) -> dict:
-        """``labeled.json`` (with annotations: from ``labels_file`` for the images it covers,
-        else from the source) and ``unlabeled.json`` (the rest, annotations kept only for
-        the oracle when the source has them)."""
+                     given: Optional[dict] = None) -> dict:
+        """``labeled.json`` (with annotations: from the labels ``given`` for the images they
+        cover, else from the source) and ``unlabeled.json`` (the rest, annotations kept only
+        for the oracle when the source has them)."""
         coco = _read_coco(source)
         ids = {im['id'] for im in coco['images']}
         labeled = coco_subset(coco, labeled_ids)
-        if labels_file is not None:
-            given = _read_coco(labels_file)
+        if given is not None:
             new = {im['id'] for im in given['images']}
             labeled['annotations'] = [a for a in labeled['annotations']
                                       if a['image_id'] not in new] + given['annotations']
@@ -251,7 +260,7 @@ class ActiveLearningRun(StagedRun):
         return out
 
     def select(self, strategy: dict, scores: dict, split: dict, folder: str,
-               seed: int) -> dict:
+               seed: int, model: dict) -> dict:
         selector = build_selector(strategy)
         records = load_records(scores['scores'])
         check_pool(records, self.al.num_per_round)
@@ -264,13 +273,37 @@ class ActiveLearningRun(StagedRun):
 
         coco = _read_coco(split['source'])
         ask = coco_subset(coco, chosen, with_annotations=False)
-        dump_json_atomic(ask, osp.join(folder, 'to_annotate.json'))
+        out = dict(selected=chosen, num_selected=len(chosen), mean_score=mean('score'),
+                   mean_oracle=mean('oracle'), mean_crossfit=mean('crossfit'),
+                   objects_per_image=mean('num_objects'),
+                   mean_object_size=mean('mean_object_size'))
+        if self.al.prefill:
+            predictions = self._prefill(model, ask, split['source'], folder, seed)
+            if self.al.labels == 'ground_truth':
+                out.update(self._price(predictions, coco_subset(coco, chosen)))
+        dump_json_atomic(ask, osp.join(folder, TO_ANNOTATE))
         write_text_atomic(''.join(im['file_name'] + '\n' for im in ask['images']),
                           osp.join(folder, 'to_annotate.txt'))
-        return dict(selected=chosen, num_selected=len(chosen), mean_score=mean('score'),
-                    mean_oracle=mean('oracle'), mean_crossfit=mean('crossfit'),
-                    objects_per_image=mean('num_objects'),
-                    mean_object_size=mean('mean_object_size'))
+        return out
+
+    def _prefill(self, model: dict, ask: dict, source: str, folder: str,
+                 seed: int) -> List[dict]:
+        """The round's masks of the selected images (``prefill.json``) and, for people,
+        the pre-filled exports of ``annotation_tool``."""
+        dataset = self._train_dataset(self._config(seed))
+        root = dataset.data_prefix.get('img', dataset.data_prefix.get('img_path', ''))
+        predictions = predict_files(model['config'], model['checkpoint'], ask, root,
+                                    self._weak_file(self._seed_dir(seed), source))
+        dump_json_atomic(predictions, osp.join(folder, PREFILL))
+        if self.al.labels == 'human':
+            export_selection(ask, predictions, folder, self.al.annotation_tool,
+                             image_url(root, self.al.image_url),
+                             osp.relpath(model['checkpoint'], self.work_dir))
+        return predictions
+
+    def _price(self, predictions: List[dict], labels: dict) -> dict:
+        """Seconds to annotate the labeled images from scratch and from the pre-fill."""
+        return dict(zip(PRICES, price_prefill(predictions, labels, self.al.prefill_iou)))
 
     def next_split(self, split: dict, selection: dict, folder: str,
                    labels_file: Optional[str]) -> dict:
@@ -280,17 +313,15 @@ class ActiveLearningRun(StagedRun):
             if labels_file is None:
                 raise AwaitingLabels(
                     f'{len(selection["selected"])} images to annotate are listed in '
-                    f'{osp.join(folder, "to_annotate.txt")} (COCO images: to_annotate.json); '
-                    'rerun with --labels ANNOTATED.json (a COCO file with their annotations)')
-            given = _read_coco(labels_file)
-            got = {im['id'] for im in given['images']}
-            want = set(selection['selected'])
-            if got != want:
-                raise FormatError(
-                    f'{labels_file}: expected the annotations of the {len(want)} selected '
-                    f'images; missing {sorted(want - got)[:10]}, unexpected '
-                    f'{sorted(got - want)[:10]}')
-            return self._write_split(folder, split['source'], ids, labels_file)
+                    f'{osp.join(folder, "to_annotate.txt")} (COCO images: {TO_ANNOTATE}; '
+                    'pre-filled for the annotation tools beside it); rerun with --labels '
+                    'EXPORT.json (a COCO file, a Label Studio JSON export or a CVAT COCO 1.0 '
+                    'export with their annotations)')
+            given = read_labels(labels_file, _read_coco(osp.join(folder, TO_ANNOTATE)))
+            out = self._write_split(folder, split['source'], ids, given)
+            if osp.isfile(osp.join(folder, PREFILL)):
+                out.update(self._price(load_json(osp.join(folder, PREFILL), 'pre-fill'), given))
+            return out
         return self._write_split(folder, split['source'], ids)
 
     # ------------------------------------------------------------------ driver
@@ -329,9 +360,9 @@ class ActiveLearningRun(StagedRun):
             prev_split, prev_scores = split, scores
             selection = self.stage(
                 f'{stage}_select',
-                lambda: self.select(strategy, prev_scores, prev_split, folder, seed))
-            out['selections'].append(dict(seed=seed, strategy=name, round=r,
-                                          num_per_round=step, **selection))
+                lambda: self.select(strategy, prev_scores, prev_split, folder, seed, model))
+            row = dict(seed=seed, strategy=name, round=r, num_per_round=step, **selection)
+            out['selections'].append(row)
             try:
                 split = self.stage(f'{stage}_split',
                                    lambda: self.next_split(prev_split, selection, folder,
@@ -339,6 +370,7 @@ class ActiveLearningRun(StagedRun):
             except AwaitingLabels as msg:
                 out['awaiting'] = str(msg)
                 return out
+            row.update({k: split[k] for k in PRICES if k in split})  # priced at import
             labels_file = None  # a labels file answers one round only
             model = self.stage(f'{stage}_train',
                                lambda: self.train(seed, split, folder))

@@ -3,6 +3,7 @@ import copy
 
 from mmengine.config import Config, ConfigDict
 
+from ..annotators.exchange import check_tools
 from ..apis.stages import find_config
 from ..formats.weak_labels import normalize_weak_type
 from . import crossfit as xfit
@@ -14,7 +15,8 @@ DEFAULTS = dict(annotator_options={}, rounds=1, seeds=[0], labels='ground_truth'
                 score_ground_truth=None, results_csv='al_results.csv',
                 selections_csv='al_selections.csv', tool_process=True, crossfit=None,
                 executor=dict(type='local'), resources=dict(num_cpus=1, num_gpus=0), retries=0,
-                launcher='none')
+                launcher='none', prefill=True, prefill_iou=0.5, annotation_tool='label_studio',
+                image_url=None)
 
 
 def load_settings(loop_cfg: str) -> ConfigDict:
@@ -43,6 +45,10 @@ def load_settings(loop_cfg: str) -> ConfigDict:
         al.crossfit = xfit.settings(al.crossfit or {}, loop_cfg)
     if al.weak_type is not None:  # one vocabulary: IL / IL+C and budget kinds accepted
         al.weak_type = normalize_weak_type(al.weak_type)
+    al.annotation_tool = check_tools(al.annotation_tool)
+    if not 0 < al.prefill_iou <= 1:
+        raise ValueError(f'{loop_cfg}: active_learning.prefill_iou must be in (0, 1], got '
+                         f'{al.prefill_iou!r}')
     if al.score_ground_truth is None:
         al.score_ground_truth = al.labels == 'ground_truth'
     return al

@@ -31,6 +31,14 @@ The pipeline config holds a ``basis`` dict:
   after another in this process, the default) or ``dict(type='ray', address=None, ...)``
   (:mod:`mmsegsup.apis.executors`); ``resources`` (``num_cpus``, ``num_gpus``) of each run and
   ``retries`` of a failed one. A run's stages stay one chain inside its unit;
+* ``corrections``: None, or ``dict(images=..., labels=...)``: people corrected the
+  pseudo-labels of chosen pool images (``images``: their COCO file, as ``tools/annotate.py
+  export --predictions .../pseudo/pseudo_instances.json --image-ids ...`` writes it with the
+  Label Studio / CVAT files) and ``labels`` is what they exported (COCO, Label Studio JSON or
+  CVAT COCO 1.0, :func:`mmsegsup.annotators.exchange.read_labels`); the ``correct`` stage puts
+  them in place of those images' pseudo-labels before g trains (so set it before g trains,
+  e.g. after a run ``--until pseudo``) and adds their correction time (budget model,
+  :mod:`mmsegsup.budget.prefill_cost`) to the budget;
 * ``launcher``: 'none' (default) or 'pytorch': f and g train as torchrun runs of as many
   processes as ``resources`` has GPUs (else CPUs: gloo), :meth:`~mmsegsup.apis.stages.
   StagedRun.configure`.
@@ -42,25 +50,26 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from mmengine.config import Config, ConfigDict
 
+from ..annotators.exchange import read_labels
+from ..annotators.prefill import price_prefill, without_annotations
 from ..apis.executors import Stage, run_graph
 from ..apis.stages import StagedRun, find_config
-from ..budget import VOC_STATS, budget_days, stats_from_coco
+from ..budget import SECONDS_PER_DAY, VOC_STATS, budget_days, stats_from_coco
 from ..formats import weak_labels
-from ..formats.coco_json import coco_subset
-from ..utils.io import write_text_atomic
+from ..formats.coco_json import coco_subset, load_coco_json
+from ..formats.errors import FormatError
+from ..utils.io import dump_json_atomic, write_text_atomic
 from .pseudo_labels import INSTANCE_FILE, SEMANTIC_LIST
 from .report import plot_rows, upsert_row
 from .splits import split_coco, split_list
 
-ANNOTATION_LOADERS = ('LoadAnnotations', 'CheckImageAnnotations', 'mmseg.LoadAnnotations',
-                      'mmdet.LoadAnnotations')
 WEAK_TYPES = (None, ) + weak_labels.WEAK_TYPES
 EARLY_STOPS = ('split', 'train_f', 'pseudo')
 DEFAULTS = dict(task='instance', seed=0, score_thr=0.0, weak_type=None, source_ratio=None,
                 annotator_options={}, student_options={}, budget_stats=None,
                 results_csv='basis_results.csv', plot='basis_budget.png', tool_process=True,
                 executor=dict(type='local'), resources=dict(num_cpus=1, num_gpus=0),
-                retries=0, launcher='none')
+                retries=0, launcher='none', corrections=None)
 
 
 def load_settings(pipeline_cfg: str) -> ConfigDict:
@@ -82,18 +91,18 @@ def load_settings(pipeline_cfg: str) -> ConfigDict:
         except ValueError as err:
             raise ValueError(f'{pipeline_cfg}: basis.weak_type must be one of {WEAK_TYPES} '
                              f'(or the aliases IL / IL+C), got {basis.weak_type!r}') from err
+    if basis.corrections is not None and (not isinstance(basis.corrections, dict)
+                                          or set(basis.corrections) != {'images', 'labels'}):
+        raise ValueError(f'{pipeline_cfg}: basis.corrections must be dict(images=COCO file of '
+                         f'the corrected pool images, labels=their export), got '
+                         f'{basis.corrections!r}')
     for key in ('annotator', 'student'):
         basis[key] = find_config(basis[key], pipeline_cfg, f'basis.{key}')
     return basis
 
 
-def _without_annotations(pipeline: List[dict]) -> List[dict]:
-    """A test pipeline that needs no annotation (the pool to label has none)."""
-    return [copy.deepcopy(t) for t in pipeline if t['type'] not in ANNOTATION_LOADERS]
-
-
 def _test_pipeline(cfg: Config) -> List[dict]:
-    return _without_annotations(cfg.test_dataloader.dataset.pipeline)
+    return without_annotations(cfg.test_dataloader.dataset.pipeline)
 
 
 def pseudo_label_ap50(pseudo_file: str, split: dict) -> float:
@@ -227,6 +236,33 @@ class BasisRun(StagedRun):
                      'pool\'s real annotations')
         return result
 
+    def correct(self, pseudo: dict) -> dict:
+        """The pseudo-labels with people's corrections in place of those of the images they
+        corrected (``corrected_instances.json``), and what correcting them cost."""
+        if self.basis.task != 'instance':
+            raise ValueError('basis.corrections replace instance pseudo-labels (COCO masks)')
+        spec = self.basis.corrections
+        asked = load_coco_json(spec['images'], ('images', 'categories'), 'COCO images file')
+        coco = load_coco_json(pseudo['ann_file'])
+        ids = {im['id'] for im in asked['images']}
+        outside = sorted(ids - {im['id'] for im in coco['images']})
+        if outside:
+            raise FormatError(f'{spec["images"]}: images {outside[:10]} are not pool images of '
+                              f'{pseudo["ann_file"]}', spec['images'])
+        labels = read_labels(spec['labels'], asked)
+        shown = [a for a in coco['annotations'] if a['image_id'] in ids]
+        scratch, prefilled = price_prefill(shown, labels)
+        anns = [a for a in coco['annotations'] if a['image_id'] not in ids]
+        anns += labels['annotations']
+        for k, ann in enumerate(anns):
+            ann['id'] = k + 1
+        out = osp.join(pseudo['out_dir'], 'corrected_instances.json')
+        dump_json_atomic(dict(coco, annotations=anns), out)
+        self.log(f'[basis] {len(ids)} pool images corrected: {prefilled:.0f} s of annotation '
+                 f'(from scratch: {scratch:.0f} s)')
+        return dict(pseudo, ann_file=out, num_corrected=len(ids), correction_s=prefilled,
+                    correction_s_scratch=scratch)
+
     def train_g(self, split: dict, pseudo: dict) -> dict:
         cfg = self._config('student')
         loader = cfg.train_dataloader
@@ -280,12 +316,19 @@ class BasisRun(StagedRun):
         pseudo = done['pseudo'] = self.stage('pseudo', lambda: self.pseudo(f, split))
         if until == 'pseudo':
             return done
+        if self.basis.corrections:
+            if osp.isfile(self._marker('train_g')) and not osp.isfile(self._marker('correct')):
+                raise RuntimeError(f'{self.run_dir}: g was trained without basis.corrections; '
+                                   'delete its stages/train_g.json (or use a new work dir) so '
+                                   'that g learns from the corrected pseudo-labels')
+            pseudo = self.stage('correct', lambda: self.correct(pseudo))
         g = self.stage('train_g', lambda: self.train_g(split, pseudo))
         f_score = self.stage('test_f', lambda: self.test(f, 'f'))['score']
         g_score = self.stage('test_g', lambda: self.test(g, 'g'))['score']
         row = dict(num_strong=self.basis.num_strong, num_weak=split['num_pool'],
                    weak_type=self.basis.weak_type or 'none',
-                   budget_days=round(self.budget(split), 6), metric=self.basis.metric,
+                   budget_days=round(self.budget(split) + pseudo.get('correction_s', 0)
+                                     / SECONDS_PER_DAY, 6), metric=self.basis.metric,
                    f_score=f_score, g_score=g_score, seed=self.basis.seed)
         self.log(f'[basis] N={row["num_strong"]} M={row["num_weak"]} '
                  f'budget={row["budget_days"]} d: f {f_score:.4f} -> g {g_score:.4f} '
