@@ -1,4 +1,4 @@
-"""ONNX export of RVOS per frame and RSIS per image (``tools/deployment/export_onnx.py``).
+"""ONNX export of RVOS per frame, RSIS and RefVOS per image (``tools/deployment/export_onnx.py``).
 
 A model exports per unit of work (DESIGN.md "Deployment"): RVOS one graph per frame, its
 recurrent state as explicit inputs and outputs, so the video protocol stays in
@@ -9,15 +9,24 @@ The frame graph (:class:`RVOSFrameGraph`): inputs ``image (1, C, H, W)`` (prepro
 dynamic height / width), ``prev (1, S, H, W)`` (one-shot: the previous masks of the ``S`` slots
 the graph runs), ``first`` (only RVOS-T with the original protocol, whose first frame wires the
 spatial state where later frames feed zeros) and per decoder level ``k`` the temporal states
-``h{k}``, ``c{k}`` ``(S, C_k, H_k, W_k)``; outputs ``logits (1, S, H, W)`` (mask logits at
-the input size), ``cls_logits`` / ``stop_logits`` with those branches, and the new states.
-Missing states are zeros: the ConvLSTM counts a missing state as zeros. A slot never
-influences the slots before it, so a graph of ``S`` slots serves any count up to ``S``.
+``h{k}``, ``c{k}`` ``(S, C_k, H_k, W_k)``; outputs per slot ``i``: ``logits_{i} (1, 1, H, W)``
+(mask logits at the input size), ``cls_logits_{i}`` / ``stop_logits_{i}`` with those branches,
+and the new states ``new_h{k}_{i}``, ``new_c{k}_{i}``. Missing states are zeros: the ConvLSTM
+counts a missing state as zeros. A slot never influences the slots before it, so the first
+``n`` slots' outputs form a sub-graph: one file of ``S`` slots serves any count up to ``S`` at
+that count's cost (:class:`~mmsegsup.apis.onnx_backend.ORTFrameHead` extracts it).
 
 The RSIS image graph (:class:`RSISImageGraph`): ``image (B, C, H, W)`` (dynamic batch, and
-size unless the decoder pools with its mask) -> what the original ``test()`` returns for every step (:meth:`RSISHead.step_probs`):
-``mask_probs (B, T, H, W)``, ``cls_probs (B, T, C)``, ``stop_probs (B, T)``, plus
-``bbox_pred`` / ``iou_pred`` with those branches; the rules that keep steps stay in torch.
+size unless the decoder pools with its mask) -> what the original ``test()`` returns for every
+step (:meth:`RSISHead.step_probs`): ``mask_probs (B, T, H, W)``, ``cls_probs (B, T, C)``,
+``stop_probs (B, T)``, plus ``bbox_pred`` / ``iou_pred`` with those branches; the rules that
+keep steps stay in torch.
+
+The RefVOS graph (:class:`RefVOSGraph`): ``image (B, C, H, W)``, ``input_ids`` and
+``attention_mask (B, L)`` (the sentence encoder's tokens, the encoder included; dynamic batch,
+size and sentence length) -> ``logits (B, 2, H, W)`` at the input size, as
+:meth:`RefVOS.encode_decode`; tokenising stays in Python (:func:`~mmsegsup.apis.referring
+.sentence_tokens`). A visual-only model (``fusion='none'``) takes the image alone.
 
 ``onnx`` is imported on use only (``import mmsegsup`` stays light).
 """
@@ -35,6 +44,7 @@ from torch import Tensor
 KIND_KEY = 'mmsegsup.kind'
 RVOS_FRAME = 'rvos_frame'
 RSIS_IMAGE = 'rsis_image'
+REFVOS_IMAGE = 'refvos_image'
 RSIS_OUTPUTS = ('mask_probs', 'cls_probs', 'stop_probs', 'bbox_pred', 'iou_pred')
 OPSET = 17
 
@@ -67,11 +77,16 @@ class RVOSFrameGraph(nn.Module):
         return names + [f'{p}{k}' for k in range(self.num_levels) for p in 'hc']
 
     @property
-    def output_names(self) -> List[str]:
+    def slot_outputs(self) -> List[str]:
+        """What each slot ``i`` outputs, as ``{name}_{i}``."""
         names = ['logits']
         names += ['cls_logits'] if self.head.fc_cls is not None else []
         names += ['stop_logits'] if self.head.fc_stop is not None else []
         return names + [f'new_{p}{k}' for k in range(self.num_levels) for p in 'hc']
+
+    @property
+    def output_names(self) -> List[str]:
+        return [f'{name}_{i}' for i in range(self.num_slots) for name in self.slot_outputs]
 
     def forward(self, *inputs: Tensor) -> Tuple[Tensor, ...]:
         named = dict(zip(self.input_names, inputs))
@@ -88,12 +103,19 @@ class RVOSFrameGraph(nn.Module):
 
     def _frame(self, feats: Tuple[Tensor], temporal: Optional[list], prev: Optional[Tensor],
                size) -> List[Tensor]:
-        """The outputs of :meth:`RVOSHead.frame` as flat tensors, logits at the input size."""
-        out = self.head.frame(feats, temporal, prev, self.num_slots)
-        flat = [self.head.upsample(out.mask_logits, size)]
-        flat += [t for t in (out.cls_logits, out.stop_logits) if t is not None]
-        for k in range(self.num_levels):
-            flat += [torch.cat([s[k][j] for s in out.states]) for j in (0, 1)]
+        """:meth:`RVOSHead.frame`'s slot loop with each slot's outputs as its own tensors (logits
+        at the input size), not slices of stacks: the first ``n`` slots are then a sub-graph
+        that runs alone, so one file serves any object count at its cost (the backend)."""
+        head = self.head
+        proj, spatial, flat = head.decoder.project(feats), None, []
+        for i in range(self.num_slots):
+            mask, pooled, spatial = head._object_step(
+                proj, spatial, None if temporal is None else temporal[i],
+                None if prev is None else prev[:, i:i + 1])
+            flat.append(head.upsample(mask[:, None], size))
+            flat += [fc(pooled[:, None]) for fc in (head.fc_cls, ) if fc is not None]
+            flat += [head.fc_stop(pooled[:, None])[..., 0]] if head.fc_stop is not None else []
+            flat += [spatial[k][j] for k in range(self.num_levels) for j in (0, 1)]
         return flat
 
 
@@ -151,12 +173,13 @@ def export_rvos_frame(model: nn.Module, out_file: str, num_slots: Optional[int] 
     inputs += [torch.rand(1, num_slots, *size)] if head.one_shot else []
     inputs += [torch.ones(())] if graph.first_flag else []
     inputs += [torch.randn_like(s) for s in states]
-    dynamic = {'image': {2: 'height', 3: 'width'}, 'prev': {2: 'height', 3: 'width'},
-               'logits': {2: 'height', 3: 'width'}}
+    dynamic = {'image': {2: 'height', 3: 'width'}, 'prev': {2: 'height', 3: 'width'}}
+    dynamic.update({f'logits_{i}': {2: 'height', 3: 'width'} for i in range(num_slots)})
     for k in range(graph.num_levels):
         for p in 'hc':
-            dynamic[f'{p}{k}'] = dynamic[f'new_{p}{k}'] = {2: f'height{k}', 3: f'width{k}'}
-    meta = dict(num_slots=num_slots, halvings=halvings,
+            dynamic[f'{p}{k}'] = {2: f'height{k}', 3: f'width{k}'}
+            dynamic.update({f'new_{p}{k}_{i}': dynamic[f'{p}{k}'] for i in range(num_slots)})
+    meta = dict(num_slots=num_slots, halvings=halvings, slot_outputs=graph.slot_outputs,
                 channels=[int(s.shape[1]) for s in states[::2]], protocol=head.protocol,
                 one_shot=head.one_shot, recurrence=head.recurrence, test_cfg=head.test_cfg,
                 input_names=graph.input_names, output_names=graph.output_names)
@@ -255,7 +278,84 @@ def export_rsis_image(model: nn.Module, out_file: str, size: Tuple[int, int] = (
     sized = {0: 'batch'} if fixed else {0: 'batch', 2: 'height', 3: 'width'}
     dynamic = dict(image=sized, mask_probs=sized, **{k: {0: 'batch'} for k in RSIS_OUTPUTS[1:]})
     meta = dict(max_steps=head.max_steps, test_cfg=dict(head.test_cfg),
-                output_names=graph.output_names, input_size=list(size) if fixed else None)
+                input_names=graph.input_names, output_names=graph.output_names,
+                input_size=list(size) if fixed else None)
     with traceable_adaptive_pool():
         _export(graph, (torch.randn(2, 3, *size), ), out_file, dynamic, RSIS_IMAGE, meta)
     return meta
+
+
+class RefVOSGraph(nn.Module):
+    """Images and their tokenised sentences through RefVOS: logits at the input size."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+        self.with_text = model.text_encoder is not None
+        self.input_names = ['image'] + (['input_ids', 'attention_mask'] if self.with_text
+                                        else [])
+        self.output_names = ['logits']
+
+    def forward(self, image: Tensor, *tokens: Tensor) -> Tensor:
+        text = self.model.text_encoder.encode_ids(*tokens) if self.with_text else None
+        # a torch.Size img_shape: mmseg resizes to it (its slide branch), traced as a shape
+        return self.model.encode_decode(image, [dict(img_shape=image.shape[2:])], text)
+
+
+def export_refvos(model: nn.Module, out_file: str, size: Tuple[int, int] = (64, 96)
+                  ) -> Dict[str, object]:
+    """Writes the graph of a RefVOS ``model`` (a CPU copy in eval mode): any batch, input
+    size and sentence length up to the encoder's positions. Refuses sliding-window inference
+    (its window count depends on the input size, which a graph cannot follow)."""
+    if not hasattr(model, 'text_encoder') or not callable(getattr(model, 'encode_decode', None)):
+        raise TypeError(f'{type(model).__name__} is not a RefVOS model (no text_encoder / '
+                        'encode_decode)')
+    mode = model.test_cfg.get('mode', 'whole')
+    if mode != 'whole':
+        raise ValueError(f"cannot export test_cfg.mode={mode!r}: only 'whole' inference traces "
+                         'into one graph (sliding windows depend on the input size)')
+    model = copy.deepcopy(model).cpu().eval()
+    graph = RefVOSGraph(model).eval()
+    inputs = [torch.randn(2, 3, *size)]
+    meta = dict(input_names=graph.input_names, with_text=graph.with_text)
+    if graph.with_text:
+        bert = model.text_encoder.model.config
+        meta.update(vocab_size=int(bert.vocab_size), positions=int(bert.max_position_embeddings),
+                    max_length=model.text_encoder.max_length)
+        ids = torch.randint(0, meta['vocab_size'], (2, 6),
+                            generator=torch.Generator().manual_seed(0))
+        mask = torch.ones_like(ids)
+        mask[1, 4:] = 0  # a padded sentence: the traced graph keeps the masking
+        inputs += [ids, mask]
+    dynamic = dict(image={0: 'batch', 2: 'height', 3: 'width'},
+                   input_ids={0: 'batch', 1: 'length'}, attention_mask={0: 'batch', 1: 'length'},
+                   logits={0: 'batch', 2: 'height', 3: 'width'})
+    _export(graph, tuple(inputs), out_file, dynamic, REFVOS_IMAGE, meta)
+    return meta
+
+
+def model_kind(model: nn.Module) -> str:
+    """Which graph ``model`` exports to (:data:`RVOS_FRAME`, :data:`RSIS_IMAGE`,
+    :data:`REFVOS_IMAGE`), from the interface it offers."""
+    if callable(getattr(getattr(model, 'head', None), 'frame', None)):
+        return RVOS_FRAME
+    if callable(getattr(getattr(model, 'bbox_head', None), 'step_probs', None)):
+        return RSIS_IMAGE
+    if hasattr(model, 'text_encoder') and callable(getattr(model, 'encode_decode', None)):
+        return REFVOS_IMAGE
+    raise TypeError(f'{type(model).__name__} cannot be exported: ONNX export covers RVOS (per '
+                    'frame), RSIS and RefVOS (per image)')
+
+
+def export_model(model: nn.Module, out_file: str, size: Tuple[int, int] = (64, 96),
+                 num_slots: Optional[int] = None) -> Tuple[str, dict]:
+    """Exports ``model`` to the graph of its kind: ``(kind, metadata)``. ``size``: the traced
+    input (any size runs, but for RSIS decoders that pool with the mask); ``num_slots``: RVOS
+    only (default the head's)."""
+    kind = model_kind(model)
+    if kind == RVOS_FRAME:
+        return kind, export_rvos_frame(model, out_file, num_slots, size)
+    if num_slots is not None:
+        raise ValueError(f'num_slots applies to RVOS frame graphs, not to a {kind!r} export')
+    export = export_rsis_image if kind == RSIS_IMAGE else export_refvos
+    return kind, export(model, out_file, size)

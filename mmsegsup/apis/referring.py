@@ -6,11 +6,13 @@
 
 The sentence is encoded once and shared by all frames; frames go through the model's
 ``cfg.test_pipeline`` (ground-truth loading steps dropped, like mmseg's ``inference_model``)
-a few at a time, so long videos need constant memory.
+a few at a time, so long videos need constant memory. ``backend=ORTReferringModel('refvos.onnx')``
+(:mod:`mmsegsup.apis.onnx_backend`) runs the network of its export on onnxruntime: the model
+then only tokenises and preprocesses.
 """
 import copy
 import os.path as osp
-from typing import List, Optional, Sequence, Union
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -18,6 +20,10 @@ from mmcv.transforms import Compose
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmseg.structures import SegDataSample
+from torch import Tensor
+
+from .onnx_backend import check_backend
+from .onnx_export import REFVOS_IMAGE
 
 ImageType = Union[str, np.ndarray]
 GT_LOADERS = ('LoadAnnotations', 'LoadReferringMask')
@@ -73,10 +79,41 @@ def _load(pipelines: dict, image: ImageType, expression: str) -> dict:
     return data
 
 
+def sentence_tokens(encoder, sentence: str) -> Tuple[Tensor, Tensor]:
+    """``(1, L)`` token ids and attention mask of ``sentence`` as ``HFTextEncoder`` feeds its
+    transformer (its truncation rule and token limit), for an exported graph that embeds it."""
+    if encoder.truncation == 'slice':  # the original RefVOS: ids[:max_length], 0-padded
+        kept = encoder.tokenizer.encode(sentence, add_special_tokens=True)[:encoder.max_length]
+        ids = torch.zeros(1, encoder.max_length, dtype=torch.long)
+        ids[0, :len(kept)] = torch.tensor(kept)
+        return ids, (torch.arange(encoder.max_length) < len(kept)).long()[None]
+    batch = encoder.tokenizer([sentence], truncation=True, max_length=encoder.max_length,
+                              return_tensors='pt')
+    return batch['input_ids'], batch['attention_mask']
+
+
+def _logits_fn(model, expression: str, backend) -> Callable[[Tensor, List[dict]], Tensor]:
+    """``(inputs, metas) -> logits`` at the input size, the sentence encoded (torch) or
+    tokenised (onnxruntime) once for all frames."""
+    encoder = model.text_encoder
+    if backend is None:
+        # None: a visual-only ablation model
+        text = None if encoder is None else encoder([expression])
+        return lambda inputs, metas: model.inference(
+            inputs, metas, None if text is None else text.expand(len(inputs), -1))
+    if encoder is None:
+        return lambda inputs, metas: backend.logits(inputs)
+    ids, mask = sentence_tokens(encoder, expression)
+    return lambda inputs, metas: backend.logits(inputs, ids.expand(len(inputs), -1),
+                                                mask.expand(len(inputs), -1))
+
+
 def inference_referring(model, images: Union[ImageType, Sequence[ImageType]], expression: str,
-                        batch_size: int = 1) -> Union[SegDataSample, List[SegDataSample]]:
+                        batch_size: int = 1, backend=None
+                        ) -> Union[SegDataSample, List[SegDataSample]]:
     """Predict the referent of ``expression`` in one image (-> one ``SegDataSample``) or in
-    a list of frames (paths or BGR arrays, -> a list), ``batch_size`` frames per forward."""
+    a list of frames (paths or BGR arrays, -> a list), ``batch_size`` frames per forward;
+    ``backend``: an ``ORTReferringModel`` of ``model``'s export runs the network instead."""
     if not isinstance(expression, str) or not expression.strip():
         raise ValueError(f'expression must be a non-empty sentence, got {expression!r}')
     if batch_size < 1:
@@ -84,6 +121,7 @@ def inference_referring(model, images: Union[ImageType, Sequence[ImageType]], ex
     if not hasattr(model, 'text_encoder'):
         raise ValueError(f'inference_referring needs a referring model (RefVOS), got '
                          f'{type(model).__name__}')
+    check_backend(backend, REFVOS_IMAGE, 'inference_referring')
     is_list = isinstance(images, (list, tuple))
     frames = list(images) if is_list else [images]
     if not frames:
@@ -91,14 +129,13 @@ def inference_referring(model, images: Union[ImageType, Sequence[ImageType]], ex
     pipelines = _pipelines(model)
     results: List[SegDataSample] = []
     with torch.no_grad():
-        # the sentence is encoded once for all frames (None: a visual-only ablation model)
-        text_feats = None if model.text_encoder is None else model.text_encoder([expression])
+        logits_of = _logits_fn(model, expression, backend)
         for start in range(0, len(frames), batch_size):
             chunk = [_load(pipelines, f, expression) for f in frames[start:start + batch_size]]
             data = dict(inputs=[d['inputs'] for d in chunk],
                         data_samples=[d['data_samples'] for d in chunk])
             data = model.data_preprocessor(data, False)
-            feats = None if text_feats is None else text_feats.expand(len(chunk), -1)
-            results.extend(model.predict(data['inputs'], data['data_samples'],
-                                         text_feats=feats))
+            samples = data['data_samples']
+            logits = logits_of(data['inputs'], [s.metainfo for s in samples])
+            results.extend(model.postprocess_result(logits, samples))
     return results if is_list else results[0]

@@ -10,6 +10,8 @@ from ..formats import davis_layout
 from ..formats.errors import FormatError
 from ..formats.index_png import read_index_png
 from ..models.vos.inference_core import VOSInferenceCore, id_map
+from .onnx_backend import check_backend
+from .onnx_export import RVOS_FRAME
 
 FRAME_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')
 
@@ -75,6 +77,7 @@ def inference_video(model, frames: Iterable[np.ndarray], first_mask: Optional[np
     ``backend``: what runs the network instead of ``model``, which still preprocesses, e.g.
     ``ORTVideoModel('rvos.onnx')`` (:mod:`mmsegsup.apis.onnx_backend`) of its export.
     """
+    check_backend(backend, RVOS_FRAME, 'inference_video')
     core = VOSInferenceCore(backend or model)
     if core.one_shot and first_mask is None:
         raise ValueError('this model is one-shot: give the first-frame mask of the objects')
@@ -88,8 +91,8 @@ def inference_video(model, frames: Iterable[np.ndarray], first_mask: Optional[np
         for t, frame in enumerate(frames):
             if t == 0 and first_mask is not None and frame.shape[:2] != first_mask.shape:
                 raise FormatError(f'first-frame mask is {first_mask.shape[0]}x'
-                                         f'{first_mask.shape[1]} but the frames are '
-                                         f'{frame.shape[0]}x{frame.shape[1]}')
+                                  f'{first_mask.shape[1]} but the frames are '
+                                  f'{frame.shape[0]}x{frame.shape[1]}')
             image = frame if input_size is None else cv2.resize(
                 frame, (input_size[1], input_size[0]), interpolation=cv2.INTER_LINEAR)
             tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None]

@@ -1,12 +1,13 @@
 """Run an instance model on an image or a folder and save PNGs with the instances drawn.
 
     python tools/demo/image_demo.py IMG_OR_DIR CONFIG CHECKPOINT --out-dir outputs/demo \
-        [--gt-ann instances.json] [--scale auto|N]
+        [--gt-ann instances.json] [--scale auto|N] [--backend onnxruntime [--onnx rsis.onnx]]
 
 Each PNG shows the image enlarged (nearest) so that small images are readable, every instance
 outlined and filled in its class colour with a small ``class score`` tag, and a legend; with
 ``--gt-ann`` (a COCO instance file that names the images) the ground truth is drawn to the
-left of the prediction.
+left of the prediction. ``--backend onnxruntime`` runs the network of the checkpoint's ONNX
+export (``--onnx``, else exported now at the first image's input size).
 """
 import argparse
 import os
@@ -18,8 +19,10 @@ from mmdet.visualization.palette import get_palette
 from mmengine.utils import ProgressBar
 
 from mmsegsup.apis import inference_image, init_model
+from mmsegsup.apis.inference import preprocess_image
 from mmsegsup.apis.instance_pictures import (CocoGroundTruth, draw_instance_panels,
                                              prediction_instances)
+from mmsegsup.cli.export_onnx import add_backend_args, backend_from_args
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 
@@ -59,17 +62,22 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('--scale', type=scale_arg, default=None, metavar='auto|N',
                         help='enlarge the pictures N times (nearest); auto (default): the '
                         'smallest N that makes the longer side at least 256 px')
+    add_backend_args(parser)
     args = parser.parse_args(argv)
 
     files = list_images(args.inputs)
     model = init_model(args.config, args.checkpoint, device=args.device)
+    # a decoder pooling with the mask exports for one input size: the first image's
+    backend = backend_from_args(args, model, tuple(preprocess_image(model, files[0])[
+        'inputs'].shape[-2:]))
     classes = model.dataset_meta['classes']
     palette = get_palette(model.dataset_meta.get('palette', 'random'), len(classes))
     ground_truth = CocoGroundTruth(args.gt_ann, classes) if args.gt_ann else None
     os.makedirs(args.out_dir, exist_ok=True)
     bar = ProgressBar(len(files)) if len(files) > 1 else None
     for path in files:
-        pred = prediction_instances(inference_image(model, path), args.score_thr)
+        pred = prediction_instances(inference_image(model, path, backend),
+                                    args.score_thr)
         panels = [(f'prediction: {len(pred)} (score \u2265 {args.score_thr:g})', pred)]
         if ground_truth is not None:
             gt = ground_truth(path)

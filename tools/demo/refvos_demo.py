@@ -1,12 +1,14 @@
 """Segment what a sentence describes in an image, a video file or a folder of frames (RefVOS).
 
     python tools/demo/refvos_demo.py IMAGE_OR_VIDEO_OR_DIR "the red circle on the left" \
-        --config configs/refvos/....py --checkpoint refvos.pth --out outputs/refvos.png
+        --config configs/refvos/....py --checkpoint refvos.pth --out outputs/refvos.png \
+        [--backend onnxruntime [--onnx refvos.onnx]]
 
 An image gives an overlay PNG (the referent tinted and outlined); a video file (read with
 OpenCV) or a folder of frames gives an overlay video (mp4, ``mp4v``). The sentence is encoded
 once for the whole video; frames stream through the model, so long videos need constant
-memory. Outputs are written to a temporary file and renamed.
+memory. Outputs are written to a temporary file and renamed. ``--backend onnxruntime`` runs
+the checkpoint's ONNX graph, sentence encoder included (``--onnx``, else exported now).
 """
 import argparse
 import os
@@ -19,6 +21,7 @@ import numpy as np
 from mmengine.utils import ProgressBar
 
 from mmsegsup.apis.referring import inference_referring, init_referring_model
+from mmsegsup.cli.export_onnx import add_backend_args, backend_from_args
 from mmsegsup.utils.io import imwrite_atomic
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
@@ -66,8 +69,8 @@ def video_frames(path: str) -> Tuple[int, float, Iterator[np.ndarray]]:
     return count, fps, frames()
 
 
-def segment_image(model, path: str, sentence: str, out: str) -> None:
-    sample = inference_referring(model, path, sentence)
+def segment_image(model, path: str, sentence: str, out: str, backend=None) -> None:
+    sample = inference_referring(model, path, sentence, backend=backend)
     frame = cv2.imread(path, cv2.IMREAD_COLOR)
     if frame is None:
         raise FileNotFoundError(f'cannot read image {path}')
@@ -75,7 +78,7 @@ def segment_image(model, path: str, sentence: str, out: str) -> None:
 
 
 def segment_video(model, frames: Iterator[np.ndarray], count: int, fps: float, sentence: str,
-                  out: str) -> int:
+                  out: str, backend=None) -> int:
     """Write the overlay video; the sentence is encoded once (the encoder memoises it in
     eval mode, and ``inference_referring`` encodes it once per call)."""
     bar = ProgressBar(count) if count > 0 else None
@@ -86,7 +89,8 @@ def segment_video(model, frames: Iterator[np.ndarray], count: int, fps: float, s
     writer, written = None, 0
     try:
         for frame in frames:
-            mask = inference_referring(model, frame, sentence).pred_sem_seg.data[0].cpu().numpy()
+            mask = inference_referring(model, frame, sentence, backend=backend
+                                       ).pred_sem_seg.data[0].cpu().numpy()
             vis = overlay(frame, mask)
             if writer is None:
                 writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*'mp4v'), fps or 12.0,
@@ -120,6 +124,7 @@ def main(argv: Optional[List[str]] = None) -> None:
                         help='overlay PNG (image input) or mp4 (video / frame folder)')
     parser.add_argument('--fps', type=float, default=12.0, help='fps of a frame folder video')
     parser.add_argument('--device', default='cpu', help='e.g. cpu or cuda:0')
+    add_backend_args(parser)
     args = parser.parse_args(argv)
 
     if not args.sentence.strip():
@@ -132,8 +137,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         raise ValueError(f'{args.source}: expected an image ({", ".join(IMAGE_EXTS)}), a video '
                          f'({", ".join(VIDEO_EXTS)}) or a folder of frames')
     model = init_referring_model(args.config, args.checkpoint, device=args.device)
+    backend = backend_from_args(args, model)  # the graph runs at any size
     if not is_dir and ext in IMAGE_EXTS:
-        segment_image(model, args.source, args.sentence, args.out)
+        segment_image(model, args.source, args.sentence, args.out, backend)
         print(f'wrote {args.out}')
         return
     if is_dir:
@@ -142,7 +148,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         count, fps = len(files), args.fps
     else:
         count, fps, frames = video_frames(args.source)
-    n = segment_video(model, frames, count, fps, args.sentence, args.out)
+    n = segment_video(model, frames, count, fps, args.sentence, args.out, backend)
     print(f'\nwrote {n} frames to {args.out}')
 
 

@@ -2,13 +2,15 @@
 mask, or zero-shot (no mask) with a zero-shot model.
 
     python tools/demo/video_demo.py VIDEO_OR_DIR CONFIG CHECKPOINT [--first-mask 00000.png] \
-        --out-dir outputs/video_demo [--gif] [--input-size H W]
+        --out-dir outputs/video_demo [--gif] [--input-size H W] \
+        [--backend onnxruntime [--onnx rvos.onnx]]
 
 Writes a DAVIS palette PNG and an overlay JPEG per frame, plus ``overlay.mp4`` (or a GIF with
 ``--gif``), at the frames' size. Frames stream through the model, so long videos run in constant
 memory. The model runs at the fixed size of the config's test pipeline Resize if it has one (a
 converted DAVIS model: 240x427, as the original demo), else at the frames' own size;
-``--input-size H W`` overrides (``0 0``: the frames' own size).
+``--input-size H W`` overrides (``0 0``: the frames' own size). ``--backend onnxruntime`` runs
+the checkpoint's ONNX frame graph (``--onnx``, else exported now) under the same protocol.
 """
 import argparse
 import os
@@ -21,6 +23,7 @@ from mmengine.utils import ProgressBar
 from PIL import Image
 
 from mmsegsup.apis import count_frames, inference_video, init_model, read_first_mask, read_frames
+from mmsegsup.cli.export_onnx import add_backend_args, backend_from_args
 from mmsegsup.formats.index_png import write_index_png
 from mmsegsup.formats.palettes import DAVIS_PALETTE
 from mmsegsup.utils import imwrite_atomic
@@ -67,6 +70,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('--input-size', type=int, nargs=2, metavar=('H', 'W'),
                         help="the model's input size (default: the config's test Resize, else "
                         "the frames' size; 0 0: the frames' size)")
+    add_backend_args(parser)
     args = parser.parse_args(argv)
 
     first_mask = read_first_mask(args.first_mask) if args.first_mask else None
@@ -74,11 +78,13 @@ def main(argv: Optional[List[str]] = None) -> None:
     size = test_input_size(model.cfg) if args.input_size is None else tuple(args.input_size)
     if size is not None and min(size) <= 0:
         size = None
+    backend = backend_from_args(args, model)  # the frame graph runs at any size
     os.makedirs(args.out_dir, exist_ok=True)
     bar = ProgressBar(count_frames(args.source))
     writer, gif_frames = None, []
     frames = read_frames(args.source)
-    for t, (frame, id_map) in enumerate(inference_video(model, frames, first_mask, size)):
+    for t, (frame, id_map) in enumerate(inference_video(model, frames, first_mask, size,
+                                                                 backend)):
         write_index_png(id_map, osp.join(args.out_dir, 'masks', f'{t:05d}.png'), DAVIS_PALETTE)
         vis = overlay(frame, id_map)
         imwrite_atomic(vis, osp.join(args.out_dir, 'overlays', f'{t:05d}.jpg'))
