@@ -4,8 +4,10 @@ the report (tables 5.2 / 5.3, figs. 5.5-5.7).
 
     python tools/active_learning.py configs/active_learning/al_iou-wrsis_shapes-64x64_cpu.py \
         --work-dir work_dirs/al [--seeds 0 1 2]
-    # labels='human': the loop stops after writing the images to annotate; then
-    python tools/active_learning.py CONFIG --work-dir work_dirs/al --labels annotated.json
+    # labels='human': the loop stops after writing the images to annotate (pre-filled for
+    # Label Studio / CVAT); then the annotators' COCO file, Label Studio JSON export or CVAT
+    # COCO 1.0 export:
+    python tools/active_learning.py CONFIG --work-dir work_dirs/al --labels export.json
     python tools/active_learning.py CONFIG --work-dir work_dirs/al --report   # tables only
     python tools/active_learning.py CONFIG --work-dir work_dirs/al --executor ray  # on Ray
 
@@ -41,8 +43,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('--num-initial', type=int,
                         help='N0, the random strongly labeled images of round 0 (default: '
                              'active_learning.num_initial); use one work folder per N0')
-    parser.add_argument('--labels', help="COCO file with the annotations of the images the "
-                                         "last round selected (labels='human')")
+    parser.add_argument('--labels', help="the annotations of the images the last round "
+                                         "selected (labels='human'): a COCO file, a Label "
+                                         'Studio JSON export or a CVAT COCO 1.0 export')
     parser.add_argument('--report', action='store_true',
                         help='only rewrite the tables and figures from the CSVs')
     add_executor_args(parser)

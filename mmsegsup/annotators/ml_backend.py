@@ -15,17 +15,12 @@ against our ``Jinja2==3.1.6`` (requirements/constraints.txt), and the maintained
 (``label-studio-sdk``) pins ``opencv-python-headless<4.13`` against our 5.0 pin.
 
 Images are read from this machine: a task's Label Studio local-files URL
-(``/data/local-files/?d=PATH``, PATH under ``--document-root``, Label Studio's
-``LOCAL_FILES_DOCUMENT_ROOT``) or a plain file path. Run it with
-
-    python -m mmsegsup.annotators.ml_backend CONFIG CHECKPOINT --port 9090
-
-and add ``http://HOST:9090`` as the project's model (Settings > Model, or ``POST /api/ml``).
+(``/data/local-files/?d=PATH``, PATH under the ``document_root``, Label Studio's
+``LOCAL_FILES_DOCUMENT_ROOT``) or a plain file path. The tool that serves it is
+:mod:`mmsegsup.cli.ml_backend` (``tools/label_studio_backend.py``).
 """
-import argparse
 import json
 import logging
-import os
 import os.path as osp
 import threading
 import urllib.parse
@@ -186,40 +181,3 @@ def make_server(predictor: Predictor, host: str = '127.0.0.1',
     """A threaded HTTP server of the protocol (``port`` 0: a free one, see
     ``server.server_address``); call ``serve_forever``."""
     return ThreadingHTTPServer((host, port), _handler(predictor))
-
-
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Label Studio ML backend of an instance model')
-    parser.add_argument('config', help='instance model config (RSIS / W-RSIS / IoU-W-RSIS)')
-    parser.add_argument('checkpoint', help='its trained weights')
-    parser.add_argument('--host', default='127.0.0.1', help='address to listen on')
-    parser.add_argument('--port', type=int, default=9090)
-    parser.add_argument('--document-root',
-                        default=os.environ.get('LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT', '/'),
-                        help="Label Studio's LOCAL_FILES_DOCUMENT_ROOT: local-files URLs are "
-                             'paths under it (default: that variable, else /)')
-    parser.add_argument('--weak-file', help="a W-RSIS's weak labels of the images")
-    parser.add_argument('--score-thr', type=float, default=0.0, help='drop weaker masks')
-    parser.add_argument('--model-version', help='default: the checkpoint file name')
-    parser.add_argument('--device', default='cpu')
-    return parser.parse_args(argv)
-
-
-def main(argv: Optional[List[str]] = None) -> None:
-    from ..apis.inference import init_model
-    args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format='%(asctime)s %(message)s')
-    model = init_model(args.config, args.checkpoint, device=args.device)
-    predictor = Predictor(model, args.model_version or osp.basename(args.checkpoint),
-                          args.document_root, args.weak_file, args.score_thr)
-    server = make_server(predictor, args.host, args.port)
-    logger.info('Label Studio ML backend of %s on http://%s:%d', args.config,
-                *server.server_address[:2])
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
-
-
-if __name__ == '__main__':
-    main()

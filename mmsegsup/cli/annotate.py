@@ -30,14 +30,14 @@ from ..budget.cost_model import SECONDS_PER_DAY
 from ..formats.coco_json import coco_subset, load_coco_json
 from ..formats.json_files import load_json
 from ..utils.io import dump_json_atomic
+from .args import add_instance_model_args
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Label Studio / CVAT exchange, pre-filled')
     sub = parser.add_subparsers(dest='command', required=True)
     exp = sub.add_parser('export', help="pre-fill images with a model's masks for the tools")
-    exp.add_argument('model', nargs='*', metavar='CONFIG CHECKPOINT',
-                     help='instance model (RSIS / W-RSIS / IoU-W-RSIS) and its weights')
+    add_instance_model_args(exp, optional=True)
     exp.add_argument('--predictions', help='instead, masks to pre-fill: COCO results or a COCO '
                      'file whose annotations have a score (BASIS pseudo_instances.json)')
     exp.add_argument('--images', required=True, help='COCO file of the images to annotate')
@@ -47,9 +47,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     exp.add_argument('--tool', nargs='+', choices=TOOLS, default=list(TOOLS))
     exp.add_argument('--image-url', help='URL root the tasks show images under (default: '
                      "Label Studio's local-files URL of each file)")
-    exp.add_argument('--weak-file', help="a W-RSIS's weak labels of the images")
-    exp.add_argument('--score-thr', type=float, default=0.0, help='drop weaker masks')
-    exp.add_argument('--device', default='cpu')
     imp = sub.add_parser('import', help="check the annotators' export, write COCO labels")
     imp.add_argument('export', help='COCO file, Label Studio JSON export or CVAT COCO 1.0')
     imp.add_argument('--images', required=True, help='COCO file of the images asked')
@@ -57,16 +54,18 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     imp.add_argument('--prefill', help=f'the {PREFILL} of the export: price the labels')
     imp.add_argument('--iou', type=float, default=0.5,
                      help='a pre-filled mask counts as corrected at this IoU (else redrawn)')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.command == 'export' and (bool(args.predictions) == bool(args.config)
+                                     or bool(args.config) != bool(args.checkpoint)):
+        exp.error('give CONFIG CHECKPOINT or --predictions FILE (one of them)')
+    return args
 
 
 def _predictions(args: argparse.Namespace, images: dict) -> List[dict]:
     """The masks to pre-fill: the model's on ``images``, or those of ``--predictions``."""
-    if (len(args.model) == 2) == bool(args.predictions):
-        raise SystemExit('export: give CONFIG CHECKPOINT or --predictions FILE (one of them)')
-    if args.model:
-        return predict_files(*args.model, images, args.image_root, args.weak_file,
-                             args.score_thr, args.device)
+    if args.checkpoint:
+        return predict_files(args.config, args.checkpoint, images, args.image_root,
+                             args.weak_file, args.score_thr, args.device)
     given = load_json(args.predictions, 'predictions')
     results = given['annotations'] if isinstance(given, dict) and 'annotations' in given \
         else given
@@ -89,7 +88,7 @@ def export(args: argparse.Namespace) -> None:
     dump_json_atomic(predictions, osp.join(args.out_dir, PREFILL))
     paths = export_selection(images, predictions, args.out_dir, args.tool,
                              image_url(args.image_root, args.image_url),
-                             osp.basename(args.model[1] if args.model else args.predictions))
+                             osp.basename(args.checkpoint or args.predictions))
     print(f'{len(predictions)} masks on {len(images["images"])} images: '
           f'{osp.join(args.out_dir, PREFILL)}')
     for path in paths.values():

@@ -16,6 +16,19 @@ def add_cfg_options(parser: argparse.ArgumentParser, example: str = '') -> None:
                         help='override config keys' + (f', e.g. {example}' if example else ''))
 
 
+def add_instance_model_args(parser: argparse.ArgumentParser, optional: bool = False) -> None:
+    """``CONFIG CHECKPOINT`` of an instance model and how its masks are predicted
+    (``--weak-file``, ``--score-thr``, ``--device``): the tools that pre-fill annotators' tasks
+    load the model alike. ``optional``: both positionals may be left out (masks given instead)."""
+    nargs = '?' if optional else None
+    parser.add_argument('config', nargs=nargs,
+                        help='instance model config (RSIS / W-RSIS / IoU-W-RSIS)')
+    parser.add_argument('checkpoint', nargs=nargs, help='its trained weights')
+    parser.add_argument('--weak-file', help="a W-RSIS's weak labels of the images")
+    parser.add_argument('--score-thr', type=float, default=0.0, help='drop weaker masks')
+    parser.add_argument('--device', default='cpu', help='where the model runs')
+
+
 def parse_with_launcher(parser: argparse.ArgumentParser,
                         argv: Optional[List[str]] = None) -> argparse.Namespace:
     """Add ``--launcher`` / ``--local-rank`` and parse ``argv``; ``LOCAL_RANK`` is exported

@@ -113,11 +113,11 @@ def _browser_regions(ls: LabelStudio, project: int, task: int, shot: str) -> lis
 
 def _backend_predictions(ls: LabelStudio, project: int, task: int, work: str,
                          model: dict, weak: str) -> list:
-    """Our ML backend (its CLI) on the round-0 model (``config``, ``checkpoint``),
-    connected to the project: the predictions Label Studio asked it for on ``task``."""
+    """Our ML backend (tools/label_studio_backend.py) on the round-0 model (``config``,
+    ``checkpoint``), connected to the project: the predictions Label Studio asked it for on
+    ``task``."""
     port = free_port()
-    cmd = [sys.executable, '-m', 'mmsegsup.annotators.ml_backend', model['config'],
-           model['checkpoint'],
+    cmd = [sys.executable, 'tools/label_studio_backend.py', model['config'], model['checkpoint'],
            '--port', str(port), '--weak-file', weak, '--model-version', 'ml-backend']
     env = dict(os.environ, OMP_NUM_THREADS='1')
     with process_group(cmd, f'http://127.0.0.1:{port}/health', osp.join(work, 'ml.log'), env):

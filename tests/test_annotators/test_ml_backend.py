@@ -1,8 +1,10 @@
 """Label Studio's ML-backend protocol served for a model of ours
-(mmsegsup.annotators.ml_backend), checked over HTTP against the Python API's predictions."""
+(mmsegsup.annotators.ml_backend, its tool tools/label_studio_backend.py), checked over HTTP
+against the Python API's predictions."""
 import copy
-import json
+import os
 import os.path as osp
+import sys
 import threading
 import urllib.parse
 
@@ -12,12 +14,13 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from label_studio_server import http_json, http_request
+from annotation_utils import shapes_images
+from label_studio_server import http_json, http_request, process_group
 from mmsegsup.annotators.ml_backend import Predictor, make_server
 from mmsegsup.annotators.prefill import predict_instances
 from mmsegsup.apis.inference import init_model
 from mmsegsup.formats.label_studio import decode_brush_rle, labeling_config
-from tools_utils import REPO, shapes_config
+from tools_utils import REPO, free_port
 
 RSIS = osp.join(REPO, 'configs/rsis/rsis_r18-c16_shapes-64x64_cpu.py')
 
@@ -26,13 +29,8 @@ RSIS = osp.join(REPO, 'configs/rsis/rsis_r18-c16_shapes-64x64_cpu.py')
 def backend(tmp_path_factory):
     """An untrained seeded RSIS that keeps every step's mask, served on a free port, and
     three synthetic images to predict."""
-    from mmengine.registry import DATASETS, DefaultScope
     root = tmp_path_factory.mktemp('ml_backend')
-    cfg = shapes_config(root, RSIS, train_images=3, val_images=1)
-    with DefaultScope.overwrite_default_scope('mmsegsup'):
-        dataset = DATASETS.build(cfg.train_dataloader.dataset)
-    with open(dataset.ann_file) as f:
-        coco = json.load(f)
+    _, dataset, coco = shapes_images(root, RSIS, 3)
     model_cfg = Config.fromfile(RSIS)
     model_cfg.model.test_cfg.stop_thr = 0.0
     torch.manual_seed(0)
@@ -43,12 +41,22 @@ def backend(tmp_path_factory):
     thread.start()
     try:
         yield dict(url=f'http://127.0.0.1:{server.server_address[1]}', model=model,
-                   root=str(root), images=dataset.data_prefix['img'],
+                   cfg=model_cfg, root=str(root), images=dataset.data_prefix['img'],
                    ask=dict(coco, annotations=[]), classes=dataset.metainfo['classes'])
     finally:
         server.shutdown()
         server.server_close()
         thread.join(10)
+
+
+def _tasks(backend) -> list:
+    """The images as Label Studio sends them: a local-files URL (under the document root) and
+    a file path, in turn."""
+    images = backend['images']
+    rel = osp.relpath(images, backend['root'])
+    return [dict(id=10 + k, data=dict(image=(
+        '/data/local-files/?d=' + urllib.parse.quote(f'{rel}/{img["file_name"]}') if k % 2 == 0
+        else f'{images}/{img["file_name"]}'))) for k, img in enumerate(backend['ask']['images'])]
 
 
 def test_predictions_over_http_are_the_models_masks(backend):
@@ -57,12 +65,7 @@ def test_predictions_over_http_are_the_models_masks(backend):
     setup = http_json('POST', url + '/setup', dict(
         project='1.1700000000', schema=labeling_config(backend['classes'])))
     assert setup == {'model_version': 'rsis-untrained'}
-    ask = backend['ask']
-    # as Label Studio sends them: a local-files URL (under the document root), a file path
-    rel = osp.relpath(images, backend['root'])
-    tasks = [dict(id=10 + k, data=dict(image=(
-        '/data/local-files/?d=' + urllib.parse.quote(f'{rel}/{img["file_name"]}') if k % 2 == 0
-        else f'{images}/{img["file_name"]}'))) for k, img in enumerate(ask['images'])]
+    ask, tasks = backend['ask'], _tasks(backend)
     answer = http_json('POST', url + '/predict', dict(tasks=tasks, project='1.1700000000',
                                                       label_config='', params={}))
     expected = predict_instances(backend['model'], ask, images)
@@ -104,3 +107,30 @@ def test_bad_requests_get_clear_errors_and_the_server_keeps_serving(backend):
     assert http_request('POST', url + '/predict', b'not json')[0] == 400
     assert http_request('POST', url + '/train', {})[0] == 404
     assert http_json('GET', url + '/health')['status'] == 'UP'
+
+
+@pytest.mark.slow
+def test_the_tool_serves_a_saved_model_as_the_api_does(backend, tmp_path):
+    """tools/label_studio_backend.py as a user starts it, on the fixture's model saved as a
+    config and checkpoint, the document root from Label Studio's variable: the same
+    predictions, versioned by the checkpoint's name."""
+    config, ckpt = str(tmp_path / 'rsis.py'), str(tmp_path / 'rsis.pth')
+    backend['cfg'].dump(config)
+    torch.save(dict(state_dict=backend['model'].state_dict(),
+                    meta=dict(dataset_meta=backend['model'].dataset_meta)), ckpt)
+    port = free_port()
+    url = f'http://127.0.0.1:{port}'
+    env = dict(os.environ, OMP_NUM_THREADS='1',
+               LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT=backend['root'])
+    cmd = [sys.executable, 'tools/label_studio_backend.py', config, ckpt, '--port', str(port)]
+    request = dict(tasks=_tasks(backend))
+    with process_group(cmd, url + '/health', str(tmp_path / 'ml_backend.log'), env):
+        setup = http_json('POST', url + '/setup', dict(schema=labeling_config(backend['classes'])))
+        answer = http_json('POST', url + '/predict', request)['results']
+    assert setup == {'model_version': 'rsis.pth'}
+    expected = http_json('POST', backend['url'] + '/predict', request)['results']
+    assert any(p['result'] for p in expected)
+    assert [p['model_version'] for p in answer] == ['rsis.pth'] * len(expected)
+    assert [[r['value'] for r in p['result']] for p in answer] == \
+        [[r['value'] for r in p['result']] for p in expected]
+    assert [p['score'] for p in answer] == pytest.approx([p['score'] for p in expected])

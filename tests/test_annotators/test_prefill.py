@@ -163,6 +163,11 @@ def test_cli_exports_given_masks_of_chosen_images(shapes, tmp_path):
                '--image-ids', '2', '99', '--image-root', shapes['root'], '--out-dir',
                str(tmp_path / 'x')], check=False)
     assert bad.returncode != 0 and 'no image with id(s) [99]' in bad.stdout + bad.stderr
+    both = run(['tools/annotate.py', 'export', RSIS, '--predictions', str(path), '--images',
+                str(path), '--image-root', shapes['root'], '--out-dir', str(tmp_path / 'x')],
+               check=False)  # a model and masks, or a config without checkpoint: which?
+    assert both.returncode == 2 and 'give CONFIG CHECKPOINT or --predictions FILE' in both.stderr
+    assert not (tmp_path / 'x').exists()
 
 
 def test_empty_and_weak_masks_are_not_prefilled():
