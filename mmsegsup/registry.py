@@ -63,7 +63,7 @@ _LOCATIONS: Dict[str, List[str]] = {
     'task util': ['mmsegsup.models'],
     'dataset': ['mmsegsup.datasets'],
     'transform': ['mmsegsup.datasets'],
-    'metric': ['mmsegsup.evaluation'],
+    'metric': ['mmsegsup.evaluation.metrics'],
     'hook': ['mmsegsup.engine', 'mmsegsup.basis'],  # basis: PseudoLabelHook
     'loop': ['mmsegsup.engine'],
     'parameter scheduler': ['mmsegsup.engine'],

@@ -57,13 +57,11 @@ def preprocess_image(model, image: ImageType, pipeline: Optional[Compose] = None
 
 def _predict_on_backend(model, backend, image: ImageType, pipeline: Compose) -> DetDataSample:
     """One image through an RSIS image graph: its step probabilities, then the head's rules
-    (the part :meth:`RSISHead.predict_by_feat` runs after ``step_probs``) in torch."""
+    (:meth:`RSISHead.predict_by_probs`) in torch."""
     data = preprocess_image(model, image, pipeline)
     probs = backend.step_probs(data['inputs'])  # with bbox_pred / iou_pred where exported
-    head = model.bbox_head
     metas = [s.metainfo for s in data['data_samples']]
-    instances = [head._predict_by_feat_single(head._image_steps(probs, probs, b, meta), meta,
-                                              True) for b, meta in enumerate(metas)]
+    instances = model.bbox_head.predict_by_probs(probs, probs, metas, rescale=True)
     return model.add_pred_to_datasample(data['data_samples'], instances)[0]
 
 

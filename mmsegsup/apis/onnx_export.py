@@ -25,8 +25,8 @@ keep steps stay in torch.
 The RefVOS graph (:class:`RefVOSGraph`): ``image (B, C, H, W)``, ``input_ids`` and
 ``attention_mask (B, L)`` (the sentence encoder's tokens, the encoder included; dynamic batch,
 size and sentence length) -> ``logits (B, 2, H, W)`` at the input size, as
-:meth:`RefVOS.encode_decode`; tokenising stays in Python (:func:`~mmsegsup.apis.referring
-.sentence_tokens`). A visual-only model (``fusion='none'``) takes the image alone.
+:meth:`RefVOS.encode_decode`; tokenising stays in Python (:meth:`~mmsegsup.models.text
+.HFTextEncoder.tokenize`). A visual-only model (``fusion='none'``) takes the image alone.
 
 ``onnx`` is imported on use only (``import mmsegsup`` stays light).
 """

@@ -12,7 +12,7 @@ then only tokenises and preprocesses.
 """
 import copy
 import os.path as osp
-from typing import Callable, List, Optional, Sequence, Tuple, Union
+from typing import Callable, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -79,19 +79,6 @@ def _load(pipelines: dict, image: ImageType, expression: str) -> dict:
     return data
 
 
-def sentence_tokens(encoder, sentence: str) -> Tuple[Tensor, Tensor]:
-    """``(1, L)`` token ids and attention mask of ``sentence`` as ``HFTextEncoder`` feeds its
-    transformer (its truncation rule and token limit), for an exported graph that embeds it."""
-    if encoder.truncation == 'slice':  # the original RefVOS: ids[:max_length], 0-padded
-        kept = encoder.tokenizer.encode(sentence, add_special_tokens=True)[:encoder.max_length]
-        ids = torch.zeros(1, encoder.max_length, dtype=torch.long)
-        ids[0, :len(kept)] = torch.tensor(kept)
-        return ids, (torch.arange(encoder.max_length) < len(kept)).long()[None]
-    batch = encoder.tokenizer([sentence], truncation=True, max_length=encoder.max_length,
-                              return_tensors='pt')
-    return batch['input_ids'], batch['attention_mask']
-
-
 def _logits_fn(model, expression: str, backend) -> Callable[[Tensor, List[dict]], Tensor]:
     """``(inputs, metas) -> logits`` at the input size, the sentence encoded (torch) or
     tokenised (onnxruntime) once for all frames."""
@@ -103,9 +90,9 @@ def _logits_fn(model, expression: str, backend) -> Callable[[Tensor, List[dict]]
             inputs, metas, None if text is None else text.expand(len(inputs), -1))
     if encoder is None:
         return lambda inputs, metas: backend.logits(inputs)
-    ids, mask = sentence_tokens(encoder, expression)
-    return lambda inputs, metas: backend.logits(inputs, ids.expand(len(inputs), -1),
-                                                mask.expand(len(inputs), -1))
+    tokens = encoder.tokenize([expression])
+    return lambda inputs, metas: backend.logits(
+        inputs, *(tokens[k].expand(len(inputs), -1) for k in ('input_ids', 'attention_mask')))
 
 
 def inference_referring(model, images: Union[ImageType, Sequence[ImageType]], expression: str,

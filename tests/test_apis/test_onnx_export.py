@@ -12,7 +12,6 @@ from mmsegsup.apis import (inference_image, inference_referring, inference_video
                            init_referring_model)
 from mmsegsup.apis.onnx_backend import ORTImageModel, ORTReferringModel, ORTVideoModel
 from mmsegsup.apis.onnx_export import export_refvos, export_rsis_image, export_rvos_frame
-from mmsegsup.apis.referring import sentence_tokens
 from mmsegsup.cli.export_onnx import main as export_main
 from mmsegsup.models.vos import VOSInferenceCore
 from tools_utils import REPO
@@ -182,8 +181,8 @@ def _refvos(tmp_path):
 
 
 def _tokens(model, sentences):
-    batch = model.text_encoder.tokenizer(list(sentences), padding=True, return_tensors='pt')
-    return batch['input_ids'], batch['attention_mask']
+    tokens = model.text_encoder.tokenize(list(sentences))
+    return tokens['input_ids'], tokens['attention_mask']
 
 
 def test_refvos_onnxruntime_equals_torch(tmp_path, capsys):
@@ -227,21 +226,6 @@ def test_visual_only_refvos_graph_takes_the_image_alone(tmp_path):
     ref, got = (inference_referring(model, frame, 'ignored', backend=b) for b in (None, backend))
     np.testing.assert_allclose(got.seg_logits.data.numpy(), ref.seg_logits.data.numpy(),
                                atol=1e-4)
-
-
-@pytest.mark.parametrize('truncation', ['keep_sep', 'slice'])
-def test_sentence_tokens_are_what_the_encoder_feeds(truncation):
-    """sentence_tokens gives the ids the encoder embeds itself (a long sentence truncated)."""
-    torch.manual_seed(0)
-    model = init_referring_model(osp.join(REPO, REFVOS_CFG), cfg_options={
-        'model.text_encoder.max_length': 6, 'model.text_encoder.truncation': truncation})
-    enc = model.text_encoder
-    for sentence in ('the red circle', 'the big red circle at the top left of the picture'):
-        ids, mask = sentence_tokens(enc, sentence)
-        assert ids.shape == mask.shape and ids.shape[1] <= 6
-        with torch.no_grad():
-            np.testing.assert_allclose(enc.encode_ids(ids, mask).numpy(),
-                                       enc([sentence]).numpy(), atol=1e-6)
 
 
 def test_refvos_bad_inputs_get_clear_errors(tmp_path, capsys):

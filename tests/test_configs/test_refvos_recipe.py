@@ -327,7 +327,7 @@ def test_evaluation_as_the_original(name):
 def test_referring_metric_counts_empty_union_as_zero():
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
-    from mmsegsup.evaluation import ReferringMetric
+    from mmsegsup.evaluation.metrics.referring_metric import ReferringMetric
     metric = ReferringMetric(**{k: v for k, v in _cfg(
         'refvos_r101_a2d-sentences-480x480.py').test_evaluator.items() if k != 'type'})
     samples = []

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmsegsup.evaluation import (boundary_measure, boundary_radius, davis_statistics, disk,
-                                 evaluate_davis, evaluate_sequence, region_similarity,
-                                 seg_to_boundary)
+from mmsegsup.evaluation.davis_eval import evaluate_davis, evaluate_sequence
+from mmsegsup.evaluation.functional.davis_metrics import (boundary_measure, boundary_radius,
+                                                          davis_statistics, disk,
+                                                          region_similarity, seg_to_boundary)
 from mmsegsup.formats.errors import DavisFileNotFoundError, DavisFormatError
 from tools_utils import run
 

@@ -129,6 +129,18 @@ def test_truncation_warns_and_empty_sentence_fails():
         enc('dog')
 
 
+@pytest.mark.parametrize('truncation,long_ids', [
+    ('keep_sep', [101, 1996, 4206, 2158, 1999, 102]),  # HF truncation: [SEP] stays last
+    ('slice', [101, 1996, 4206, 2158, 1999, 1996])])  # the original RefVOS: ids[:max_length]
+def test_tokenize_applies_the_truncation_rule(truncation, long_ids):
+    """The ids both forward and an exported graph embed (the ONNX tests check the graph)."""
+    enc = HFTextEncoder(frozen=True, max_length=6, truncation=truncation)
+    with pytest.warns(UserWarning, match=r"'the tall man in the red shirt' has 9 tokens"):
+        tokens = enc.tokenize(['dog', 'the tall man in the red shirt'])
+    assert tokens['input_ids'].tolist() == [[101, 3899, 102, 0, 0, 0], long_ids]
+    assert tokens['attention_mask'].tolist() == [[1, 1, 1, 0, 0, 0], [1] * 6]
+
+
 def test_memoisation_in_eval_and_when_frozen(monkeypatch):
     enc = HFTextEncoder(frozen=False)
     calls = count_encoder_calls(monkeypatch, enc)

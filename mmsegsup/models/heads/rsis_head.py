@@ -1,6 +1,7 @@
 """RSIS head: recurrent mask decoder + class / box / stop branches and an optional IoU branch,
 matched sIoU losses, on mmdet's head contract (``loss_by_feat`` / ``get_targets`` /
-``predict_by_feat`` / ``_predict_by_feat_single``)."""
+``predict_by_feat`` / ``_predict_by_feat_single``; ``predict_by_probs`` for the part after
+the step probabilities)."""
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
@@ -329,7 +330,14 @@ class RSISHead(BaseModule):
 
     def predict_by_feat(self, outs: Outs, batch_img_metas: List[dict],
                         rescale: bool = True) -> InstanceList:
-        probs = self.step_probs(outs, batch_img_metas)
+        return self.predict_by_probs(outs, self.step_probs(outs, batch_img_metas),
+                                     batch_img_metas, rescale)
+
+    def predict_by_probs(self, outs: Outs, probs: Outs, batch_img_metas: List[dict],
+                         rescale: bool = True) -> InstanceList:
+        """The instances of :meth:`step_probs`' ``probs``, ``outs`` giving the other step
+        outputs (``bbox_pred``, ``iou_pred``): public so that a backend computing the
+        probabilities elsewhere (an exported image graph) shares the inference rule."""
         results = [self._predict_by_feat_single(self._image_steps(outs, probs, b, meta), meta,
                                                 rescale)
                    for b, meta in enumerate(batch_img_metas)]

@@ -89,9 +89,9 @@ class WRSISHead(RSISHead):
             self.conditioner.check(t, meta)
         return self.predict_by_feat(self(x, pad_tokens(tokens, x[0].device)), metas, rescale)
 
-    def predict_by_feat(self, outs: Outs, batch_img_metas: List[dict],
-                        rescale: bool = True) -> InstanceList:
-        probs = self.step_probs(outs, batch_img_metas)
+    def predict_by_probs(self, outs: Outs, probs: Outs, batch_img_metas: List[dict],
+                         rescale: bool = True) -> InstanceList:
+        """One instance per class token of ``outs['tokens']`` (the padding dropped)."""
         results = []
         for b, meta in enumerate(batch_img_metas):
             tokens = outs['tokens'][b]

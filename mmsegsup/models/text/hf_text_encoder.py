@@ -254,26 +254,32 @@ class HFTextEncoder(BaseModule):
                 raise ValueError(f'sentence {i} of the batch is empty or whitespace only: {s!r}')
         return list(sentences)
 
-    def _encode(self, sentences: List[str]) -> Tensor:
-        """Embeddings of distinct sentences, truncating (with a warning) the long ones."""
-        lengths = [len(ids) for ids in self.tokenizer(sentences)['input_ids']]
-        for s, n in zip(sentences, lengths):
-            if n > self.max_length:
-                warnings.warn(f'HFTextEncoder: the sentence {s!r} has {n} tokens (with [CLS] '
-                              f'and [SEP]), truncated to max_length={self.max_length}')
-        device = next(self.model.parameters()).device
-        if self.truncation == 'slice':
-            ids = torch.zeros(len(sentences), self.max_length, dtype=torch.long)
-            for i, s in enumerate(sentences):
-                kept = self.tokenizer.encode(s, add_special_tokens=True)[:self.max_length]
-                ids[i, :len(kept)] = torch.tensor(kept)
-            mask = (torch.arange(self.max_length)[None] <
-                    torch.tensor([min(n, self.max_length) for n in lengths])[:, None]).long()
-            return self.encode_ids(ids.to(device), mask.to(device))
+    def tokenize(self, sentences: Sequence[str]) -> Dict[str, Tensor]:
+        """``input_ids`` and ``attention_mask`` ``(B, L)`` (CPU) of ``sentences`` under the
+        ``truncation`` rule and ``max_length``, warning with each truncated sentence: the one
+        tokenisation both :meth:`forward` and an exported graph (which embeds the ids) use."""
+        sentences = self._check_sentences(sentences)
+        full = self.tokenizer(sentences)['input_ids']  # with [CLS] / [SEP]
+        for s, ids in zip(sentences, full):
+            if len(ids) > self.max_length:
+                warnings.warn(f'HFTextEncoder: the sentence {s!r} has {len(ids)} tokens (with '
+                              f'[CLS] and [SEP]), truncated to max_length={self.max_length}')
+        if self.truncation == 'slice':  # the original RefVOS: ids[:max_length], 0-padded
+            kept = [seq[:self.max_length] for seq in full]
+            ids = torch.zeros(len(kept), self.max_length, dtype=torch.long)
+            for i, seq in enumerate(kept):
+                ids[i, :len(seq)] = torch.tensor(seq)
+            lengths = torch.tensor([len(seq) for seq in kept])
+            mask = (torch.arange(self.max_length)[None] < lengths[:, None]).long()
+            return dict(input_ids=ids, attention_mask=mask)
         batch = self.tokenizer(sentences, padding=True, truncation=True,
-                               max_length=self.max_length, return_tensors='pt').to(device)
-        return self.encode_ids(batch['input_ids'], batch['attention_mask'],
-                               batch.get('token_type_ids'))
+                               max_length=self.max_length, return_tensors='pt')
+        return dict(input_ids=batch['input_ids'], attention_mask=batch['attention_mask'])
+
+    def _encode(self, sentences: List[str]) -> Tensor:
+        """Embeddings of distinct sentences."""
+        device = next(self.model.parameters()).device
+        return self.encode_ids(**{k: v.to(device) for k, v in self.tokenize(sentences).items()})
 
     def encode_ids(self, input_ids: Tensor, attention_mask: Tensor,
                    token_type_ids: Optional[Tensor] = None) -> Tensor:
