@@ -40,3 +40,15 @@ active_learning = dict(
     num_initial=10, num_per_round=5, rounds={rounds}, labels={labels!r},
     strategies={strategies}, seeds=[0], tool_process={tool_process})
 {extra}""")
+
+
+def human_round(tmp_path, extra: str = ''):
+    """Run a tiny ``labels='human'`` loop (one round, beta 0.4) from the CLI until it waits
+    for labels; returns ``(config, work folder, the round's folder, the CLI's output)``."""
+    from tools_utils import run
+    cfg = tiny_loop(tmp_path, "[dict(type='ClosestToBeta', beta=0.4)]", rounds=1,
+                    labels='human', iters=4, extra=extra)
+    work = tmp_path / 'work'
+    out = run(['tools/active_learning.py', cfg, '--work-dir', str(work)], timeout=600)
+    assert 'waiting for labels' in out.stdout
+    return cfg, work, work / 'seed0' / 'beta0.4' / 'n5_round1', out

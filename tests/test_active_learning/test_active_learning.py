@@ -15,7 +15,7 @@ from mmengine.config import Config
 from mmsegsup.active_learning import (ClosestToBeta, MCDropoutSelector, OracleBeta,
                                       RandomSelector, build_selector, iou_mae, load_settings,
                                       oracle_score, pixel_std, true_ious, write_report)
-from al_utils import LOOP_CPU, loop_config, tiny_loop
+from al_utils import LOOP_CPU, human_round, loop_config, tiny_loop
 from tools_utils import REPO, run
 
 
@@ -264,12 +264,7 @@ def test_two_rounds_from_the_cli_and_a_killed_round_resumes(tmp_path):
 
 @pytest.mark.slow
 def test_human_labels_stop_and_continue(tmp_path):
-    cfg = tiny_loop(tmp_path, "[dict(type='ClosestToBeta', beta=0.4)]", rounds=1,
-                     labels='human', iters=4)
-    work = tmp_path / 'work'
-    out = run(['tools/active_learning.py', cfg, '--work-dir', str(work)], timeout=600)
-    assert 'waiting for labels' in out.stdout
-    folder = work / 'seed0' / 'beta0.4' / 'n5_round1'
+    cfg, work, folder, _ = human_round(tmp_path)
     with open(folder / 'to_annotate.json') as f:
         ask = json.load(f)
     assert len(ask['images']) == 5 and not ask['annotations']

@@ -10,7 +10,7 @@ import os.path as osp
 import pytest
 import torch
 
-from al_utils import tiny_loop
+from al_utils import human_round, tiny_loop
 from annotation_utils import label_studio_export
 from mmsegsup.active_learning.loop import ActiveLearningRun
 from mmsegsup.annotators.prefill import price_prefill
@@ -119,12 +119,9 @@ def test_annotation_tool_setting_is_checked(tmp_path):
 def test_human_loop_from_the_cli_with_a_label_studio_export(tmp_path):
     """tools/active_learning.py: waits with the pre-filled exports, refuses a bad export
     (nothing written), continues with the good one and reports the annotation time."""
-    cfg = tiny_loop(tmp_path, '[dict(type="ClosestToBeta", beta=0.4)]', rounds=1,
-                    labels='human', iters=4, extra=TOOLS)
-    work = tmp_path / 'work'
-    out = run(['tools/active_learning.py', cfg, '--work-dir', str(work)], timeout=600)
-    assert 'waiting for labels' in out.stdout and 'Label Studio JSON export' in out.stdout
-    folder = str(work / 'seed0' / 'beta0.4' / 'n5_round1')
+    cfg, work, folder, out = human_round(tmp_path, extra=TOOLS)
+    assert 'Label Studio JSON export' in out.stdout
+    folder = str(folder)
     ask = _read(osp.join(folder, 'to_annotate.json'))
     source = str(tmp_path / 'shapes' / 'annotations' / 'instances_train.json')
     truth = coco_subset(_read(source), [im['id'] for im in ask['images']])

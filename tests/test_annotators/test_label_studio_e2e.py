@@ -18,7 +18,7 @@ import urllib.parse
 import numpy as np
 import pytest
 
-from al_utils import tiny_loop
+from al_utils import human_round
 from label_studio_server import (LS_BIN, SETUP_HINT, LabelStudio, label_studio_server,
                                  process_group)
 from mmsegsup.formats.label_studio import coco_to_tasks, decode_brush_rle
@@ -142,12 +142,7 @@ def _label_masks(coco: dict, image_id: int) -> list:
 @pytest.mark.slow(minutes=2)
 def test_a_round_annotated_in_label_studio_continues_the_loop(tmp_path):
     _require_tools()
-    cfg = tiny_loop(tmp_path, "[dict(type='ClosestToBeta', beta=0.4)]", rounds=1,
-                    labels='human', iters=4)
-    work = tmp_path / 'work'
-    out = run(['tools/active_learning.py', cfg, '--work-dir', str(work)], timeout=600)
-    assert 'waiting for labels' in out.stdout
-    folder = work / 'seed0' / 'beta0.4' / 'n5_round1'
+    cfg, work, folder, _ = human_round(tmp_path)
     tasks = _load(folder / 'label_studio_tasks.json')
     source = _load(tmp_path / 'shapes' / 'annotations' / 'instances_train.json')
     images = {im['id']: im for im in source['images']}

@@ -70,6 +70,7 @@ def test_tool_writes_coco_and_resumes(trained):
     assert all(a['score'] >= thr for a in high['annotations'])
 
 
+@pytest.mark.slow  # 15-19 s: a fresh interpreter (or two DDP processes)
 def test_two_ddp_processes_write_identical_files(trained):
     cfg, ckpt, tmp = trained
     one, two = str(tmp / 'one'), str(tmp / 'two')

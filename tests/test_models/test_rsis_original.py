@@ -163,6 +163,7 @@ def test_errors_name_file_key_shape(tmp_path, capsys):
     assert not osp.exists(osp.join(out, 'model.pth'))
 
 
+@pytest.mark.slow  # 15-19 s: a fresh interpreter (or two DDP processes)
 def test_cli_subprocess(tmp_path):
     meta, _ = load_case('rsis', SMALL)
     folder = write_published(str(tmp_path / 'p'), meta)

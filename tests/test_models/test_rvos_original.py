@@ -144,6 +144,7 @@ def test_errors_name_file_key_shape(tmp_path, capsys):
     assert 'RSIS' in capsys.readouterr().err
 
 
+@pytest.mark.slow  # 15-19 s: a fresh interpreter (or two DDP processes)
 def test_cli_subprocess(tmp_path):
     meta, _ = load_case('rvos', 'rvos_oneshot_s_r101')
     folder = write_published(str(tmp_path / 'p'), meta)
