@@ -60,6 +60,26 @@ def image_url(image_root: str, url_root: Optional[str] = None) -> Callable[[Mapp
         osp.join(base, img['file_name']).lstrip('/'))
 
 
+#: The path of Label Studio's local-files URLs (without the ``?d=`` query).
+LOCAL_FILES_PATH = urllib.parse.urlparse(LOCAL_FILES_URL).path.rstrip('/')
+
+
+def image_path(url: str, document_root: str, where: str) -> str:
+    """The file a task's image URL names: a local-files URL under ``document_root``, or a
+    plain path; a FormatError for anything else (this backend reads local images only)."""
+    parsed = urllib.parse.urlparse(url)
+    if parsed.path.rstrip('/') == LOCAL_FILES_PATH:
+        rel = urllib.parse.parse_qs(parsed.query).get('d', [''])[0]
+        if not rel:
+            raise FormatError(f'{where}: local-files URL {url!r} has no d=PATH')
+        return osp.join(document_root, rel.lstrip('/'))
+    if parsed.scheme in ('', 'file') and parsed.path:
+        return parsed.path
+    raise FormatError(f'{where}: image {url!r} is not a local file; serve the images with '
+                      f"Label Studio's local-files storage ({LOCAL_FILES_URL}PATH) or give "
+                      'file paths')
+
+
 def export_selection(images: Mapping, predictions: Sequence[Mapping], out_dir: str,
                      tools: Sequence[str], url: Callable[[Mapping], str],
                      model_version: str = 'mmsegsup') -> Dict[str, str]:

@@ -23,7 +23,6 @@ import json
 import logging
 import os.path as osp
 import threading
-import urllib.parse
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -31,30 +30,10 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 from ..formats.errors import FormatError
 from ..formats.label_studio import BRUSH_TOOL, IMAGE_FIELD, coco_to_tasks
 from ..formats.tool_labels import entry_name
-from .exchange import LOCAL_FILES_URL
+from .exchange import image_path
 from .prefill import predict_instances
 
 logger = logging.getLogger(__name__)
-#: The path of Label Studio's local-files URLs (without the ``?d=`` query).
-LOCAL_FILES_PATH = urllib.parse.urlparse(LOCAL_FILES_URL).path.rstrip('/')
-
-
-def image_path(url: str, document_root: str, where: str) -> str:
-    """The file a task's image URL names: a local-files URL under ``document_root``, or a
-    plain path; a FormatError for anything else (this backend reads local images only)."""
-    parsed = urllib.parse.urlparse(url)
-    if parsed.path.rstrip('/') == LOCAL_FILES_PATH:
-        rel = urllib.parse.parse_qs(parsed.query).get('d', [''])[0]
-        if not rel:
-            raise FormatError(f'{where}: local-files URL {url!r} has no d=PATH')
-        return osp.join(document_root, rel.lstrip('/'))
-    if parsed.scheme in ('', 'file') and parsed.path:
-        return parsed.path
-    raise FormatError(f'{where}: image {url!r} is not a local file; serve the images with '
-                      f"Label Studio's local-files storage ({LOCAL_FILES_URL}PATH) or give "
-                      'file paths')
-
-
 def image_size(path: str) -> Tuple[int, int]:
     """``(height, width)`` of an image file, read from its header."""
     from PIL import Image
