@@ -129,14 +129,14 @@ def price_prefill(predictions: Sequence[Mapping], labels: Mapping, iou_thr: floa
                   ) -> Tuple[float, float]:
     """``(from scratch, pre-filled)`` seconds to annotate ``labels['images']`` (their final
     COCO annotations) given the pre-filled ``predictions`` (COCO results)."""
-    by_image: Dict[object, List[Mapping]] = {im['id']: [] for im in labels['images']}
-    preds: Dict[object, List[Mapping]] = {im['id']: [] for im in labels['images']}
-    for ann in labels['annotations']:
-        by_image[ann['image_id']].append(ann)
-    for p in predictions:
-        if p['image_id'] in preds:
-            preds[p['image_id']].append(p)
-    matches = [match_image(preds[im['id']], by_image[im['id']], im, iou_thr)
+    def by_image(items: Sequence[Mapping]) -> Dict[object, List[Mapping]]:
+        out: Dict[object, List[Mapping]] = {im['id']: [] for im in labels['images']}
+        for item in items:
+            out.get(item['image_id'], []).append(item)
+        return out
+
+    preds, anns = by_image(predictions), by_image(labels['annotations'])
+    matches = [match_image(preds[im['id']], anns[im['id']], im, iou_thr)
                for im in labels['images']]
     return price_images(matches, len(labels['categories']))
 
