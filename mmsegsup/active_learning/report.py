@@ -184,7 +184,7 @@ def _paired_md(rows: List[dict], sizes: List[int]) -> List[str]:
 
 
 def _annotation_time_md(selections: Sequence[dict]) -> List[str]:
-    """Annotation time of the selected images (budget model), summed over seeds' mean."""
+    """Annotation time of the selected images (budget model), mean over seeds."""
     keys = ('annotation_s_scratch', 'annotation_s_prefilled')
     rows = [r for r in selections if all(not np.isnan(_float(r.get(k))) for k in keys)]
     if not rows:
